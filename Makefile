@@ -1,0 +1,36 @@
+# The two commands of the README: `make dev` and `make test`. Both set up what is missing.
+CARGO_TARGET_DIR ?= $(HOME)/.cache/cairn-target
+export CARGO_TARGET_DIR
+CAIRN := $(CARGO_TARGET_DIR)/release/cairn
+DEV_BASE_PATH ?= $(HOME)/.local/share/cairn-dev
+
+.PHONY: setup build dev test test-unit test-network chain-specs bench
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	@echo "[build] cairn node (release; first build takes ~30 min on 2 cores)"
+	cargo build --release -p cairn-node
+
+## Start a single-validator dev chain on ws://127.0.0.1:9944 (RocksDB under $(DEV_BASE_PATH)).
+dev: build
+	@echo "[dev] starting cairn --dev; RPC on ws://127.0.0.1:9944, data in $(DEV_BASE_PATH)"
+	$(CAIRN) --dev --base-path $(DEV_BASE_PATH) --rpc-cors all
+
+## Every test: unit, runtime, CLI, dev node and the zombienet network.
+test: build test-unit test-network
+
+test-unit:
+	@echo "[test] workspace: primitives, runtime, rpc, node CLI"
+	cargo test --release --workspace
+
+test-network:
+	@echo "[test] real nodes: dev node with subxt, 3-validator network with zombienet-sdk"
+	cd zombienet && CAIRN_BIN=$(CAIRN) cargo test --release -- --test-threads=1
+
+## Regenerate the committed chain specs from the runtime's presets.
+chain-specs: build
+	$(CAIRN) export-chain-spec --chain dev > chain-specs/dev.json
+	$(CAIRN) export-chain-spec --chain local > chain-specs/local.json
+	$(CAIRN) export-chain-spec --chain local --raw > chain-specs/local.raw.json

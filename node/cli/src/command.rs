@@ -1,0 +1,189 @@
+//! Dispatches the command line to the node service or a subcommand.
+
+use crate::{
+	chain_spec,
+	cli::{Cli, Subcommand},
+	service,
+};
+use cairn_runtime::opaque::Block;
+use polkadot_sdk::{
+	frame_benchmarking_cli::{BenchmarkCmd, SUBSTRATE_REFERENCE_HARDWARE},
+	sc_cli::{self, SubstrateCli},
+	sc_network::config::NetworkBackendType,
+	sc_service::PartialComponents,
+	*,
+};
+
+impl SubstrateCli for Cli {
+	fn impl_name() -> String {
+		"Cairn Node".into()
+	}
+
+	fn impl_version() -> String {
+		env!("SUBSTRATE_CLI_IMPL_VERSION").into()
+	}
+
+	fn description() -> String {
+		env!("CARGO_PKG_DESCRIPTION").into()
+	}
+
+	fn author() -> String {
+		env!("CARGO_PKG_AUTHORS").into()
+	}
+
+	fn support_url() -> String {
+		"https://example.invalid/cairn/issues".into()
+	}
+
+	fn copyright_start_year() -> i32 {
+		2026
+	}
+
+	fn load_spec(&self, id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
+		Ok(match id {
+			"dev" | "" => Box::new(chain_spec::development_chain_spec()?),
+			"local" => Box::new(chain_spec::local_chain_spec()?),
+			path => Box::new(
+				chain_spec::ChainSpec::from_json_file(std::path::PathBuf::from(path)).map_err(
+					|e| {
+						format!(
+							"cannot load chain spec {path:?}: {e}. Give `dev`, `local` or the \
+							 path of a JSON chain spec (see `cairn export-chain-spec`)"
+						)
+					},
+				)?,
+			),
+		})
+	}
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> sc_cli::Result<()> {
+	let mut cli = Cli::from_args();
+
+	// Cairn's chain plane runs on rust-libp2p (sc-network's libp2p backend), as its service
+	// plane does; upstream's default is litep2p, so choose libp2p unless the user did.
+	if !std::env::args().any(|arg| arg.starts_with("--network-backend")) {
+		cli.run.network_params.network_backend = sc_cli::arg_enums::NetworkBackendType::Libp2p;
+	}
+
+	match &cli.subcommand {
+		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
+		Some(Subcommand::ExportChainSpec(cmd)) => {
+			let spec = cli.load_spec(&cmd.chain)?;
+			cmd.run(spec)
+		},
+		#[allow(deprecated)]
+		Some(Subcommand::BuildSpec(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.sync_run(|config| cmd.run(config.chain_spec, config.network))
+		},
+		Some(Subcommand::CheckBlock(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.async_run(|config| {
+				let PartialComponents { client, task_manager, import_queue, .. } =
+					service::new_partial(&config)?;
+				Ok((cmd.run(client, import_queue), task_manager))
+			})
+		},
+		Some(Subcommand::ExportBlocks(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.async_run(|config| {
+				let PartialComponents { client, task_manager, .. } = service::new_partial(&config)?;
+				Ok((cmd.run(client, config.database), task_manager))
+			})
+		},
+		Some(Subcommand::ExportState(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.async_run(|config| {
+				let PartialComponents { client, task_manager, .. } = service::new_partial(&config)?;
+				Ok((cmd.run(client, config.chain_spec), task_manager))
+			})
+		},
+		Some(Subcommand::ImportBlocks(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.async_run(|config| {
+				let PartialComponents { client, task_manager, import_queue, .. } =
+					service::new_partial(&config)?;
+				Ok((cmd.run(client, import_queue), task_manager))
+			})
+		},
+		Some(Subcommand::PurgeChain(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.sync_run(|config| cmd.run(config.database))
+		},
+		Some(Subcommand::Revert(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.async_run(|config| {
+				let PartialComponents { client, task_manager, backend, .. } =
+					service::new_partial(&config)?;
+				let aux_revert = Box::new(|client, _, blocks| {
+					sc_consensus_grandpa::revert(client, blocks)?;
+					Ok(())
+				});
+				Ok((cmd.run(client, backend, Some(aux_revert)), task_manager))
+			})
+		},
+		Some(Subcommand::Benchmark(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.sync_run(|config| match cmd {
+				BenchmarkCmd::Pallet(_) => Err(
+					"`benchmark pallet` needs a node built with `--features runtime-benchmarks`"
+						.into(),
+				),
+				BenchmarkCmd::Block(cmd) => {
+					let PartialComponents { client, .. } = service::new_partial(&config)?;
+					cmd.run(client)
+				},
+				BenchmarkCmd::Storage(cmd) => {
+					let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
+					let db = backend.expose_db();
+					let storage = backend.expose_storage();
+					let shared_trie_cache = backend.expose_shared_trie_cache();
+					cmd.run(config, client, db, storage, shared_trie_cache)
+				},
+				BenchmarkCmd::Machine(cmd) =>
+					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()),
+				BenchmarkCmd::Overhead(_) | BenchmarkCmd::Extrinsic(_) => Err(
+					"`benchmark overhead` and `benchmark extrinsic` are not supported by cairn yet"
+						.into(),
+				),
+			})
+		},
+		Some(Subcommand::Client(cmd)) =>
+			crate::fragments::run_client(cmd).map_err(sc_cli::Error::Input),
+		Some(Subcommand::ChainInfo(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.sync_run(|config| cmd.run::<Block>(&config))
+		},
+		None => {
+			let runner = cli.create_runner(&cli.run)?;
+			let fragment_args = cli.fragments.clone();
+			runner.run_node_until_exit(|config| async move {
+				if matches!(config.network.network_backend, NetworkBackendType::Litep2p) {
+					return Err(sc_cli::Error::Input(
+						"cairn runs on the libp2p network backend; drop `--network-backend \
+						 litep2p`"
+							.into(),
+					));
+				}
+				let base = config.base_path.config_dir(config.chain_spec.id());
+				let task_manager = service::new_full::<
+					sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
+				>(config)
+				.map_err(sc_cli::Error::Service)?;
+				if let Some(handle) = crate::fragments::start_service(&fragment_args, base)
+					.await
+					.map_err(sc_cli::Error::Input)?
+				{
+					// The service runs while a handle exists: keep one for the node's lifetime.
+					task_manager.spawn_handle().spawn("fragment-service", None, async move {
+						let _handle = handle;
+						futures::future::pending::<()>().await
+					});
+				}
+				Ok(task_manager)
+			})
+		},
+	}
+}

@@ -1,0 +1,15 @@
+//! `cairn`: a Cairn chain node and its command line.
+
+mod chain_spec;
+mod cli;
+mod command;
+mod fragments;
+mod service;
+
+fn main() {
+	if let Err(error) = command::run() {
+		// One line that says what went wrong, no backtrace.
+		eprintln!("Error: {error}");
+		std::process::exit(1);
+	}
+}

@@ -1,0 +1,118 @@
+//! The `cairn` binary's command line: committed chain specs match the binary, and bad
+//! input ends in one clear line and a non-zero exit, never a panic.
+
+use std::{
+	net::TcpListener,
+	path::Path,
+	process::{Command, Output},
+};
+
+fn cairn(args: &[&str]) -> Output {
+	Command::new(env!("CARGO_BIN_EXE_cairn")).args(args).output().expect("run cairn")
+}
+
+fn stderr(output: &Output) -> String {
+	String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The last line of stderr, where the error is; earlier lines are the node's start-up log.
+fn error_line(output: &Output) -> String {
+	stderr(output).lines().last().unwrap_or_default().to_string()
+}
+
+fn assert_clean_failure(output: &Output, expected: &str) {
+	let err = stderr(output);
+	assert!(!output.status.success(), "expected failure, got success; stderr: {err}");
+	assert!(!err.contains("panicked"), "panicked: {err}");
+	assert!(!err.contains("stack backtrace"), "backtrace: {err}");
+	assert!(err.contains(expected), "expected {expected:?} in stderr: {err}");
+}
+
+fn committed_spec_matches(chain: &str, file: &str, raw: bool) {
+	let mut args = vec!["export-chain-spec", "--chain", chain];
+	if raw {
+		args.push("--raw");
+	}
+	let output = cairn(&args);
+	assert!(output.status.success(), "export failed: {}", stderr(&output));
+	let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../chain-specs").join(file);
+	let committed = std::fs::read_to_string(&path).expect("committed chain spec exists");
+	let generated = String::from_utf8(output.stdout).unwrap();
+	assert!(
+		committed.trim_end() == generated.trim_end(),
+		"{} differs from what the binary generates: run `make chain-specs` and commit",
+		path.display()
+	);
+}
+
+#[test]
+fn committed_dev_spec_matches_binary() {
+	committed_spec_matches("dev", "dev.json", false);
+}
+
+#[test]
+fn committed_local_spec_matches_binary() {
+	committed_spec_matches("local", "local.json", false);
+}
+
+#[test]
+fn committed_raw_local_spec_matches_binary() {
+	committed_spec_matches("local", "local.raw.json", true);
+}
+
+#[test]
+fn dev_spec_carries_token_properties() {
+	let output = cairn(&["export-chain-spec", "--chain", "dev"]);
+	let spec: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+	assert_eq!(spec["properties"]["tokenSymbol"], "CRN");
+	assert_eq!(spec["properties"]["tokenDecimals"], 12);
+	assert_eq!(spec["chainType"], "Development");
+}
+
+#[test]
+fn unknown_flag_is_a_clear_error() {
+	let output = cairn(&["--no-such-flag"]);
+	assert_clean_failure(&output, "unexpected argument '--no-such-flag'");
+}
+
+#[test]
+fn malformed_chain_spec_is_a_clear_error() {
+	let dir = std::env::temp_dir().join(format!("cairn-cli-test-{}", std::process::id()));
+	std::fs::create_dir_all(&dir).unwrap();
+	let spec = dir.join("broken.json");
+	std::fs::write(&spec, "{ this is not a chain spec").unwrap();
+	let output = cairn(&["--chain", spec.to_str().unwrap(), "--tmp"]);
+	assert_clean_failure(&output, "cannot load chain spec");
+	assert!(error_line(&output).contains("export-chain-spec"), "{}", error_line(&output));
+	std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn missing_chain_spec_file_is_a_clear_error() {
+	let output = cairn(&["--chain", "/nonexistent/cairn.json", "--tmp"]);
+	assert_clean_failure(&output, "cannot load chain spec");
+}
+
+#[test]
+fn rpc_port_in_use_is_a_clear_error() {
+	let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+	let port = taken.local_addr().unwrap().port().to_string();
+	let p2p = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+	let output = cairn(&[
+		"--dev",
+		"--tmp",
+		"--no-prometheus",
+		"--rpc-port",
+		&port,
+		"--port",
+		&p2p,
+	]);
+	assert_clean_failure(&output, &port);
+	assert!(error_line(&output).contains("in use"), "{}", error_line(&output));
+}
+
+#[test]
+fn litep2p_backend_is_refused_with_a_hint() {
+	let output = cairn(&["--dev", "--tmp", "--no-prometheus", "--network-backend", "litep2p"]);
+	assert_clean_failure(&output, "libp2p");
+}

@@ -1,0 +1,83 @@
+//! Throughput of each stage and of the whole pipeline, on 1 MiB stripes.
+//!
+//! `cargo bench -p cairn-erasure`; the README's performance table records the figures.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+use cairn_erasure::{decode, encode, new_codec, CodecId, Params};
+
+const STRIPE: usize = 1024 * 1024;
+
+fn stripe() -> Vec<u8> {
+	(0..STRIPE).map(|i| (i as u32).wrapping_mul(2654435761) as u8).collect()
+}
+
+fn codecs(c: &mut Criterion) {
+	let data = stripe();
+	let mut group = c.benchmark_group("codec");
+	group.throughput(Throughput::Bytes(STRIPE as u64));
+	group.sample_size(10);
+	for (k, n) in [(3u16, 10u16), (16, 48)] {
+		for id in [CodecId::ReedSolomonSimd, CodecId::NovelPoly] {
+			let mut codec = new_codec(id, k, n).unwrap();
+			let label = format!("{}-{k}of{n}", id.name());
+			group.bench_function(BenchmarkId::new("encode", &label), |b| {
+				b.iter(|| codec.encode(&data).unwrap())
+			});
+			let shards = codec.encode(&data).unwrap();
+			// Lose the first n-k shards: reconstruction must use parity.
+			let lost = n as usize - k as usize;
+			group.bench_function(BenchmarkId::new("reconstruct", &label), |b| {
+				b.iter(|| {
+					let received: Vec<_> = shards
+						.iter()
+						.enumerate()
+						.map(|(i, s)| (i >= lost).then(|| s.clone()))
+						.collect();
+					codec.decode(received, STRIPE).unwrap()
+				})
+			});
+		}
+	}
+	group.finish();
+}
+
+fn hashing(c: &mut Criterion) {
+	let data = stripe();
+	let mut group = c.benchmark_group("hash");
+	group.throughput(Throughput::Bytes(STRIPE as u64));
+	group.bench_function("merkle-1KiB-segments", |b| {
+		b.iter(|| cairn_erasure::fragment_root(&data[..], 1024).unwrap())
+	});
+	group.finish();
+}
+
+fn pipeline(c: &mut Criterion) {
+	let size = 32 * STRIPE;
+	let input: Vec<u8> = (0..size).map(|i| (i as u32).wrapping_mul(40503) as u8).collect();
+	let mut group = c.benchmark_group("pipeline");
+	group.throughput(Throughput::Bytes(size as u64));
+	group.sample_size(10);
+	for id in [CodecId::ReedSolomonSimd, CodecId::NovelPoly] {
+		let params = Params { codec: id, ..Params::default() };
+		group.bench_function(BenchmarkId::new("encode-3of10", id.name()), |b| {
+			b.iter(|| {
+				let mut sinks = vec![std::io::sink(); 10];
+				encode(&input[..], &params, &mut sinks).unwrap()
+			})
+		});
+		let mut fragments = vec![Vec::new(); 10];
+		let encoded = encode(&input[..], &params, &mut fragments).unwrap();
+		group.bench_function(BenchmarkId::new("decode-3of10-parity", id.name()), |b| {
+			b.iter(|| {
+				let readers =
+					fragments.iter().enumerate().map(|(i, f)| (i >= 7).then_some(&f[..])).collect();
+				decode(&encoded.manifest, &encoded.key, readers, std::io::sink()).unwrap()
+			})
+		});
+	}
+	group.finish();
+}
+
+criterion_group!(benches, codecs, hashing, pipeline);
+criterion_main!(benches);

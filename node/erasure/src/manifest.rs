@@ -1,0 +1,175 @@
+//! The manifest: everything needed to find, check and decode a file's fragments, except
+//! the key. Versioned SCALE, so that old files stay readable.
+
+use codec::{Decode, DecodeLimit, Encode};
+
+use crate::{
+	codec::{new_codec, CodecId},
+	crypto::{NONCE_PREFIX_LEN, TAG_LEN},
+	Error,
+};
+
+/// The most fragments a file may have (bounds decoding of untrusted manifests).
+pub const MAX_FRAGMENTS: usize = 1024;
+
+/// The BLAKE2b-256 hash of a manifest's encoding: its name on the network.
+pub type ManifestId = [u8; 32];
+
+/// How to encode a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Params {
+	pub codec: CodecId,
+	/// Fragments needed to restore the file.
+	pub k: u16,
+	/// Fragments made.
+	pub n: u16,
+	/// Plaintext bytes per encrypted chunk.
+	pub chunk_size: u32,
+	/// Ciphertext bytes per stripe.
+	pub stripe_size: u32,
+	/// Bytes per Merkle leaf of a fragment.
+	pub segment_size: u32,
+}
+
+impl Default for Params {
+	/// Tahoe-LAFS's 3-of-10, 1 MiB stripes, 1 KiB segments, 64 KiB chunks.
+	fn default() -> Self {
+		Params {
+			codec: CodecId::ReedSolomonSimd,
+			k: 3,
+			n: 10,
+			chunk_size: 64 * 1024,
+			stripe_size: 1024 * 1024,
+			segment_size: 1024,
+		}
+	}
+}
+
+impl Params {
+	/// Checks the parameters, including the codec's limits.
+	pub fn check(&self) -> Result<(), Error> {
+		if self.n as usize > MAX_FRAGMENTS {
+			return Err(Error::BadParameters {
+				k: self.k as usize,
+				n: self.n as usize,
+				reason: "n above 1024",
+			});
+		}
+		new_codec(self.codec, self.k, self.n)?;
+		if self.chunk_size == 0 || self.stripe_size < 2 || self.segment_size == 0 {
+			return Err(Error::Manifest("chunk, stripe and segment sizes must be positive".into()));
+		}
+		if self.stripe_size > 64 * 1024 * 1024 || self.chunk_size > 16 * 1024 * 1024 {
+			return Err(Error::Manifest("stripes above 64 MiB or chunks above 16 MiB".into()));
+		}
+		Ok(())
+	}
+
+	/// Ciphertext length of a plaintext of `plain_size` bytes (each chunk gains a tag;
+	/// an empty file is one empty last chunk).
+	pub fn cipher_size(&self, plain_size: u64) -> u64 {
+		let chunks = plain_size.div_ceil(self.chunk_size as u64).max(1);
+		plain_size + chunks * TAG_LEN as u64
+	}
+
+	/// The lengths of the stripes of a ciphertext of `cipher_size` bytes.
+	pub fn stripes(&self, cipher_size: u64) -> impl Iterator<Item = usize> {
+		let stripe = self.stripe_size as u64;
+		let full = cipher_size / stripe;
+		let rest = cipher_size % stripe;
+		(0..full).map(move |_| stripe as usize).chain((rest > 0).then_some(rest as usize))
+	}
+}
+
+/// Version 1 of the manifest.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Manifest {
+	pub codec: CodecId,
+	pub k: u16,
+	pub n: u16,
+	pub chunk_size: u32,
+	pub stripe_size: u32,
+	pub segment_size: u32,
+	/// Plaintext length.
+	pub plain_size: u64,
+	/// STREAM nonce prefix.
+	pub nonce: [u8; NONCE_PREFIX_LEN],
+	/// Length of every fragment.
+	pub fragment_size: u64,
+	/// Merkle root of each fragment, by index.
+	pub fragment_roots: Vec<[u8; 32]>,
+	/// BLAKE2b-256 of the ciphertext, checked after reconstruction, before decryption.
+	pub content_hash: [u8; 32],
+}
+
+/// The manifest's versions on the wire. Never reuse an index.
+#[derive(Encode, Decode)]
+enum Versioned {
+	#[codec(index = 1)]
+	V1(Manifest),
+}
+
+impl Manifest {
+	/// The encoding parameters this manifest was made with.
+	pub fn params(&self) -> Params {
+		Params {
+			codec: self.codec,
+			k: self.k,
+			n: self.n,
+			chunk_size: self.chunk_size,
+			stripe_size: self.stripe_size,
+			segment_size: self.segment_size,
+		}
+	}
+
+	/// Length of the ciphertext.
+	pub fn cipher_size(&self) -> u64 {
+		self.params().cipher_size(self.plain_size)
+	}
+
+	/// The versioned encoding.
+	pub fn to_bytes(&self) -> Vec<u8> {
+		Versioned::V1(self.clone()).encode()
+	}
+
+	/// Decodes and checks an untrusted manifest.
+	pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+		let Versioned::V1(manifest) = Versioned::decode_all_with_depth_limit(8, &mut &bytes[..])
+			.map_err(|e| Error::Manifest(e.to_string()))?;
+		manifest.check()?;
+		Ok(manifest)
+	}
+
+	/// The manifest's id.
+	pub fn id(&self) -> ManifestId {
+		blake2b_256(&self.to_bytes())
+	}
+
+	/// Checks that the fields agree with each other.
+	pub fn check(&self) -> Result<(), Error> {
+		self.params().check()?;
+		if self.fragment_roots.len() != self.n as usize {
+			return Err(Error::Manifest(format!(
+				"{} fragment roots for n = {}",
+				self.fragment_roots.len(),
+				self.n
+			)));
+		}
+		if self.plain_size > (1 << 50) {
+			return Err(Error::Manifest("file larger than 1 PiB".into()));
+		}
+		if self.fragment_size != self.expected_fragment_size()? {
+			return Err(Error::Manifest("fragment size does not match the file size".into()));
+		}
+		Ok(())
+	}
+
+	/// The fragment length that the sizes and codec imply.
+	pub fn expected_fragment_size(&self) -> Result<u64, Error> {
+		let codec = new_codec(self.codec, self.k, self.n)?;
+		let params = self.params();
+		Ok(params.stripes(self.cipher_size()).map(|s| codec.shard_len(s) as u64).sum())
+	}
+}
+
+pub(crate) use cairn_primitives::blake2_256 as blake2b_256;

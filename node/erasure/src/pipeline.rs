@@ -1,0 +1,322 @@
+//! Streaming encode and decode. Memory is bounded by a few stripes, whatever the file size.
+
+use std::{
+	io::{Read, Write},
+	sync::mpsc,
+};
+
+use cairn_primitives::merkle::MerkleBuilder;
+
+use crate::{
+	codec::{new_codec, Codec},
+	crypto::{random_nonce, Decryptor, Encryptor, FileKey, TAG_LEN},
+	manifest::{Manifest, Params},
+	Error,
+};
+
+/// The result of encoding: the manifest (public) and the key (secret).
+#[derive(Debug)]
+pub struct Encoded {
+	pub manifest: Manifest,
+	pub key: FileKey,
+}
+
+/// Stripes in flight between the encryption thread and the coder.
+const STRIPES_IN_FLIGHT: usize = 2;
+
+/// Hashes a fragment as it streams by, one segment at a time.
+struct SegmentHasher {
+	segment_size: usize,
+	carry: Vec<u8>,
+	tree: MerkleBuilder,
+	len: u64,
+}
+
+impl SegmentHasher {
+	fn new(segment_size: usize) -> Self {
+		Self { segment_size, carry: Vec::with_capacity(segment_size), tree: MerkleBuilder::new(), len: 0 }
+	}
+
+	fn update(&mut self, mut data: &[u8]) {
+		self.len += data.len() as u64;
+		if !self.carry.is_empty() {
+			let take = (self.segment_size - self.carry.len()).min(data.len());
+			self.carry.extend_from_slice(&data[..take]);
+			data = &data[take..];
+			if self.carry.len() < self.segment_size {
+				return;
+			}
+			self.tree.push_segment(&self.carry);
+			self.carry.clear();
+		}
+		let mut segments = data.chunks_exact(self.segment_size);
+		for segment in &mut segments {
+			self.tree.push_segment(segment);
+		}
+		self.carry.extend_from_slice(segments.remainder());
+	}
+
+	fn finish(mut self) -> ([u8; 32], u64) {
+		if !self.carry.is_empty() {
+			self.tree.push_segment(&self.carry);
+		}
+		(self.tree.root().unwrap_or_default(), self.len)
+	}
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+	let mut filled = 0;
+	while filled < buf.len() {
+		match input.read(&mut buf[filled..]) {
+			Ok(0) => break,
+			Ok(n) => filled += n,
+			Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {},
+			Err(e) => return Err(e),
+		}
+	}
+	Ok(filled)
+}
+
+/// Encrypts `input` and cuts the ciphertext into stripes, sent to `stripes`. Returns the
+/// plaintext size and the ciphertext hash.
+fn encrypt_into_stripes(
+	mut input: impl Read,
+	params: &Params,
+	key: &FileKey,
+	nonce: &[u8; crate::NONCE_PREFIX_LEN],
+	stripes: mpsc::SyncSender<Vec<u8>>,
+) -> Result<(u64, [u8; 32]), Error> {
+	let chunk_size = params.chunk_size as usize;
+	let stripe_size = params.stripe_size as usize;
+	let mut encryptor = Encryptor::new(key, nonce);
+	let mut content = blake2b_simd::Params::new().hash_length(32).to_state();
+	let mut stripe = Vec::with_capacity(stripe_size);
+	let mut plain_size = 0u64;
+
+	// One chunk of look-ahead tells whether the current chunk is the last.
+	let mut current = vec![0u8; chunk_size];
+	let mut current_len = read_full(&mut input, &mut current)?;
+	loop {
+		let mut next = vec![0u8; chunk_size];
+		let next_len = if current_len == chunk_size { read_full(&mut input, &mut next)? } else { 0 };
+		let last = next_len == 0;
+		current.truncate(current_len);
+		plain_size += current_len as u64;
+		current.reserve(TAG_LEN);
+		encryptor.seal(&mut current, last)?;
+		content.update(&current);
+
+		let mut sealed = &current[..];
+		while !sealed.is_empty() {
+			let take = (stripe_size - stripe.len()).min(sealed.len());
+			stripe.extend_from_slice(&sealed[..take]);
+			sealed = &sealed[take..];
+			if stripe.len() == stripe_size {
+				let full = std::mem::replace(&mut stripe, Vec::with_capacity(stripe_size));
+				if stripes.send(full).is_err() {
+					return Err(Error::Corrupt("coder stopped"));
+				}
+			}
+		}
+		if last {
+			break;
+		}
+		current = next;
+		current_len = next_len;
+	}
+	if !stripe.is_empty() && stripes.send(stripe).is_err() {
+		return Err(Error::Corrupt("coder stopped"));
+	}
+	let hash = content.finalize();
+	Ok((plain_size, hash.as_bytes().try_into().expect("32 bytes")))
+}
+
+/// Encrypts, stripes and erasure-codes `input`, writing fragment i to `sinks[i]`.
+///
+/// Three stages run at once: encryption (its own thread), coding, and hashing of the
+/// fragments (split over two threads per stripe).
+pub fn encode<R: Read + Send, W: Write + Send>(
+	input: R,
+	params: &Params,
+	sinks: &mut [W],
+) -> Result<Encoded, Error> {
+	params.check()?;
+	if sinks.len() != params.n as usize {
+		return Err(Error::BadParameters {
+			k: params.k as usize,
+			n: params.n as usize,
+			reason: "need one sink per fragment",
+		});
+	}
+	let key = FileKey::random();
+	let nonce = random_nonce();
+	let mut codec = new_codec(params.codec, params.k, params.n)?;
+	let mut hashers: Vec<SegmentHasher> =
+		(0..params.n).map(|_| SegmentHasher::new(params.segment_size as usize)).collect();
+
+	let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(STRIPES_IN_FLIGHT);
+	let (plain_size, content_hash) = std::thread::scope(|scope| -> Result<_, Error> {
+		let encryptor = scope.spawn(|| encrypt_into_stripes(input, params, &key, &nonce, tx));
+		let coded = (|| -> Result<(), Error> {
+			for stripe in rx.iter() {
+				let shards = codec.encode(&stripe)?;
+				let half = shards.len() / 2;
+				let (first_hashers, second_hashers) = hashers.split_at_mut(half);
+				std::thread::scope(|inner| {
+					inner.spawn(|| {
+						for (h, s) in first_hashers.iter_mut().zip(&shards[..half]) {
+							h.update(s);
+						}
+					});
+					for (h, s) in second_hashers.iter_mut().zip(&shards[half..]) {
+						h.update(s);
+					}
+				});
+				for (sink, shard) in sinks.iter_mut().zip(&shards) {
+					sink.write_all(shard)?;
+				}
+			}
+			Ok(())
+		})();
+		// Drop the receiver so that a failed coder stops the encryptor too.
+		drop(rx);
+		let encrypted = encryptor.join().map_err(|_| Error::Corrupt("encryption thread panicked"))?;
+		coded?;
+		encrypted
+	})?;
+	for sink in sinks.iter_mut() {
+		sink.flush()?;
+	}
+
+	let mut fragment_size = 0;
+	let fragment_roots = hashers
+		.into_iter()
+		.map(|h| {
+			let (root, len) = h.finish();
+			fragment_size = len;
+			root
+		})
+		.collect();
+	let manifest = Manifest {
+		codec: params.codec,
+		k: params.k,
+		n: params.n,
+		chunk_size: params.chunk_size,
+		stripe_size: params.stripe_size,
+		segment_size: params.segment_size,
+		plain_size,
+		nonce,
+		fragment_size,
+		fragment_roots,
+		content_hash,
+	};
+	debug_assert!(manifest.check().is_ok());
+	Ok(Encoded { manifest, key })
+}
+
+/// The Merkle root and length of a fragment read from `input`.
+pub fn fragment_root(mut input: impl Read, segment_size: u32) -> Result<([u8; 32], u64), Error> {
+	let mut hasher = SegmentHasher::new(segment_size as usize);
+	let mut buf = vec![0u8; 256 * 1024];
+	loop {
+		let n = read_full(&mut input, &mut buf)?;
+		if n == 0 {
+			break;
+		}
+		hasher.update(&buf[..n]);
+	}
+	Ok(hasher.finish())
+}
+
+/// Checks fragment `index` against the manifest: its length and its Merkle root.
+pub fn verify_fragment(manifest: &Manifest, index: usize, input: impl Read) -> Result<(), Error> {
+	let expected = *manifest.fragment_roots.get(index).ok_or(Error::FragmentMismatch { index })?;
+	let (root, len) = fragment_root(input, manifest.segment_size)?;
+	if len != manifest.fragment_size {
+		return Err(Error::FragmentSize { index, len, expected: manifest.fragment_size });
+	}
+	if root != expected {
+		return Err(Error::FragmentMismatch { index });
+	}
+	Ok(())
+}
+
+/// Restores the file from fragments, writing the plaintext to `out`.
+///
+/// `fragments[i]` is fragment i if present. Fragments must have been checked with
+/// [`verify_fragment`] first; only as many as the codec needs are read.
+pub fn decode<R: Read, W: Write>(
+	manifest: &Manifest,
+	key: &FileKey,
+	mut fragments: Vec<Option<R>>,
+	mut out: W,
+) -> Result<(), Error> {
+	manifest.check()?;
+	let params = manifest.params();
+	let mut codec: Box<dyn Codec> = new_codec(params.codec, params.k, params.n)?;
+	let need = crate::codec::fragments_needed(params.codec, params.k, params.n);
+	fragments.resize_with(params.n as usize, || None);
+	let have = fragments.iter().flatten().count();
+	if have < need {
+		return Err(Error::NotEnoughFragments { have, need });
+	}
+	// Read only the first `need` fragments; the rest stay unread.
+	let mut used = 0;
+	for f in fragments.iter_mut() {
+		if f.is_some() {
+			if used == need {
+				*f = None;
+			} else {
+				used += 1;
+			}
+		}
+	}
+
+	let sealed_chunk = params.chunk_size as usize + TAG_LEN;
+	let cipher_size = manifest.cipher_size();
+	let mut decryptor = Decryptor::new(key, &manifest.nonce);
+	let mut content = blake2b_simd::Params::new().hash_length(32).to_state();
+	let mut pending: Vec<u8> = Vec::with_capacity(sealed_chunk * 2);
+	let mut consumed = 0u64;
+
+	for stripe_len in params.stripes(cipher_size) {
+		let shard_len = codec.shard_len(stripe_len);
+		let mut shards = Vec::with_capacity(params.n as usize);
+		for fragment in fragments.iter_mut() {
+			shards.push(match fragment {
+				Some(reader) => {
+					let mut shard = vec![0u8; shard_len];
+					if read_full(reader, &mut shard)? != shard_len {
+						return Err(Error::Corrupt("fragment ended early"));
+					}
+					Some(shard)
+				},
+				None => None,
+			});
+		}
+		let stripe = codec.decode(shards, stripe_len)?;
+		content.update(&stripe);
+		consumed += stripe.len() as u64;
+		pending.extend_from_slice(&stripe);
+
+		// Decrypt every whole sealed chunk; keep the last one until the end.
+		let mut start = 0;
+		while pending.len() - start > sealed_chunk ||
+			(pending.len() - start == sealed_chunk && consumed < cipher_size)
+		{
+			let mut chunk = pending[start..start + sealed_chunk].to_vec();
+			decryptor.open(&mut chunk, false)?;
+			out.write_all(&chunk)?;
+			start += sealed_chunk;
+		}
+		pending.drain(..start);
+	}
+	if content.finalize().as_bytes() != manifest.content_hash {
+		return Err(Error::ContentHash);
+	}
+	decryptor.open(&mut pending, true)?;
+	out.write_all(&pending)?;
+	out.flush()?;
+	Ok(())
+}

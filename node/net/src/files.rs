@@ -1,0 +1,225 @@
+//! Whole files over the service plane: encode and upload to providers, download any k
+//! fragments, check them, reconstruct and decrypt. Memory stays bounded: fragments pass
+//! through temporary files.
+
+use std::{
+	fs::File,
+	io::{BufReader, BufWriter, Seek, SeekFrom},
+	path::Path,
+	sync::Arc,
+};
+
+use cairn_erasure::{decode, encode, verify_fragment, Manifest, Params, ReadCapability};
+use futures::future::join_all;
+use libp2p::Multiaddr;
+
+use crate::{Error as NetError, Handle};
+
+/// Errors of file transfers.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+	#[error("no providers given")]
+	NoProviders,
+	#[error(transparent)]
+	Erasure(#[from] cairn_erasure::Error),
+	#[error(transparent)]
+	Net(#[from] NetError),
+	#[error("no provider has the manifest of this capability")]
+	ManifestNotFound,
+	#[error("only {good} good fragments reachable, {need} needed: {details}")]
+	NotEnoughFragments { good: usize, need: usize, details: String },
+	#[error("uploading fragment {index} to {provider} failed: {source}")]
+	Upload { index: usize, provider: Multiaddr, source: NetError },
+	#[error("I/O: {0}")]
+	Io(#[from] std::io::Error),
+}
+
+/// Progress of a transfer, in bytes, for a progress bar.
+pub trait Progress: Send + Sync {
+	fn set_total(&self, total: u64);
+	fn advance(&self, bytes: u64);
+	fn note(&self, message: &str);
+}
+
+/// Progress that goes nowhere.
+pub struct Quiet;
+impl Progress for Quiet {
+	fn set_total(&self, _: u64) {}
+	fn advance(&self, _: u64) {}
+	fn note(&self, _: &str) {}
+}
+
+/// Encodes `path` and stores fragment i with provider `i mod providers.len()`, and the
+/// manifest with every provider. Returns the read capability and the manifest.
+pub async fn put_file(
+	net: &Handle,
+	path: &Path,
+	params: Params,
+	providers: &[Multiaddr],
+	progress: Arc<dyn Progress>,
+) -> Result<(ReadCapability, Manifest), FileError> {
+	if providers.is_empty() {
+		return Err(FileError::NoProviders);
+	}
+	params.check()?;
+	let dir = tempfile::tempdir()?;
+	let input = File::open(path)?;
+	let n = params.n as usize;
+	let fragment_paths: Vec<_> = (0..n).map(|i| dir.path().join(format!("fragment-{i}"))).collect();
+	let encoded = {
+		let fragment_paths = fragment_paths.clone();
+		tokio::task::spawn_blocking(move || -> Result<_, FileError> {
+			let mut sinks = fragment_paths
+				.iter()
+				.map(|p| File::create(p).map(BufWriter::new))
+				.collect::<Result<Vec<_>, _>>()?;
+			Ok(encode(BufReader::new(input), &params, &mut sinks)?)
+		})
+		.await
+		.map_err(|_| NetError::Stopped)??
+	};
+	let manifest = encoded.manifest;
+	progress.set_total(manifest.fragment_size * n as u64);
+
+	let uploads = (0..n).map(|i| {
+		let provider = providers[i % providers.len()].clone();
+		let root = manifest.fragment_roots[i];
+		let path = fragment_paths[i].clone();
+		let progress = progress.clone();
+		let (len, segment) = (manifest.fragment_size, manifest.segment_size);
+		async move {
+			let file = File::open(&path)?;
+			let mut sent = 0;
+			net.put_fragment(&provider, root, segment, len, BufReader::new(file), |n| {
+				progress.advance(n - sent);
+				sent = n;
+			})
+			.await
+			.map_err(|source| FileError::Upload { index: i, provider, source })
+		}
+	});
+	for result in join_all(uploads).await {
+		result?;
+	}
+	let bytes = manifest.to_bytes();
+	let id = manifest.id();
+	for result in join_all(providers.iter().map(|p| net.put_manifest(p, id, bytes.clone()))).await {
+		result?;
+	}
+	Ok((ReadCapability { manifest_id: id, key: encoded.key }, manifest))
+}
+
+/// Fetches the manifest of a capability from the first provider that has it.
+pub async fn fetch_manifest(net: &Handle, cap: &ReadCapability, providers: &[Multiaddr]) -> Result<Manifest, FileError> {
+	for provider in providers {
+		match net.get_manifest(provider, cap.manifest_id).await {
+			Ok(Some(bytes)) if cairn_primitives::blake2_256(&bytes) == cap.manifest_id =>
+				return Ok(Manifest::from_bytes(&bytes)?),
+			Ok(Some(_)) => log::warn!("{provider} returned a manifest that does not match the capability"),
+			Ok(None) => {},
+			Err(e) => log::warn!("{provider}: {e}"),
+		}
+	}
+	Err(FileError::ManifestNotFound)
+}
+
+/// Restores the file of `cap` into `out` (written to `out.part`, renamed when complete and
+/// checked). Fragments are fetched k at a time, each checked against its root; a bad or
+/// missing one is named in the log and another is tried.
+pub async fn get_file(
+	net: &Handle,
+	cap: &ReadCapability,
+	providers: &[Multiaddr],
+	out: &Path,
+	progress: Arc<dyn Progress>,
+) -> Result<Manifest, FileError> {
+	if providers.is_empty() {
+		return Err(FileError::NoProviders);
+	}
+	let manifest = fetch_manifest(net, cap, providers).await?;
+	let need = cairn_erasure::codec::fragments_needed(manifest.codec, manifest.k, manifest.n);
+	let n = manifest.n as usize;
+	progress.set_total(manifest.fragment_size * need as u64);
+	let dir = tempfile::tempdir()?;
+
+	// Candidates, tried in index order: each fragment from each provider.
+	let mut candidates: Vec<(usize, Multiaddr)> = Vec::new();
+	for i in 0..n {
+		for j in 0..providers.len() {
+			candidates.push((i, providers[(i + j) % providers.len()].clone()));
+		}
+	}
+	let mut good: Vec<Option<File>> = (0..n).map(|_| None).collect();
+	let mut failures = Vec::new();
+	let mut next = 0;
+	while good.iter().flatten().count() < need && next < candidates.len() {
+		// Fetch as many as are still missing, in parallel, skipping indices we hold.
+		let missing = need - good.iter().flatten().count();
+		let mut batch = Vec::new();
+		while batch.len() < missing && next < candidates.len() {
+			let (i, provider) = candidates[next].clone();
+			next += 1;
+			if good[i].is_none() && !batch.iter().any(|(j, _)| *j == i) {
+				batch.push((i, provider));
+			}
+		}
+		let fetches = batch.into_iter().map(|(i, provider)| {
+			let manifest = &manifest;
+			let progress = progress.clone();
+			let path = dir.path().join(format!("fragment-{i}"));
+			async move {
+				let result = async {
+					let mut file = File::options().create(true).truncate(true).read(true).write(true).open(&path)?;
+					let root = manifest.fragment_roots[i];
+					let mut got = 0;
+					net.get_fragment(&provider, root, manifest.fragment_size, &mut file, |n| {
+						progress.advance(n - got);
+						got = n;
+					})
+					.await?;
+					file.seek(SeekFrom::Start(0))?;
+					verify_fragment(manifest, i, BufReader::new(&mut file))?;
+					file.seek(SeekFrom::Start(0))?;
+					Ok::<_, FileError>(file)
+				}
+				.await;
+				(i, provider, result)
+			}
+		});
+		for (i, provider, result) in join_all(fetches).await {
+			match result {
+				Ok(file) => good[i] = Some(file),
+				Err(e) => {
+					log::warn!("fragment {i} from {provider} unusable ({e}); trying another");
+					progress.note(&format!("fragment {i} from {provider} unusable: {e}"));
+					failures.push(format!("fragment {i} from {provider}: {e}"));
+				},
+			}
+		}
+	}
+	let have = good.iter().flatten().count();
+	if have < need {
+		return Err(FileError::NotEnoughFragments { good: have, need, details: failures.join("; ") });
+	}
+
+	let part = out.with_extension(match out.extension() {
+		Some(ext) => format!("{}.part", ext.to_string_lossy()),
+		None => "part".into(),
+	});
+	let key = cap.key.clone();
+	let decoded_manifest = manifest.clone();
+	let part_path = part.clone();
+	tokio::task::spawn_blocking(move || -> Result<(), FileError> {
+		let readers = good.into_iter().map(|f| f.map(BufReader::new)).collect();
+		let out = BufWriter::new(File::create(&part_path)?);
+		decode(&decoded_manifest, &key, readers, out)?;
+		Ok(())
+	})
+	.await
+	.map_err(|_| NetError::Stopped)?
+	.inspect_err(|_| {
+		let _ = std::fs::remove_file(&part);
+	})?;
+	std::fs::rename(&part, out)?;
+	Ok(manifest)
+}

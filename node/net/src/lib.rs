@@ -1,0 +1,317 @@
+//! Cairn's service plane: fragments move between nodes and clients over libp2p
+//! (TCP + noise + yamux), with identify and ping, on the `/cairn/fragment/1`
+//! request-response protocol (put, get, has, and manifests).
+//!
+//! One task owns the swarm; the rest of the program talks to it through a cloneable
+//! [`Handle`] (commands in, replies on oneshot channels). Store work runs on blocking
+//! threads, never on the swarm task.
+
+pub mod files;
+mod protocol;
+mod server;
+
+use std::{io::Read, io::Write, time::Duration};
+
+use futures::{channel::oneshot, StreamExt};
+use libp2p::{
+	identify, identity::Keypair, multiaddr::Protocol, noise, ping, request_response,
+	swarm::{NetworkBehaviour, SwarmEvent},
+	tcp, yamux, Multiaddr, PeerId, Swarm,
+};
+use tokio::sync::mpsc;
+
+pub use cairn_store::Store;
+pub use libp2p::{identity, Multiaddr as Address, PeerId as Peer};
+pub use protocol::{ErrorCode, Request, Response, MAX_CHUNK, PROTOCOL};
+
+/// How the service runs.
+pub struct Config {
+	/// The node's identity.
+	pub keypair: Keypair,
+	/// Where to listen; `None` for a client that only dials.
+	pub listen: Option<Multiaddr>,
+	/// The store that serves and receives fragments; `None` for a client.
+	pub store: Option<Store>,
+	/// Per-request timeout.
+	pub request_timeout: Duration,
+	/// Concurrent streams per connection (bounds each peer's load).
+	pub max_concurrent_streams: usize,
+}
+
+impl Config {
+	/// A client: ephemeral identity, no listener, no store.
+	pub fn client() -> Self {
+		Config {
+			keypair: Keypair::generate_ed25519(),
+			listen: None,
+			store: None,
+			request_timeout: Duration::from_secs(60),
+			max_concurrent_streams: 16,
+		}
+	}
+}
+
+/// Service-plane errors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+	#[error("address {0} has no /p2p/<peer id> suffix")]
+	NoPeerId(Multiaddr),
+	#[error("request to {peer} failed: {reason}")]
+	Outbound { peer: PeerId, reason: String },
+	#[error("{peer} refused: {code:?}: {message}")]
+	Remote { peer: PeerId, code: ErrorCode, message: String },
+	#[error("{peer} sent an unexpected response")]
+	Unexpected { peer: PeerId },
+	#[error("could not start: {0}")]
+	Start(String),
+	#[error("the network service has stopped")]
+	Stopped,
+	#[error("I/O: {0}")]
+	Io(#[from] std::io::Error),
+}
+
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+	fragment: request_response::Behaviour<protocol::Codec>,
+	identify: identify::Behaviour,
+	ping: ping::Behaviour,
+}
+
+enum Command {
+	Request { peer: PeerId, addr: Multiaddr, request: Request, reply: oneshot::Sender<Result<Response, Error>> },
+	ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
+}
+
+/// Talks to the service task. Cheap to clone.
+#[derive(Clone)]
+pub struct Handle {
+	commands: mpsc::Sender<Command>,
+	peer_id: PeerId,
+}
+
+/// Splits `/ip4/../tcp/../p2p/<id>` into the peer id and the address.
+pub fn split_peer(addr: &Multiaddr) -> Result<(PeerId, Multiaddr), Error> {
+	let mut addr = addr.clone();
+	match addr.pop() {
+		Some(Protocol::P2p(peer)) => Ok((peer, addr)),
+		_ => Err(Error::NoPeerId(addr)),
+	}
+}
+
+/// Starts the service on the current tokio runtime.
+pub async fn start(config: Config) -> Result<Handle, Error> {
+	let request_timeout = config.request_timeout;
+	let streams = config.max_concurrent_streams;
+	let mut swarm = libp2p::SwarmBuilder::with_existing_identity(config.keypair)
+		.with_tokio()
+		.with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+		.map_err(|e| Error::Start(e.to_string()))?
+		.with_behaviour(|key| Behaviour {
+			fragment: request_response::Behaviour::with_codec(
+				protocol::Codec,
+				[(PROTOCOL, request_response::ProtocolSupport::Full)],
+				request_response::Config::default()
+					.with_request_timeout(request_timeout)
+					.with_max_concurrent_streams(streams),
+			),
+			identify: identify::Behaviour::new(identify::Config::new("/cairn/1".into(), key.public())),
+			ping: ping::Behaviour::default(),
+		})
+		.map_err(|e| Error::Start(e.to_string()))?
+		.with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
+		.build();
+
+	let mut listening = Vec::new();
+	if let Some(listen) = config.listen {
+		swarm.listen_on(listen.clone()).map_err(|e| Error::Start(format!("listen on {listen}: {e}")))?;
+		// Wait for the listener, so that a taken port fails here, with its address.
+		loop {
+			match swarm.select_next_some().await {
+				SwarmEvent::NewListenAddr { address, .. } => {
+					listening.push(address);
+					break;
+				},
+				SwarmEvent::ListenerError { error, .. } | SwarmEvent::ListenerClosed { reason: Err(error), .. } =>
+					return Err(Error::Start(format!("listen on {listen}: {error}"))),
+				_ => {},
+			}
+		}
+	}
+	let peer_id = *swarm.local_peer_id();
+	let (commands, rx) = mpsc::channel(64);
+	let server = server::Server::new(config.store);
+	tokio::spawn(run(swarm, rx, server, listening));
+	Ok(Handle { commands, peer_id })
+}
+
+async fn run(
+	mut swarm: Swarm<Behaviour>,
+	mut commands: mpsc::Receiver<Command>,
+	server: server::Server,
+	mut listening: Vec<Multiaddr>,
+) {
+	let mut pending: std::collections::HashMap<request_response::OutboundRequestId, (PeerId, oneshot::Sender<Result<Response, Error>>)> =
+		Default::default();
+	let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+	loop {
+		tokio::select! {
+			command = commands.recv() => match command {
+				None => break,
+				Some(Command::Request { peer, addr, request, reply }) => {
+					swarm.add_peer_address(peer, addr);
+					let id = swarm.behaviour_mut().fragment.send_request(&peer, request);
+					pending.insert(id, (peer, reply));
+				},
+				Some(Command::ListenAddrs(reply)) => {
+					let _ = reply.send(listening.clone());
+				},
+			},
+			Some((channel, response)) = done_rx.recv() => {
+				let _ = swarm.behaviour_mut().fragment.send_response(channel, response);
+			},
+			event = swarm.select_next_some() => match event {
+				SwarmEvent::Behaviour(BehaviourEvent::Fragment(event)) => match event {
+					request_response::Event::Message { peer, message, .. } => match message {
+						request_response::Message::Request { request, channel, .. } => {
+							server.handle(peer, request, channel, done_tx.clone());
+						},
+						request_response::Message::Response { request_id, response } => {
+							if let Some((_, reply)) = pending.remove(&request_id) {
+								let _ = reply.send(Ok(response));
+							}
+						},
+					},
+					request_response::Event::OutboundFailure { request_id, error, peer } => {
+						if let Some((_, reply)) = pending.remove(&request_id) {
+							let _ = reply.send(Err(Error::Outbound { peer, reason: error.to_string() }));
+						}
+					},
+					request_response::Event::InboundFailure { peer, error, .. } => {
+						log::debug!("cairn-net: inbound request from {peer} failed: {error}");
+					},
+					request_response::Event::ResponseSent { .. } => {},
+				},
+				SwarmEvent::NewListenAddr { address, .. } => listening.push(address),
+				_ => {},
+			},
+		}
+	}
+}
+
+impl Handle {
+	/// This node's peer id.
+	pub fn peer_id(&self) -> PeerId {
+		self.peer_id
+	}
+
+	/// The addresses this node listens on, each ending in `/p2p/<peer id>`.
+	pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, Error> {
+		let (tx, rx) = oneshot::channel();
+		self.commands.send(Command::ListenAddrs(tx)).await.map_err(|_| Error::Stopped)?;
+		let addrs = rx.await.map_err(|_| Error::Stopped)?;
+		Ok(addrs.into_iter().map(|a| a.with(Protocol::P2p(self.peer_id))).collect())
+	}
+
+	/// Sends one request to the peer at `addr` (`.../p2p/<id>`) and waits for its answer.
+	pub async fn request(&self, addr: &Multiaddr, request: Request) -> Result<Response, Error> {
+		let (peer, addr) = split_peer(addr)?;
+		let (tx, rx) = oneshot::channel();
+		self.commands
+			.send(Command::Request { peer, addr, request, reply: tx })
+			.await
+			.map_err(|_| Error::Stopped)?;
+		let response = rx.await.map_err(|_| Error::Stopped)??;
+		match response {
+			Response::Error { code, message } => Err(Error::Remote { peer, code, message }),
+			other => Ok(other),
+		}
+	}
+
+	/// Uploads a fragment of `len` bytes in chunks; `progress` gets the bytes sent so far.
+	pub async fn put_fragment(
+		&self,
+		addr: &Multiaddr,
+		id: [u8; 32],
+		segment_size: u32,
+		len: u64,
+		mut input: impl Read + Send + 'static,
+		mut progress: impl FnMut(u64),
+	) -> Result<(), Error> {
+		let (peer, _) = split_peer(addr)?;
+		let mut offset = 0u64;
+		loop {
+			let take = (len - offset).min(MAX_CHUNK as u64) as usize;
+			let (data, back) = tokio::task::spawn_blocking(move || {
+				let mut data = vec![0u8; take];
+				let r = input.read_exact(&mut data);
+				(r.map(|_| data), input)
+			})
+			.await
+			.map_err(|_| Error::Stopped)?;
+			input = back;
+			let data = data?;
+			let request = Request::Put { id, total_len: len, segment_size, offset, data };
+			let committed = match self.request(addr, request).await? {
+				Response::Ok { committed } => committed,
+				_ => return Err(Error::Unexpected { peer }),
+			};
+			offset += take as u64;
+			progress(offset);
+			if committed || offset >= len {
+				return if committed { Ok(()) } else { Err(Error::Unexpected { peer }) };
+			}
+		}
+	}
+
+	/// Downloads fragment `id` of `len` bytes into `out`; `progress` gets bytes so far.
+	pub async fn get_fragment(
+		&self,
+		addr: &Multiaddr,
+		id: [u8; 32],
+		len: u64,
+		out: &mut (impl Write + Send),
+		mut progress: impl FnMut(u64),
+	) -> Result<(), Error> {
+		let (peer, _) = split_peer(addr)?;
+		let mut offset = 0u64;
+		while offset < len {
+			let want = (len - offset).min(MAX_CHUNK as u64) as u32;
+			match self.request(addr, Request::Get { id, offset, len: want }).await? {
+				Response::Data(data) if !data.is_empty() && data.len() <= want as usize => {
+					out.write_all(&data)?;
+					offset += data.len() as u64;
+					progress(offset);
+				},
+				_ => return Err(Error::Unexpected { peer }),
+			}
+		}
+		Ok(())
+	}
+
+	/// The length of fragment `id` at the peer, if it has it.
+	pub async fn has(&self, addr: &Multiaddr, id: [u8; 32]) -> Result<Option<u64>, Error> {
+		let (peer, _) = split_peer(addr)?;
+		match self.request(addr, Request::Has { id }).await? {
+			Response::Has(len) => Ok(len),
+			_ => Err(Error::Unexpected { peer }),
+		}
+	}
+
+	/// Stores a manifest at the peer.
+	pub async fn put_manifest(&self, addr: &Multiaddr, id: [u8; 32], manifest: Vec<u8>) -> Result<(), Error> {
+		let (peer, _) = split_peer(addr)?;
+		match self.request(addr, Request::PutManifest { id, manifest }).await? {
+			Response::Ok { .. } => Ok(()),
+			_ => Err(Error::Unexpected { peer }),
+		}
+	}
+
+	/// Fetches a manifest from the peer.
+	pub async fn get_manifest(&self, addr: &Multiaddr, id: [u8; 32]) -> Result<Option<Vec<u8>>, Error> {
+		let (peer, _) = split_peer(addr)?;
+		match self.request(addr, Request::GetManifest { id }).await? {
+			Response::Manifest(m) => Ok(m),
+			_ => Err(Error::Unexpected { peer }),
+		}
+	}
+}

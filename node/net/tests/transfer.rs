@@ -1,0 +1,116 @@
+//! Two services on 127.0.0.1 over real TCP sockets: a provider with a RocksDB store and a
+//! client.
+
+use cairn_net::{start, Config, Error, ErrorCode, Store};
+use cairn_primitives::merkle;
+use std::time::Duration;
+
+fn bytes(len: usize) -> Vec<u8> {
+	(0..len).map(|i| (i as u32).wrapping_mul(2654435761) as u8).collect()
+}
+
+fn root(data: &[u8]) -> [u8; 32] {
+	let leaves: Vec<_> = data.chunks(1024).map(merkle::leaf_hash).collect();
+	merkle::root(&leaves).unwrap()
+}
+
+async fn provider(dir: &std::path::Path, capacity: u64) -> (cairn_net::Handle, libp2p::Multiaddr) {
+	let store = Store::open(dir, capacity).unwrap();
+	let config = Config {
+		listen: Some("/ip4/127.0.0.1/tcp/0".parse().unwrap()),
+		store: Some(store),
+		..Config::client()
+	};
+	let handle = start(config).await.unwrap();
+	let addr = handle.listen_addrs().await.unwrap().remove(0);
+	(handle, addr)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fragment_put_has_get_roundtrip_in_chunks() {
+	let dir = tempfile::tempdir().unwrap();
+	let (_provider, addr) = provider(dir.path(), 1 << 30).await;
+	let client = start(Config::client()).await.unwrap();
+
+	let data = bytes(2 * 1024 * 1024 + 12345); // three chunks on the wire
+	let id = root(&data);
+	assert_eq!(client.has(&addr, id).await.unwrap(), None);
+	let mut sent = Vec::new();
+	client
+		.put_fragment(&addr, id, 1024, data.len() as u64, std::io::Cursor::new(data.clone()), |n| sent.push(n))
+		.await
+		.unwrap();
+	assert_eq!(sent.len(), 3);
+	assert_eq!(client.has(&addr, id).await.unwrap(), Some(data.len() as u64));
+	// Putting it again is a no-op.
+	client
+		.put_fragment(&addr, id, 1024, data.len() as u64, std::io::Cursor::new(data.clone()), |_| {})
+		.await
+		.unwrap();
+
+	let mut back = Vec::new();
+	client.get_fragment(&addr, id, data.len() as u64, &mut back, |_| {}).await.unwrap();
+	assert_eq!(back, data);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fragment_that_does_not_match_its_id_is_refused_and_not_stored() {
+	let dir = tempfile::tempdir().unwrap();
+	let (_provider, addr) = provider(dir.path(), 1 << 30).await;
+	let client = start(Config::client()).await.unwrap();
+	let data = bytes(5000);
+	let wrong_id = [7u8; 32];
+	let err = client
+		.put_fragment(&addr, wrong_id, 1024, 5000, std::io::Cursor::new(data), |_| {})
+		.await
+		.unwrap_err();
+	assert!(matches!(err, Error::Remote { code: ErrorCode::RootMismatch, .. }), "{err}");
+	assert_eq!(client.has(&addr, wrong_id).await.unwrap(), None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn full_provider_refuses_with_a_clear_error() {
+	let dir = tempfile::tempdir().unwrap();
+	let (_provider, addr) = provider(dir.path(), 1000).await;
+	let client = start(Config::client()).await.unwrap();
+	let data = bytes(5000);
+	let err = client
+		.put_fragment(&addr, root(&data), 1024, 5000, std::io::Cursor::new(data), |_| {})
+		.await
+		.unwrap_err();
+	assert!(matches!(err, Error::Remote { code: ErrorCode::Full, .. }), "{err}");
+	assert!(err.to_string().contains("store full"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn manifests_are_stored_by_hash_only() {
+	let dir = tempfile::tempdir().unwrap();
+	let (_provider, addr) = provider(dir.path(), 1 << 30).await;
+	let client = start(Config::client()).await.unwrap();
+	let manifest = b"a manifest".to_vec();
+	let id = cairn_primitives::blake2_256(&manifest);
+	client.put_manifest(&addr, id, manifest.clone()).await.unwrap();
+	assert_eq!(client.get_manifest(&addr, id).await.unwrap(), Some(manifest));
+	let err = client.put_manifest(&addr, [1; 32], b"other".to_vec()).await.unwrap_err();
+	assert!(matches!(err, Error::Remote { code: ErrorCode::BadRequest, .. }));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unreachable_provider_and_missing_peer_id_are_errors() {
+	let client = start(Config { request_timeout: Duration::from_secs(5), ..Config::client() }).await.unwrap();
+	let nobody = libp2p::identity::Keypair::generate_ed25519().public().to_peer_id();
+	let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+	let addr: libp2p::Multiaddr = format!("/ip4/127.0.0.1/tcp/{port}/p2p/{nobody}").parse().unwrap();
+	assert!(matches!(client.has(&addr, [0; 32]).await, Err(Error::Outbound { .. })));
+	let bare: libp2p::Multiaddr = "/ip4/127.0.0.1/tcp/1".parse().unwrap();
+	assert!(matches!(client.has(&bare, [0; 32]).await, Err(Error::NoPeerId(_))));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn taken_port_fails_at_start_with_the_address() {
+	let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+	let port = taken.local_addr().unwrap().port();
+	let config = Config { listen: Some(format!("/ip4/127.0.0.1/tcp/{port}").parse().unwrap()), ..Config::client() };
+	let err = start(config).await.err().unwrap();
+	assert!(err.to_string().contains(&port.to_string()), "{err}");
+}

@@ -1,0 +1,191 @@
+//! The fragment store on a real RocksDB: round trips, checksums, capacity, proofs, and a
+//! writer killed with SIGKILL mid-write.
+
+use std::{
+	io::{BufRead, BufReader, Read},
+	process::{Command, Stdio},
+};
+
+use cairn_primitives::merkle;
+use cairn_store::{Error, Store, CHUNK_SIZE};
+
+fn bytes(len: usize, seed: u8) -> Vec<u8> {
+	(0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+}
+
+fn put(store: &Store, id: [u8; 32], data: &[u8], segment: u32) -> cairn_store::FragmentMeta {
+	let mut w = store.writer(id, data.len() as u64, segment).unwrap();
+	for part in data.chunks(10_000) {
+		w.write(part).unwrap();
+	}
+	w.commit(None).unwrap()
+}
+
+#[test]
+fn fragment_roundtrips_and_root_matches_primitives() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = Store::open(dir.path(), 1 << 30).unwrap();
+	for (i, len) in [1usize, 1023, 1024, 1025, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 77].into_iter().enumerate() {
+		let data = bytes(len, i as u8);
+		let id = [i as u8; 32];
+		let meta = put(&store, id, &data, 1024);
+		let leaves: Vec<_> = data.chunks(1024).map(merkle::leaf_hash).collect();
+		assert_eq!(Some(meta.root), merkle::root(&leaves));
+		let mut back = Vec::new();
+		store.reader(&id).unwrap().read_to_end(&mut back).unwrap();
+		assert_eq!(back, data);
+		assert_eq!(store.read(&id, 5, 100).unwrap(), data[5.min(len)..(105).min(len)]);
+	}
+}
+
+#[test]
+fn segment_proofs_verify_against_the_root() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = Store::open(dir.path(), 1 << 30).unwrap();
+	let data = bytes(5 * CHUNK_SIZE + 300, 9);
+	let id = [1; 32];
+	let meta = put(&store, id, &data, 1024);
+	let segments = meta.segments();
+	for index in [0, 1, 63, 64, 65, 200, segments - 1] {
+		let (segment, path) = store.segment_proof(&id, index).unwrap();
+		let start = index as usize * 1024;
+		assert_eq!(segment, data[start..(start + 1024).min(data.len())]);
+		assert!(merkle::verify(&meta.root, segments, index, merkle::leaf_hash(&segment), &path));
+	}
+	assert!(matches!(store.segment_proof(&id, segments), Err(Error::SegmentOutOfRange { .. })));
+	assert!(matches!(store.segment_proof(&[2; 32], 0), Err(Error::NotFound)));
+}
+
+#[test]
+fn capacity_is_enforced_and_freed_by_delete() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = Store::open(dir.path(), 100_000).unwrap();
+	put(&store, [1; 32], &bytes(60_000, 1), 1024);
+	let err = store.writer([2; 32], 60_000, 1024).err().unwrap();
+	assert!(matches!(err, Error::Full { needed: 60_000, available: 40_000, capacity: 100_000 }), "{err}");
+	assert!(err.to_string().contains("store full"));
+	// An open writer holds its reservation.
+	let w = store.writer([3; 32], 30_000, 1024).unwrap();
+	assert!(matches!(store.writer([4; 32], 20_000, 1024), Err(Error::Full { .. })));
+	drop(w);
+	assert!(store.delete(&[1; 32]).unwrap());
+	assert!(!store.delete(&[1; 32]).unwrap());
+	assert_eq!(store.used(), 0);
+	put(&store, [2; 32], &bytes(60_000, 2), 1024);
+	assert_eq!(store.used(), 60_000);
+}
+
+#[test]
+fn wrong_root_or_length_leaves_nothing_behind() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = Store::open(dir.path(), 1 << 30).unwrap();
+	let data = bytes(200_000, 3);
+	let mut w = store.writer([5; 32], data.len() as u64, 1024).unwrap();
+	w.write(&data).unwrap();
+	assert!(matches!(w.commit(Some([0; 32])), Err(Error::RootMismatch)));
+	assert_eq!(store.meta(&[5; 32]).unwrap(), None);
+	assert_eq!(store.sweep_orphans().unwrap(), 0, "abandoned chunks were removed");
+
+	let mut w = store.writer([6; 32], 10, 1024).unwrap();
+	assert!(matches!(w.write(&[0; 11]), Err(Error::LengthMismatch { .. })));
+	w.write(&[0; 5]).unwrap();
+	assert!(matches!(w.commit(None), Err(Error::LengthMismatch { written: 5, announced: 10 })));
+	assert_eq!(store.used(), 0);
+	assert!(matches!(store.writer([6; 32], 10, 1000), Err(Error::SegmentSize(1000))));
+}
+
+#[test]
+fn second_writer_for_the_same_fragment_is_refused() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = Store::open(dir.path(), 1 << 30).unwrap();
+	let _w = store.writer([7; 32], 10, 1024).unwrap();
+	assert!(matches!(store.writer([7; 32], 10, 1024), Err(Error::AlreadyStored)));
+}
+
+#[test]
+fn blobs_roundtrip() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = Store::open(dir.path(), 1 << 30).unwrap();
+	store.put_blob(&[1; 32], b"manifest").unwrap();
+	assert_eq!(store.get_blob(&[1; 32]).unwrap().as_deref(), Some(&b"manifest"[..]));
+	assert_eq!(store.get_blob(&[2; 32]).unwrap(), None);
+}
+
+const CHILD_ENV: &str = "CAIRN_STORE_CRASH_CHILD";
+const BIG: usize = 256 * 1024 * 1024;
+
+/// Run as a child process by `killed_writer_leaves_fragment_wholly_absent`: commits one
+/// fragment, then writes a large one until it is killed.
+#[test]
+fn crash_child() {
+	let Ok(path) = std::env::var(CHILD_ENV) else { return };
+	let store = Store::open(std::path::Path::new(&path), u64::MAX).unwrap();
+	put(&store, [1; 32], &bytes(300_000, 1), 1024);
+	let mut w = store.writer([2; 32], BIG as u64, 1024).unwrap();
+	let block = bytes(CHUNK_SIZE, 2);
+	for i in 0..BIG / CHUNK_SIZE {
+		w.write(&block).unwrap();
+		if i == 16 {
+			println!("WRITING");
+		}
+	}
+	w.commit(None).unwrap();
+	println!("COMMITTED");
+}
+
+#[test]
+fn killed_writer_leaves_fragment_wholly_absent() {
+	let dir = tempfile::tempdir().unwrap();
+	let mut child = Command::new(std::env::current_exe().unwrap())
+		.args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+		.env(CHILD_ENV, dir.path())
+		.stdout(Stdio::piped())
+		.spawn()
+		.unwrap();
+	let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+	loop {
+		let line = lines.next().expect("child still running").unwrap();
+		assert!(!line.contains("COMMITTED"), "child finished before it was killed");
+		if line.contains("WRITING") {
+			break;
+		}
+	}
+	child.kill().unwrap(); // SIGKILL
+	child.wait().unwrap();
+
+	let store = Store::open(dir.path(), u64::MAX).unwrap();
+	assert_eq!(store.meta(&[2; 32]).unwrap(), None, "half-written fragment is invisible");
+	assert_eq!(store.sweep_orphans().unwrap(), 0, "its chunks were swept on open");
+	assert_eq!(store.used(), 300_000);
+	let mut back = Vec::new();
+	store.reader(&[1; 32]).unwrap().read_to_end(&mut back).unwrap();
+	assert_eq!(back, bytes(300_000, 1), "committed fragment survived");
+	// The id can be written again from scratch.
+	put(&store, [2; 32], &bytes(1000, 5), 1024);
+}
+
+#[test]
+fn damaged_chunk_is_caught_by_its_checksum() {
+	let dir = tempfile::tempdir().unwrap();
+	{
+		let store = Store::open(dir.path(), 1 << 30).unwrap();
+		put(&store, [8; 32], &bytes(3 * CHUNK_SIZE, 8), 1024);
+	}
+	{
+		// Flip a byte of chunk 1 behind the store's back, as a failing disk would.
+		let mut opts = rocksdb::Options::default();
+		opts.create_if_missing(false);
+		let db = rocksdb::DB::open_cf(&opts, dir.path(), ["data", "tree", "meta"]).unwrap();
+		let cf = db.cf_handle("data").unwrap();
+		let mut key = [8u8; 36];
+		key[32..].copy_from_slice(&1u32.to_be_bytes());
+		let mut value = db.get_cf(cf, key).unwrap().unwrap();
+		value[100] ^= 0xff;
+		db.put_cf(cf, key, value).unwrap();
+	}
+	let store = Store::open(dir.path(), 1 << 30).unwrap();
+	assert!(store.read(&[8; 32], 0, 1000).is_ok(), "chunk 0 is intact");
+	assert!(matches!(store.read(&[8; 32], CHUNK_SIZE as u64, 10), Err(Error::Checksum { chunk: 1 })));
+	let mut sink = Vec::new();
+	assert!(store.reader(&[8; 32]).unwrap().read_to_end(&mut sink).is_err());
+}

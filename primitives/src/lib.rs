@@ -1,0 +1,33 @@
+//! Types and algorithms that the Cairn runtime and node share, so that each has exactly
+//! one definition: account and balance types, and the Merkle tree over fragment segments
+//! whose proofs the runtime checks.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod merkle;
+
+/// BLAKE2b-256: block, Merkle and manifest hashes.
+pub use polkadot_sdk::sp_crypto_hashing::blake2_256;
+
+use polkadot_sdk::{
+	sp_core::H256,
+	sp_runtime::{
+		traits::{IdentifyAccount, Verify},
+		MultiSignature,
+	},
+};
+
+/// Block numbers: a block every six seconds fits `u32` for 800 years.
+pub type BlockNumber = u32;
+/// The signature scheme of transactions (sr25519 by default, ed25519 and ecdsa accepted).
+pub type Signature = MultiSignature;
+/// An account: the public key of the signature scheme.
+pub type AccountId = <<Signature as Verify>::Signer as IdentifyAccount>::AccountId;
+/// Balances, in plancks.
+pub type Balance = u128;
+/// Transaction counter of an account.
+pub type Nonce = u32;
+/// Block and storage hashes.
+pub type Hash = H256;

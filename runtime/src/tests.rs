@@ -1,0 +1,138 @@
+//! Native tests of the runtime: genesis presets and a fee-paying transfer.
+
+use crate::{
+	genesis_config_presets::{self, ENDOWMENT},
+	Babe, Balances, BalancesCall, Executive, Grandpa, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeGenesisConfig, Session, SignedPayload, Sudo, System, TxExtension, UncheckedExtrinsic,
+	UNIT,
+};
+use polkadot_sdk::{
+	frame_support::traits::fungible::Inspect,
+	sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
+	sp_io::TestExternalities,
+	sp_keyring::Sr25519Keyring,
+	sp_runtime::{generic::Era, BuildStorage},
+	*,
+};
+use codec::Encode;
+use serde_json::Value;
+
+/// Applies a JSON patch the way the chain-spec builder does: objects merge key by key.
+fn merge(base: &mut Value, patch: Value) {
+	match (base, patch) {
+		(Value::Object(base), Value::Object(patch)) =>
+			for (key, value) in patch {
+				merge(base.entry(key).or_insert(Value::Null), value);
+			},
+		(base, patch) => *base = patch,
+	}
+}
+
+fn externalities(preset: &str) -> TestExternalities {
+	let patch = genesis_config_presets::get_preset(&preset.into()).expect("preset exists");
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	merge(&mut config, serde_json::from_slice(&patch).unwrap());
+	let config: RuntimeGenesisConfig = serde_json::from_value(config).expect("preset is valid");
+	let mut ext: TestExternalities = config.build_storage().expect("genesis builds").into();
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+fn assert_validators(preset: &str, expected: &[Sr25519Keyring]) {
+	externalities(preset).execute_with(|| {
+		let accounts: Vec<_> = expected.iter().map(|k| k.to_account_id()).collect();
+		assert_eq!(Session::validators(), accounts);
+		assert_eq!(Babe::authorities().len(), expected.len());
+		assert_eq!(Grandpa::grandpa_authorities().len(), expected.len());
+		assert_eq!(Sudo::key(), Some(Sr25519Keyring::Alice.to_account_id()));
+		for account in Sr25519Keyring::iter() {
+			assert_eq!(Balances::balance(&account.to_account_id()), ENDOWMENT);
+		}
+	});
+}
+
+#[test]
+fn development_preset_has_alice_as_sole_validator() {
+	assert_validators(DEV_RUNTIME_PRESET, &[Sr25519Keyring::Alice]);
+}
+
+#[test]
+fn local_testnet_preset_has_three_validators() {
+	assert_validators(
+		LOCAL_TESTNET_RUNTIME_PRESET,
+		&[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie],
+	);
+}
+
+#[test]
+fn unknown_preset_is_none() {
+	assert!(genesis_config_presets::get_preset(&"mainnet".into()).is_none());
+	assert_eq!(genesis_config_presets::preset_names().len(), 2);
+}
+
+fn signed(signer: Sr25519Keyring, nonce: u32, call: RuntimeCall) -> UncheckedExtrinsic {
+	let extension: TxExtension = (
+		frame_system::CheckNonZeroSender::new(),
+		frame_system::CheckSpecVersion::new(),
+		frame_system::CheckTxVersion::new(),
+		frame_system::CheckGenesis::new(),
+		frame_system::CheckEra::from(Era::Immortal),
+		frame_system::CheckNonce::from(nonce),
+		frame_system::CheckWeight::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::from(0),
+	);
+	let payload = SignedPayload::new(call.clone(), extension.clone()).expect("implicit data");
+	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
+	UncheckedExtrinsic::new_signed(
+		call,
+		signer.to_account_id().into(),
+		signature.into(),
+		extension,
+	)
+}
+
+#[test]
+fn transfer_moves_funds_and_pays_a_fee() {
+	externalities(DEV_RUNTIME_PRESET).execute_with(|| {
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		let bob = Sr25519Keyring::Bob.to_account_id();
+		let issuance = Balances::total_issuance();
+		let amount = 42 * UNIT;
+		let call = RuntimeCall::Balances(BalancesCall::transfer_allow_death {
+			dest: bob.clone().into(),
+			value: amount,
+		});
+
+		let xt = signed(Sr25519Keyring::Alice, 0, call);
+		Executive::apply_extrinsic(xt).expect("valid").expect("dispatched");
+
+		let fee = System::events()
+			.into_iter()
+			.find_map(|r| match r.event {
+				RuntimeEvent::TransactionPayment(
+					pallet_transaction_payment::Event::TransactionFeePaid { who, actual_fee, .. },
+				) if who == alice => Some(actual_fee),
+				_ => None,
+			})
+			.expect("a fee was paid");
+		assert!(fee > 0);
+		assert_eq!(Balances::balance(&bob), ENDOWMENT + amount);
+		assert_eq!(Balances::balance(&alice), ENDOWMENT - amount - fee);
+		// Fees are burned until pallet-rewards pays them to authors.
+		assert_eq!(Balances::total_issuance(), issuance - fee);
+		assert_eq!(System::account_nonce(&alice), 1);
+	});
+}
+
+#[test]
+fn transfer_with_bad_nonce_is_rejected_and_changes_nothing() {
+	externalities(DEV_RUNTIME_PRESET).execute_with(|| {
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		let call = RuntimeCall::Balances(BalancesCall::transfer_allow_death {
+			dest: Sr25519Keyring::Bob.to_account_id().into(),
+			value: UNIT,
+		});
+		assert!(Executive::apply_extrinsic(signed(Sr25519Keyring::Alice, 5, call)).is_err());
+		assert_eq!(Balances::balance(&alice), ENDOWMENT);
+	});
+}

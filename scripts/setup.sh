@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what building and testing Cairn needs on Debian, saying what it does.
+# Idempotent: what is already there is left alone.
+#   scripts/setup.sh          install what is missing
+#   scripts/setup.sh --check  only check; exit 1 with one line naming what is missing
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(clang libclang-dev protobuf-compiler mold make pkg-config)
+WASM_TARGET=wasm32v1-none
+
+check_only=false
+[ "${1:-}" = "--check" ] && check_only=true
+
+say() { printf '[setup] %s\n' "$*"; }
+fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+missing_apt=()
+for pkg in "${APT_PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing_apt+=("$pkg")
+done
+if [ ${#missing_apt[@]} -gt 0 ]; then
+	$check_only && fail "missing Debian packages: ${missing_apt[*]}; run \`scripts/setup.sh\` (or \`make setup\`)"
+	say "installing Debian packages: ${missing_apt[*]}"
+	sudo_cmd=""
+	[ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+	$sudo_cmd apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing_apt[@]}"
+else
+	say "Debian packages present: ${APT_PACKAGES[*]}"
+fi
+
+command -v rustup >/dev/null || fail "rustup not found; install Rust from https://rustup.rs, then run \`scripts/setup.sh\` again"
+# rust-toolchain.toml names the target and rust-src, but RUSTUP_AUTO_INSTALL=0 machines
+# do not install them by themselves.
+if ! rustup target list --installed 2>/dev/null | grep -qx "$WASM_TARGET"; then
+	$check_only && fail "missing rustup target $WASM_TARGET (the runtime is built for it); run \`rustup target add $WASM_TARGET\` or \`make setup\`"
+	say "adding rustup target $WASM_TARGET"
+	rustup target add "$WASM_TARGET"
+fi
+if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+	$check_only && fail "missing rustup component rust-src; run \`rustup component add rust-src\` or \`make setup\`"
+	say "adding rustup component rust-src"
+	rustup component add rust-src
+fi
+say "Rust: $(rustc --version); wasm target $WASM_TARGET and rust-src present"

@@ -1,0 +1,1 @@
+//! Network tests live in `tests/`; see the README there.

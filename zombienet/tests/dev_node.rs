@@ -1,0 +1,117 @@
+//! The real `cairn --dev` binary: it authors and finalizes blocks, takes a signed transfer
+//! from a real client (subxt), and stops cleanly on SIGINT.
+
+mod common;
+
+use std::{
+	net::TcpListener,
+	process::{Child, Command, Stdio},
+	time::Duration,
+};
+
+use anyhow::{ensure, Context, Result};
+use common::{cairn_bin, heights, rpc, wait_for};
+use subxt::{dynamic::Value, OnlineClient, PolkadotConfig};
+use subxt_signer::sr25519::dev;
+
+fn free_port() -> Result<u16> {
+	Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A dev node that is killed if the test fails before stopping it.
+struct DevNode(Child);
+
+impl Drop for DevNode {
+	fn drop(&mut self) {
+		let _ = self.0.kill();
+		let _ = self.0.wait();
+	}
+}
+
+fn start_dev_node(rpc_port: u16) -> Result<DevNode> {
+	let child = Command::new(cairn_bin()?)
+		.args(["--dev", "--tmp", "--no-prometheus", "--no-telemetry"])
+		.args(["--rpc-port", &rpc_port.to_string()])
+		.args(["--port", &free_port()?.to_string()])
+		.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{}", free_port()?)])
+		.stdout(Stdio::null())
+		.stderr(Stdio::null())
+		.spawn()
+		.context("start cairn")?;
+	Ok(DevNode(child))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dev_node_finalizes_and_accepts_a_signed_transfer() -> Result<()> {
+	let rpc_port = free_port()?;
+	let mut node = start_dev_node(rpc_port)?;
+	let url = format!("ws://127.0.0.1:{rpc_port}");
+
+	let legacy = wait_for("RPC to come up", Duration::from_secs(60), || async {
+		Ok(rpc(&url).await.ok())
+	})
+	.await?;
+	wait_for("block 3 and a finalized block", Duration::from_secs(90), || async {
+		let (best, finalized) = heights(&legacy).await?;
+		Ok((best >= 3 && finalized >= 1).then_some(()))
+	})
+	.await?;
+
+	let api = OnlineClient::<PolkadotConfig>::from_insecure_url(&url).await?;
+	let properties = legacy.system_properties().await?;
+	assert_eq!(properties.get("tokenSymbol").and_then(|v| v.as_str()), Some("CRN"));
+
+	let bob = dev::bob().public_key().to_account_id();
+	let amount: u128 = 12_345_000_000_000;
+	let balance_of = |who: subxt::utils::AccountId32| {
+		let api = api.clone();
+		async move {
+			let query = subxt::dynamic::storage("System", "Account", vec![Value::from_bytes(who)]);
+			let account = api.storage().at_latest().await?.fetch(&query).await?.context("account")?;
+			let free = account
+				.to_value()?
+				.at("data")
+				.and_then(|d| d.at("free"))
+				.and_then(|f| f.as_u128())
+				.context("free balance")?;
+			anyhow::Ok(free)
+		}
+	};
+	let bob_before = balance_of(bob.clone()).await?;
+
+	let tx = subxt::dynamic::tx(
+		"Balances",
+		"transfer_keep_alive",
+		vec![Value::unnamed_variant("Id", [Value::from_bytes(bob.clone())]), Value::u128(amount)],
+	);
+	let events = api
+		.tx()
+		.sign_and_submit_then_watch_default(&tx, &dev::alice())
+		.await?
+		.wait_for_finalized_success()
+		.await?;
+	ensure!(
+		events.iter().flatten().any(|e| e.pallet_name() == "Balances" && e.variant_name() == "Transfer"),
+		"no Balances.Transfer event"
+	);
+	ensure!(
+		events
+			.iter()
+			.flatten()
+			.any(|e| e.pallet_name() == "TransactionPayment" && e.variant_name() == "TransactionFeePaid"),
+		"no fee paid"
+	);
+	assert_eq!(balance_of(bob).await? - bob_before, amount);
+
+	// SIGINT: the node shuts down cleanly and exits with success.
+	let pid = node.0.id().to_string();
+	let status = Command::new("kill").args(["-INT", &pid]).status()?;
+	ensure!(status.success(), "could not signal the node");
+	let exit = wait_for("the node to exit", Duration::from_secs(60), || {
+		let exited = node.0.try_wait();
+		async move { Ok(exited?) }
+	})
+	.await?;
+	ensure!(exit.success(), "node exited with {exit}");
+	Ok(())
+}

@@ -1,0 +1,60 @@
+//! A three-validator Cairn network spawned by zombienet-sdk from `network/local.toml`.
+
+mod common;
+
+use std::time::Duration;
+
+use anyhow::Result;
+use common::{heights, put_cairn_on_path, rpc, wait_for};
+use zombienet_sdk::{NetworkConfig, NetworkConfigExt};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_validators_peer_finalize_and_survive_a_lost_validator() -> Result<()> {
+	put_cairn_on_path()?;
+	let toml = concat!(env!("CARGO_MANIFEST_DIR"), "/network/local.toml");
+	let network = NetworkConfig::load_from_toml(toml)?.spawn_native().await?;
+
+	let names = ["alice", "bob", "charlie"];
+	let mut clients = Vec::new();
+	for name in names {
+		let node = network.get_node(name)?;
+		clients.push((name, rpc(node.ws_uri()).await?));
+	}
+
+	// Every node sees both others, and all finalize past block 2.
+	for (name, client) in &clients {
+		wait_for(&format!("{name} to see 2 peers"), Duration::from_secs(120), || async {
+			let health = client.system_health().await?;
+			Ok((health.peers >= 2).then_some(()))
+		})
+		.await?;
+		wait_for(&format!("{name} to finalize block 2"), Duration::from_secs(180), || async {
+			let (_, finalized) = heights(client).await?;
+			Ok((finalized >= 2).then_some(()))
+		})
+		.await?;
+	}
+
+	// Lose Charlie. BABE goes on with the two others' slots. GRANDPA needs more than two
+	// thirds of the voters, which for three voters is all three: finality pauses...
+	network.get_node("charlie")?.pause().await?;
+	let (alice, bob) = (&clients[0].1, &clients[1].1);
+	let (best_at_loss, finalized_at_loss) = heights(alice).await?;
+	wait_for("blocks to go on without charlie", Duration::from_secs(120), || async {
+		let (best, _) = heights(bob).await?;
+		Ok((best >= best_at_loss + 3).then_some(()))
+	})
+	.await?;
+
+	// ...and catches up with everything authored meanwhile once Charlie is back.
+	network.get_node("charlie")?.resume().await?;
+	let target = heights(alice).await?.0;
+	wait_for("finality to catch up after charlie returns", Duration::from_secs(180), || async {
+		let (_, finalized) = heights(alice).await?;
+		Ok((finalized >= target && finalized > finalized_at_loss).then_some(()))
+	})
+	.await?;
+
+	network.destroy().await?;
+	Ok(())
+}
