@@ -9,9 +9,11 @@ DEV_BASE_PATH ?= $(HOME)/.local/share/cairn-dev
 setup:
 	@scripts/setup.sh
 
+# One build for the node and the tests: `cargo test --no-run` also builds the `cairn`
+# binary, with the same features, so nothing compiles twice.
 build: setup
-	@echo "[build] cairn node (release; first build takes ~30 min on 2 cores)"
-	cargo build --release -p cairn-node
+	@echo "[build] cairn node and tests (release; the first build takes ~40 min on 2 cores)"
+	cargo test --release --workspace --no-run
 
 ## Start a single-validator dev chain on ws://127.0.0.1:9944 (RocksDB under $(DEV_BASE_PATH)).
 dev: build

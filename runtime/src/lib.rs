@@ -12,6 +12,8 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 extern crate alloc;
 
+use alloc::vec::Vec;
+
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
@@ -19,7 +21,7 @@ pub mod genesis_config_presets;
 use polkadot_sdk::{
 	frame_support,
 	sp_runtime::{self, generic, impl_opaque_keys, traits::BlakeTwo256},
-	sp_version::{self, runtime_version, RuntimeVersion},
+	sp_version::{runtime_version, RuntimeVersion},
 	*,
 };
 
@@ -93,12 +95,6 @@ pub const UNIT: Balance = 10u128.pow(TOKEN_DECIMALS as u32);
 pub const MILLI_UNIT: Balance = UNIT / 1_000;
 /// The smallest balance an account may hold.
 pub const EXISTENTIAL_DEPOSIT: Balance = MILLI_UNIT;
-
-/// The version information used to identify this runtime when compiled natively.
-#[cfg(feature = "std")]
-pub fn native_version() -> sp_version::NativeVersion {
-	sp_version::NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
-}
 
 /// The address format for describing accounts.
 pub type Address = sp_runtime::MultiAddress<AccountId, ()>;

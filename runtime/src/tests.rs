@@ -3,7 +3,7 @@
 use crate::{
 	genesis_config_presets::{self, ENDOWMENT},
 	Babe, Balances, BalancesCall, Executive, Grandpa, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeGenesisConfig, Session, SignedPayload, Sudo, System, TxExtension, UncheckedExtrinsic,
+	RuntimeGenesisConfig, Session, SignedPayload, System, TxExtension, UncheckedExtrinsic,
 	UNIT,
 };
 use polkadot_sdk::{
@@ -44,7 +44,7 @@ fn assert_validators(preset: &str, expected: &[Sr25519Keyring]) {
 		assert_eq!(Session::validators(), accounts);
 		assert_eq!(Babe::authorities().len(), expected.len());
 		assert_eq!(Grandpa::grandpa_authorities().len(), expected.len());
-		assert_eq!(Sudo::key(), Some(Sr25519Keyring::Alice.to_account_id()));
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Sr25519Keyring::Alice.to_account_id()));
 		for account in Sr25519Keyring::iter() {
 			assert_eq!(Balances::balance(&account.to_account_id()), ENDOWMENT);
 		}

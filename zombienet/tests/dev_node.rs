@@ -11,7 +11,7 @@ use std::{
 
 use anyhow::{ensure, Context, Result};
 use common::{cairn_bin, heights, rpc, wait_for};
-use subxt::{dynamic::Value, OnlineClient, PolkadotConfig};
+use subxt::{dynamic::Value, ext::scale_value::At, OnlineClient, PolkadotConfig};
 use subxt_signer::sr25519::dev;
 
 fn free_port() -> Result<u16> {
@@ -66,7 +66,7 @@ async fn dev_node_finalizes_and_accepts_a_signed_transfer() -> Result<()> {
 	let balance_of = |who: subxt::utils::AccountId32| {
 		let api = api.clone();
 		async move {
-			let query = subxt::dynamic::storage("System", "Account", vec![Value::from_bytes(who)]);
+			let query = subxt::dynamic::storage("System", "Account", vec![Value::from_bytes(who.0)]);
 			let account = api.storage().at_latest().await?.fetch(&query).await?.context("account")?;
 			let free = account
 				.to_value()?
@@ -82,7 +82,7 @@ async fn dev_node_finalizes_and_accepts_a_signed_transfer() -> Result<()> {
 	let tx = subxt::dynamic::tx(
 		"Balances",
 		"transfer_keep_alive",
-		vec![Value::unnamed_variant("Id", [Value::from_bytes(bob.clone())]), Value::u128(amount)],
+		vec![Value::unnamed_variant("Id", [Value::from_bytes(bob.0)]), Value::u128(amount)],
 	);
 	let events = api
 		.tx()

@@ -135,17 +135,10 @@ pub fn run() -> sc_cli::Result<()> {
 					let PartialComponents { client, .. } = service::new_partial(&config)?;
 					cmd.run(client)
 				},
-				BenchmarkCmd::Storage(cmd) => {
-					let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
-					let db = backend.expose_db();
-					let storage = backend.expose_storage();
-					let shared_trie_cache = backend.expose_shared_trie_cache();
-					cmd.run(config, client, db, storage, shared_trie_cache)
-				},
 				BenchmarkCmd::Machine(cmd) =>
 					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()),
-				BenchmarkCmd::Overhead(_) | BenchmarkCmd::Extrinsic(_) => Err(
-					"`benchmark overhead` and `benchmark extrinsic` are not supported by cairn yet"
+				BenchmarkCmd::Storage(_) | BenchmarkCmd::Overhead(_) | BenchmarkCmd::Extrinsic(_) => Err(
+					"`benchmark storage`, `overhead` and `extrinsic` need a build with `--features runtime-benchmarks`, which cairn does not offer yet"
 						.into(),
 				),
 			})
@@ -159,7 +152,8 @@ pub fn run() -> sc_cli::Result<()> {
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			let fragment_args = cli.fragments.clone();
-			runner.run_node_until_exit(|config| async move {
+			runner.run_node_until_exit(|mut config| async move {
+				claim_rpc_ports(&mut config)?;
 				if matches!(config.network.network_backend, NetworkBackendType::Litep2p) {
 					return Err(sc_cli::Error::Input(
 						"cairn runs on the libp2p network backend; drop `--network-backend \
@@ -186,4 +180,27 @@ pub fn run() -> sc_cli::Result<()> {
 			})
 		},
 	}
+}
+
+/// Fails with a clear line when a required RPC address is taken, instead of upstream's
+/// silent fallback to a random port that no client would find.
+fn claim_rpc_ports(config: &mut sc_service::Configuration) -> sc_cli::Result<()> {
+	for endpoint in config.rpc.addr.iter_mut().flatten() {
+		endpoint.retry_random_port = false;
+		if endpoint.is_optional || endpoint.listen_addr.port() == 0 {
+			continue;
+		}
+		if let Err(e) = std::net::TcpListener::bind(endpoint.listen_addr) {
+			let addr = endpoint.listen_addr;
+			return Err(sc_cli::Error::Input(if e.kind() == std::io::ErrorKind::AddrInUse {
+				format!(
+					"RPC address {addr} is already in use (another node?): stop it or choose \
+					 another port with --rpc-port"
+				)
+			} else {
+				format!("cannot listen for RPC on {addr}: {e}")
+			}));
+		}
+	}
+	Ok(())
 }

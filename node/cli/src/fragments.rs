@@ -93,7 +93,7 @@ pub async fn start_service(args: &FragmentArgs, base: PathBuf) -> Result<Option<
 	)
 	.parse()
 	.map_err(|e| format!("bad fragment address: {e}"))?;
-	let handle = cairn_net::start(Config { listen: Some(listen), store: Some(store), ..Config::client() })
+	let handle = cairn_net::start(Config { keypair, listen: Some(listen), store: Some(store), ..Config::client() })
 		.await
 		.map_err(|e| format!("fragment service: {e}; choose another port with --fragment-port"))?;
 	for addr in handle.listen_addrs().await.map_err(|e| e.to_string())? {

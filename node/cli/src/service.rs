@@ -45,39 +45,36 @@ pub type Service = sc_service::PartialComponents<
 			FullSelectChain,
 		>,
 		sc_consensus_babe::BabeLink<Block>,
+		sc_consensus_babe::BabeWorkerHandle<Block>,
 		sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>,
 		Option<Telemetry>,
 	),
 >;
 
 /// Inherent data every block carries: the timestamp and the BABE slot derived from it.
-type InherentDataProviders = Arc<
-	dyn Fn(
-			<Block as BlockT>::Hash,
-			(),
-		) -> futures::future::BoxFuture<
-			'static,
-			Result<
-				(sp_consensus_babe::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider),
-				Box<dyn std::error::Error + Send + Sync>,
-			>,
-		> + Send
-		+ Sync,
->;
+#[derive(Clone)]
+pub struct InherentDataProviders {
+	slot_duration: sp_consensus_babe::SlotDuration,
+}
 
-fn inherent_data_providers(slot_duration: sp_consensus_babe::SlotDuration) -> InherentDataProviders {
-	Arc::new(move |_parent, ()| {
-		async move {
-			let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-			let slot =
-				sp_consensus_babe::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-					*timestamp,
-					slot_duration,
-				);
-			Ok((slot, timestamp))
-		}
-		.boxed()
-	})
+#[async_trait::async_trait]
+impl sp_inherents::CreateInherentDataProviders<Block, ()> for InherentDataProviders {
+	type InherentDataProviders =
+		(sp_consensus_babe::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider);
+
+	async fn create_inherent_data_providers(
+		&self,
+		_parent: <Block as BlockT>::Hash,
+		_: (),
+	) -> Result<Self::InherentDataProviders, Box<dyn std::error::Error + Send + Sync>> {
+		let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
+		let slot =
+			sp_consensus_babe::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
+				*timestamp,
+				self.slot_duration,
+			);
+		Ok((slot, timestamp))
+	}
 }
 
 /// Builds the parts of the node that commands other than `run` need too (import,
@@ -137,12 +134,12 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		babe_config,
 		grandpa_block_import,
 		client.clone(),
-		inherent_data_providers(slot_duration),
+		InherentDataProviders { slot_duration },
 		select_chain.clone(),
 		OffchainTransactionPoolFactory::new(transaction_pool.clone()),
 	)?;
 
-	let (import_queue, _babe_worker_handle) =
+	let (import_queue, babe_worker_handle) =
 		sc_consensus_babe::import_queue(sc_consensus_babe::ImportQueueParams {
 			link: babe_link.clone(),
 			block_import: block_import.clone(),
@@ -162,7 +159,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (block_import, babe_link, grandpa_link, telemetry),
+		other: (block_import, babe_link, babe_worker_handle, grandpa_link, telemetry),
 	})
 }
 
@@ -178,7 +175,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (block_import, babe_link, grandpa_link, mut telemetry),
+		other: (block_import, babe_link, babe_worker_handle, grandpa_link, mut telemetry),
 	} = new_partial(&config)?;
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
@@ -207,7 +204,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		Vec::default(),
 	));
 
-	let (network, system_rpc_tx, tx_handler_controller, sync_service) =
+	let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
 		sc_service::build_network(sc_service::BuildNetworkParams {
 			config: &config,
 			net_config,
@@ -220,6 +217,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 			warp_sync_config: Some(WarpSyncConfig::WithProvider(warp_sync)),
 			block_relay: None,
 			metrics,
+			gap_sync_body_policy: None,
 		})?;
 
 	if config.offchain_worker.enabled {
@@ -242,6 +240,12 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 			offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
 		);
 	}
+
+	// The BABE worker serves epoch data while a handle to it exists; the node keeps one.
+	task_manager.spawn_handle().spawn("babe-worker-handle", None, async move {
+		let _handle = babe_worker_handle;
+		futures::future::pending::<()>().await
+	});
 
 	let role = config.role;
 	let force_authoring = config.force_authoring;
@@ -291,9 +295,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 			block_import,
 			sync_oracle: sync_service.clone(),
 			justification_sync_link: sync_service.clone(),
-			create_inherent_data_providers: move |parent, ()| {
-				inherent_data_providers(slot_duration)(parent, ())
-			},
+			create_inherent_data_providers: InherentDataProviders { slot_duration },
 			force_authoring,
 			backoff_authoring_blocks: None::<()>,
 			babe_link,

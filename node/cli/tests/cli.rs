@@ -15,9 +15,13 @@ fn stderr(output: &Output) -> String {
 	String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// The last line of stderr, where the error is; earlier lines are the node's start-up log.
+/// The line of stderr that reports the error (the rest is the node's start-up log).
 fn error_line(output: &Output) -> String {
-	stderr(output).lines().last().unwrap_or_default().to_string()
+	let err = stderr(output);
+	let mut errors = err.lines().filter(|l| l.starts_with("Error:"));
+	let line = errors.next().unwrap_or_default().to_string();
+	assert!(errors.next().is_none(), "more than one error line: {err}");
+	line
 }
 
 fn assert_clean_failure(output: &Output, expected: &str) {
@@ -115,4 +119,20 @@ fn rpc_port_in_use_is_a_clear_error() {
 fn litep2p_backend_is_refused_with_a_hint() {
 	let output = cairn(&["--dev", "--tmp", "--no-prometheus", "--network-backend", "litep2p"]);
 	assert_clean_failure(&output, "libp2p");
+}
+
+#[test]
+fn missing_wasm_target_is_named_with_the_fix() {
+	// A rustup that reports no installed targets, as on a fresh machine.
+	let dir = tempfile::tempdir().unwrap();
+	let stub = dir.path().join("rustup");
+	std::fs::write(&stub, "#!/bin/sh\nexit 0\n").unwrap();
+	std::fs::set_permissions(&stub, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+	let path = format!("{}:{}", dir.path().display(), std::env::var("PATH").unwrap());
+	let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/setup.sh");
+	let output = Command::new(script).arg("--check").env("PATH", path).output().unwrap();
+	assert!(!output.status.success());
+	let err = stderr(&output);
+	assert_eq!(err.lines().count(), 1, "one line: {err}");
+	assert!(err.contains("wasm32v1-none") && err.contains("rustup target add"), "{err}");
 }

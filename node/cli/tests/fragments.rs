@@ -102,9 +102,12 @@ fn four_nodes_store_and_restore_a_file_with_two_killed() {
 	assert!(!out3.exists() && !dir.path().join("too-few.bin.part").exists());
 }
 
+/// A well-formed provider address where nothing listens.
+const NOBODY: &str = "/ip4/127.0.0.1/tcp/1/p2p/12D3KooW9tJMax94Lrqw7Y5Qw36viGQAS2gTEPQ5Wg1vTk7xPfQs";
+
 #[test]
 fn client_bad_input_is_a_clear_error() {
-	let bad_cap = client(&["get", "cairn:v1:nonsense", "-o", "/tmp/x", "--providers", "/ip4/127.0.0.1/tcp/1/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN"]);
+	let bad_cap = client(&["get", "cairn:v1:nonsense", "-o", "/tmp/x", "--providers", NOBODY]);
 	assert!(!bad_cap.status.success());
 	let err = String::from_utf8_lossy(&bad_cap.stderr);
 	assert!(err.contains("malformed capability") && !err.contains("panicked"), "{err}");
@@ -112,14 +115,14 @@ fn client_bad_input_is_a_clear_error() {
 	let dir = tempfile::tempdir().unwrap();
 	let file = dir.path().join("f");
 	std::fs::write(&file, b"hello").unwrap();
-	let k_above_n = client(&["put", file.to_str().unwrap(), "--k", "5", "--n", "3", "--providers", "/ip4/127.0.0.1/tcp/1/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN"]);
+	let k_above_n = client(&["put", file.to_str().unwrap(), "--k", "5", "--n", "3", "--providers", NOBODY]);
 	assert!(!k_above_n.status.success());
 	assert!(String::from_utf8_lossy(&k_above_n.stderr).contains("bad erasure parameters"));
 
-	let codec = client(&["put", file.to_str().unwrap(), "--codec", "zip", "--providers", "/ip4/127.0.0.1/tcp/1/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN"]);
+	let codec = client(&["put", file.to_str().unwrap(), "--codec", "zip", "--providers", NOBODY]);
 	assert!(String::from_utf8_lossy(&codec.stderr).contains("unknown codec"));
 
-	let unreachable = client(&["put", file.to_str().unwrap(), "--k", "1", "--n", "2", "--providers", "/ip4/127.0.0.1/tcp/1/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN"]);
+	let unreachable = client(&["put", file.to_str().unwrap(), "--k", "1", "--n", "2", "--providers", NOBODY]);
 	assert!(!unreachable.status.success());
 	assert!(String::from_utf8_lossy(&unreachable.stderr).contains("failed"), "{}", String::from_utf8_lossy(&unreachable.stderr));
 }

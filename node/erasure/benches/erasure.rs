@@ -42,6 +42,24 @@ fn codecs(c: &mut Criterion) {
 	group.finish();
 }
 
+fn aead(c: &mut Criterion) {
+	use cairn_erasure::crypto::{random_nonce, Encryptor};
+	let chunk = stripe()[..64 * 1024].to_vec();
+	let key = cairn_erasure::FileKey::random();
+	let nonce = random_nonce();
+	let mut group = c.benchmark_group("aead");
+	group.throughput(Throughput::Bytes(chunk.len() as u64));
+	group.bench_function("xchacha20poly1305-stream-64KiB", |b| {
+		let mut enc = Encryptor::new(&key, &nonce);
+		b.iter(|| {
+			let mut buf = chunk.clone();
+			enc.seal(&mut buf, false).unwrap();
+			buf
+		})
+	});
+	group.finish();
+}
+
 fn hashing(c: &mut Criterion) {
 	let data = stripe();
 	let mut group = c.benchmark_group("hash");
@@ -79,5 +97,5 @@ fn pipeline(c: &mut Criterion) {
 	group.finish();
 }
 
-criterion_group!(benches, codecs, hashing, pipeline);
+criterion_group!(benches, codecs, aead, hashing, pipeline);
 criterion_main!(benches);

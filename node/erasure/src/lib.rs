@@ -13,7 +13,7 @@
 
 mod capability;
 pub mod codec;
-mod crypto;
+pub mod crypto;
 mod manifest;
 mod pipeline;
 

@@ -1,6 +1,9 @@
 //! Helpers shared by the network tests: finding the `cairn` binary and reading chain
 //! state over RPC.
 
+// Each test binary uses a part of these helpers.
+#![allow(dead_code)]
+
 use std::{path::PathBuf, time::Duration};
 
 use anyhow::{anyhow, bail, Context, Result};
