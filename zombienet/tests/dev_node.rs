@@ -28,29 +28,39 @@ impl Drop for DevNode {
 	}
 }
 
-fn start_dev_node(rpc_port: u16) -> Result<DevNode> {
+/// Starts `cairn --dev` on free ports; its log goes to `log`.
+fn start_dev_node(rpc_port: u16, log: &std::path::Path) -> Result<DevNode> {
 	let child = Command::new(cairn_bin()?)
-		.args(["--dev", "--tmp", "--no-prometheus", "--no-telemetry"])
+		.args(["--dev", "--tmp", "--no-prometheus", "--no-telemetry", "--no-mdns"])
 		.args(["--rpc-port", &rpc_port.to_string()])
-		.args(["--port", &free_port()?.to_string()])
 		.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{}", free_port()?)])
+		.args(["--fragment-port", "0", "--fragment-listen-ip", "127.0.0.1"])
 		.stdout(Stdio::null())
-		.stderr(Stdio::null())
+		.stderr(std::fs::File::create(log)?)
 		.spawn()
 		.context("start cairn")?;
 	Ok(DevNode(child))
 }
 
+/// The last lines of the node's log, for failure messages.
+fn log_tail(log: &std::path::Path) -> String {
+	let text = std::fs::read_to_string(log).unwrap_or_default();
+	let lines: Vec<_> = text.lines().collect();
+	lines[lines.len().saturating_sub(15)..].join("\n")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_node_finalizes_and_accepts_a_signed_transfer() -> Result<()> {
 	let rpc_port = free_port()?;
-	let mut node = start_dev_node(rpc_port)?;
+	let log = std::env::temp_dir().join(format!("cairn-dev-node-{}.log", std::process::id()));
+	let mut node = start_dev_node(rpc_port, &log)?;
 	let url = format!("ws://127.0.0.1:{rpc_port}");
 
 	let legacy = wait_for("RPC to come up", Duration::from_secs(60), || async {
 		Ok(rpc(&url).await.ok())
 	})
-	.await?;
+	.await
+	.with_context(|| format!("node log:\n{}", log_tail(&log)))?;
 	wait_for("block 3 and a finalized block", Duration::from_secs(90), || async {
 		let (best, finalized) = heights(&legacy).await?;
 		Ok((best >= 3 && finalized >= 1).then_some(()))
