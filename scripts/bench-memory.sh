@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 size_gib=${1:-4}
 work=${2:-/tmp/cairn-bench-memory}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cairn-target}"
-cargo build --release -p cairn-erasure --example file >/dev/null
+cargo build --release --workspace --examples >/dev/null  # workspace: same features as the tests, no rebuild
 bin="$CARGO_TARGET_DIR/release/examples/file"
 rm -rf "$work" && mkdir -p "$work"
 echo "[bench] writing a ${size_gib} GiB input file"
