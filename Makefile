@@ -2,6 +2,10 @@
 CARGO_TARGET_DIR ?= $(HOME)/.cache/cairn-target
 export CARGO_TARGET_DIR
 CAIRN := $(CARGO_TARGET_DIR)/release/cairn
+# The runtime's wasm must not depend on where the clone, the registry or the toolchain
+# live, or the committed chain specs (which hold the wasm) would differ per checkout.
+WASM_BUILD_RUSTFLAGS := --remap-path-prefix=$(CURDIR)=/cairn --remap-path-prefix=$(HOME)/.cargo=/cargo --remap-path-prefix=$(HOME)/.rustup=/rustup
+export WASM_BUILD_RUSTFLAGS
 DEV_BASE_PATH ?= $(HOME)/.local/share/cairn-dev
 
 .PHONY: setup build dev test test-unit test-network chain-specs bench
