@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(clang libclang-dev protobuf-compiler mold make pkg-config)
+# swtpm, swtpm-tools, tpm2-tools and libtss2-dev: the TPM tests run real software TPMs;
+# openssl converts their CA certificates.
+APT_PACKAGES=(clang libclang-dev protobuf-compiler mold make pkg-config libtss2-dev swtpm swtpm-tools tpm2-tools openssl)
 WASM_TARGET=wasm32v1-none
 
 check_only=false

@@ -7,6 +7,7 @@
 extern crate alloc;
 
 pub mod merkle;
+pub mod traits;
 
 /// BLAKE2b-256: block, Merkle and manifest hashes.
 pub use polkadot_sdk::sp_crypto_hashing::blake2_256;

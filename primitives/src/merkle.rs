@@ -152,10 +152,14 @@ pub fn verify(root: &Node, leaf_count: u64, index: u64, leaf: Node, path: &[Node
 	let mut siblings = path.iter();
 	while width > 1 {
 		if idx % 2 == 1 {
-			let Some(left) = siblings.next() else { return false };
+			let Some(left) = siblings.next() else {
+				return false;
+			};
 			acc = inner_hash(left, &acc);
 		} else if idx + 1 < width {
-			let Some(right) = siblings.next() else { return false };
+			let Some(right) = siblings.next() else {
+				return false;
+			};
 			acc = inner_hash(&acc, right);
 		}
 		idx /= 2;

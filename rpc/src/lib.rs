@@ -24,9 +24,7 @@ pub struct FullDeps<C, P> {
 }
 
 /// Builds every RPC extension of a full node.
-pub fn create_full<Block, C, P>(
-	deps: FullDeps<C, P>,
-) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
+pub fn create_full<Block, C, P>(deps: FullDeps<C, P>) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
 where
 	Block: BlockT,
 	C: ProvideRuntimeApi<Block>

@@ -2,7 +2,7 @@
 //! Charlie validate). Chain specs are generated from these, never written by hand.
 
 use crate::{
-	AccountId, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
+	AccountId, AttestationConfig, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
 	BABE_GENESIS_EPOCH_CONFIG, UNIT,
 };
 use alloc::{vec, vec::Vec};
@@ -32,17 +32,32 @@ impl Validator {
 	}
 }
 
-fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, root: AccountId) -> Value {
+/// The test manufacturer CA (root and intermediate) that signs the EK certificates of the
+/// software TPMs in Cairn's tests: dev and test chains trust only it.
+fn test_cas() -> Vec<(Vec<u8>, Option<u32>, Vec<u8>)> {
+	vec![
+		(
+			include_bytes!("../../primitives/attestation/fixtures/root_ca.der").to_vec(),
+			None,
+			b"swtpm test root".to_vec(),
+		),
+		(
+			include_bytes!("../../primitives/attestation/fixtures/issuer_ca.der").to_vec(),
+			Some(0),
+			b"swtpm test CA".to_vec(),
+		),
+	]
+}
+
+/// `nodes` are registered without a TPM: the genesis validators, and on the dev chain every
+/// dev account.
+fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, nodes: Vec<AccountId>, root: AccountId) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
-		balances: BalancesConfig {
-			balances: endowed.into_iter().map(|a| (a, ENDOWMENT)).collect::<Vec<_>>(),
-		},
+		attestation: AttestationConfig { trusted_cas: test_cas(), nodes },
+		balances: BalancesConfig { balances: endowed.into_iter().map(|a| (a, ENDOWMENT)).collect::<Vec<_>>() },
 		babe: pallet_babe::GenesisConfig { epoch_config: BABE_GENESIS_EPOCH_CONFIG },
 		session: SessionConfig {
-			keys: validators
-				.into_iter()
-				.map(|v| (v.account.clone(), v.account, v.keys))
-				.collect::<Vec<_>>(),
+			keys: validators.into_iter().map(|v| (v.account.clone(), v.account, v.keys)).collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
 	})
@@ -57,6 +72,7 @@ fn development() -> Value {
 	genesis(
 		vec![Validator::dev(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		dev_accounts(),
+		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
 }
@@ -69,6 +85,10 @@ fn local_testnet() -> Value {
 			Validator::dev(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 		],
 		dev_accounts(),
+		[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+			.iter()
+			.map(|k| k.to_account_id())
+			.collect(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
 }
@@ -80,11 +100,7 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_testnet(),
 		_ => return None,
 	};
-	Some(
-		serde_json::to_string(&patch)
-			.expect("serialization to json is expected to work. qed.")
-			.into_bytes(),
-	)
+	Some(serde_json::to_string(&patch).expect("serialization to json is expected to work. qed.").into_bytes())
 }
 
 /// The names of the presets this runtime offers.

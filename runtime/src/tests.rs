@@ -2,10 +2,10 @@
 
 use crate::{
 	genesis_config_presets::{self, ENDOWMENT},
-	Babe, Balances, BalancesCall, Executive, Grandpa, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeGenesisConfig, Session, SignedPayload, System, TxExtension, UncheckedExtrinsic,
-	UNIT,
+	Attestation, Babe, Balances, BalancesCall, Executive, Grandpa, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeGenesisConfig, Session, SignedPayload, System, TxExtension, UncheckedExtrinsic, UNIT,
 };
+use codec::Encode;
 use polkadot_sdk::{
 	frame_support::traits::fungible::Inspect,
 	sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
@@ -14,16 +14,16 @@ use polkadot_sdk::{
 	sp_runtime::{generic::Era, BuildStorage},
 	*,
 };
-use codec::Encode;
 use serde_json::Value;
 
 /// Applies a JSON patch the way the chain-spec builder does: objects merge key by key.
 fn merge(base: &mut Value, patch: Value) {
 	match (base, patch) {
-		(Value::Object(base), Value::Object(patch)) =>
+		(Value::Object(base), Value::Object(patch)) => {
 			for (key, value) in patch {
 				merge(base.entry(key).or_insert(Value::Null), value);
-			},
+			}
+		},
 		(base, patch) => *base = patch,
 	}
 }
@@ -65,6 +65,28 @@ fn local_testnet_preset_has_three_validators() {
 }
 
 #[test]
+fn presets_preregister_nodes_and_trust_only_the_test_ca() {
+	use cairn_primitives::traits::{ChallengerSet, NodeRegistry};
+	use pallet_attestation::{CaCount, TrustedCas};
+	externalities(DEV_RUNTIME_PRESET).execute_with(|| {
+		for account in Sr25519Keyring::iter() {
+			assert!(Attestation::is_attested(&account.to_account_id()), "{account:?}");
+		}
+		assert_eq!(CaCount::<Runtime>::get(), 2);
+		assert_eq!(TrustedCas::<Runtime>::get(1).unwrap().parent, Some(0));
+		assert_eq!(crate::configs::AttestedValidators::challengers(), vec![Sr25519Keyring::Alice.to_account_id()]);
+	});
+	externalities(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		for account in [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie] {
+			assert!(Attestation::is_attested(&account.to_account_id()));
+		}
+		// Dave is endowed but must register with a TPM.
+		assert!(!Attestation::is_attested(&Sr25519Keyring::Dave.to_account_id()));
+		assert_eq!(crate::configs::AttestedValidators::challengers().len(), 3);
+	});
+}
+
+#[test]
 fn unknown_preset_is_none() {
 	assert!(genesis_config_presets::get_preset(&"mainnet".into()).is_none());
 	assert_eq!(genesis_config_presets::preset_names().len(), 2);
@@ -83,12 +105,7 @@ fn signed(signer: Sr25519Keyring, nonce: u32, call: RuntimeCall) -> UncheckedExt
 	);
 	let payload = SignedPayload::new(call.clone(), extension.clone()).expect("implicit data");
 	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
-	UncheckedExtrinsic::new_signed(
-		call,
-		signer.to_account_id().into(),
-		signature.into(),
-		extension,
-	)
+	UncheckedExtrinsic::new_signed(call, signer.to_account_id().into(), signature.into(), extension)
 }
 
 #[test]
@@ -98,10 +115,8 @@ fn transfer_moves_funds_and_pays_a_fee() {
 		let bob = Sr25519Keyring::Bob.to_account_id();
 		let issuance = Balances::total_issuance();
 		let amount = 42 * UNIT;
-		let call = RuntimeCall::Balances(BalancesCall::transfer_allow_death {
-			dest: bob.clone().into(),
-			value: amount,
-		});
+		let call =
+			RuntimeCall::Balances(BalancesCall::transfer_allow_death { dest: bob.clone().into(), value: amount });
 
 		let xt = signed(Sr25519Keyring::Alice, 0, call);
 		Executive::apply_extrinsic(xt).expect("valid").expect("dispatched");
@@ -109,9 +124,11 @@ fn transfer_moves_funds_and_pays_a_fee() {
 		let fee = System::events()
 			.into_iter()
 			.find_map(|r| match r.event {
-				RuntimeEvent::TransactionPayment(
-					pallet_transaction_payment::Event::TransactionFeePaid { who, actual_fee, .. },
-				) if who == alice => Some(actual_fee),
+				RuntimeEvent::TransactionPayment(pallet_transaction_payment::Event::TransactionFeePaid {
+					who,
+					actual_fee,
+					..
+				}) if who == alice => Some(actual_fee),
 				_ => None,
 			})
 			.expect("a fee was paid");

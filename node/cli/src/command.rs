@@ -43,16 +43,12 @@ impl SubstrateCli for Cli {
 		Ok(match id {
 			"dev" | "" => Box::new(chain_spec::development_chain_spec()?),
 			"local" => Box::new(chain_spec::local_chain_spec()?),
-			path => Box::new(
-				chain_spec::ChainSpec::from_json_file(std::path::PathBuf::from(path)).map_err(
-					|e| {
-						format!(
-							"cannot load chain spec {path:?}: {e}. Give `dev`, `local` or the \
+			path => Box::new(chain_spec::ChainSpec::from_json_file(std::path::PathBuf::from(path)).map_err(|e| {
+				format!(
+					"cannot load chain spec {path:?}: {e}. Give `dev`, `local` or the \
 							 path of a JSON chain spec (see `cairn export-chain-spec`)"
-						)
-					},
-				)?,
-			),
+				)
+			})?),
 		})
 	}
 }
@@ -81,8 +77,7 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::CheckBlock(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, import_queue, .. } =
-					service::new_partial(&config)?;
+				let PartialComponents { client, task_manager, import_queue, .. } = service::new_partial(&config)?;
 				Ok((cmd.run(client, import_queue), task_manager))
 			})
 		},
@@ -103,8 +98,7 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::ImportBlocks(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, import_queue, .. } =
-					service::new_partial(&config)?;
+				let PartialComponents { client, task_manager, import_queue, .. } = service::new_partial(&config)?;
 				Ok((cmd.run(client, import_queue), task_manager))
 			})
 		},
@@ -115,8 +109,7 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::Revert(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, backend, .. } =
-					service::new_partial(&config)?;
+				let PartialComponents { client, task_manager, backend, .. } = service::new_partial(&config)?;
 				let aux_revert = Box::new(|client, _, blocks| {
 					sc_consensus_grandpa::revert(client, blocks)?;
 					Ok(())
@@ -143,8 +136,7 @@ pub fn run() -> sc_cli::Result<()> {
 				),
 			})
 		},
-		Some(Subcommand::Client(cmd)) =>
-			crate::fragments::run_client(cmd).map_err(sc_cli::Error::Input),
+		Some(Subcommand::Client(cmd)) => crate::fragments::run_client(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<Block>(&config))
@@ -166,9 +158,8 @@ pub fn run() -> sc_cli::Result<()> {
 					sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
 				>(config)
 				.map_err(sc_cli::Error::Service)?;
-				if let Some(handle) = crate::fragments::start_service(&fragment_args, base)
-					.await
-					.map_err(sc_cli::Error::Input)?
+				if let Some(handle) =
+					crate::fragments::start_service(&fragment_args, base).await.map_err(sc_cli::Error::Input)?
 				{
 					// The service runs while a handle exists: keep one for the node's lifetime.
 					task_manager.spawn_handle().spawn("fragment-service", None, async move {

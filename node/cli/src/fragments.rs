@@ -67,11 +67,7 @@ fn load_keypair(dir: &std::path::Path) -> Result<Keypair, String> {
 			.map_err(|e| format!("{} is not an ed25519 secret ({e}); delete it to make a new one", path.display()));
 	}
 	let keypair = Keypair::generate_ed25519();
-	let secret = keypair
-		.clone()
-		.try_into_ed25519()
-		.map_err(|e| e.to_string())?
-		.secret();
+	let secret = keypair.clone().try_into_ed25519().map_err(|e| e.to_string())?.secret();
 	std::fs::create_dir_all(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
 	std::fs::write(&path, secret.as_ref()).map_err(|e| format!("write {}: {e}", path.display()))?;
 	Ok(keypair)
@@ -129,10 +125,7 @@ fn progress_bar(what: &str) -> Arc<Bar> {
 
 /// Runs a `cairn client` command.
 pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
-	let runtime = tokio::runtime::Builder::new_multi_thread()
-		.enable_all()
-		.build()
-		.map_err(|e| e.to_string())?;
+	let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
 	runtime.block_on(async {
 		let net = cairn_net::start(Config::client()).await.map_err(|e| e.to_string())?;
 		match cmd {
@@ -143,9 +136,8 @@ pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 					return Err(format!("{} is not a readable file", file.display()));
 				}
 				let bar = progress_bar("uploading");
-				let (cap, manifest) = files::put_file(&net, file, params, providers, bar.clone())
-					.await
-					.map_err(|e| e.to_string())?;
+				let (cap, manifest) =
+					files::put_file(&net, file, params, providers, bar.clone()).await.map_err(|e| e.to_string())?;
 				bar.0.finish_and_clear();
 				eprintln!(
 					"stored {} bytes as {n} fragments of {} bytes ({k} needed)",
@@ -159,9 +151,8 @@ pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 					format!("{e}; a capability looks like `cairn:v1:...` as `cairn client put` printed it")
 				})?;
 				let bar = progress_bar("downloading");
-				let manifest = files::get_file(&net, &cap, providers, output, bar.clone())
-					.await
-					.map_err(|e| e.to_string())?;
+				let manifest =
+					files::get_file(&net, &cap, providers, output, bar.clone()).await.map_err(|e| e.to_string())?;
 				bar.0.finish_and_clear();
 				eprintln!("restored {} bytes to {}", manifest.plain_size, output.display());
 				Ok(())

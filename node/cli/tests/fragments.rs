@@ -124,5 +124,9 @@ fn client_bad_input_is_a_clear_error() {
 
 	let unreachable = client(&["put", file.to_str().unwrap(), "--k", "1", "--n", "2", "--providers", NOBODY]);
 	assert!(!unreachable.status.success());
-	assert!(String::from_utf8_lossy(&unreachable.stderr).contains("failed"), "{}", String::from_utf8_lossy(&unreachable.stderr));
+	assert!(
+		String::from_utf8_lossy(&unreachable.stderr).contains("failed"),
+		"{}",
+		String::from_utf8_lossy(&unreachable.stderr)
+	);
 }

@@ -21,19 +21,14 @@ fn codecs(c: &mut Criterion) {
 		for id in [CodecId::ReedSolomonSimd, CodecId::NovelPoly] {
 			let mut codec = new_codec(id, k, n).unwrap();
 			let label = format!("{}-{k}of{n}", id.name());
-			group.bench_function(BenchmarkId::new("encode", &label), |b| {
-				b.iter(|| codec.encode(&data).unwrap())
-			});
+			group.bench_function(BenchmarkId::new("encode", &label), |b| b.iter(|| codec.encode(&data).unwrap()));
 			let shards = codec.encode(&data).unwrap();
 			// Lose the first n-k shards: reconstruction must use parity.
 			let lost = n as usize - k as usize;
 			group.bench_function(BenchmarkId::new("reconstruct", &label), |b| {
 				b.iter(|| {
-					let received: Vec<_> = shards
-						.iter()
-						.enumerate()
-						.map(|(i, s)| (i >= lost).then(|| s.clone()))
-						.collect();
+					let received: Vec<_> =
+						shards.iter().enumerate().map(|(i, s)| (i >= lost).then(|| s.clone())).collect();
 					codec.decode(received, STRIPE).unwrap()
 				})
 			});
@@ -64,9 +59,7 @@ fn hashing(c: &mut Criterion) {
 	let data = stripe();
 	let mut group = c.benchmark_group("hash");
 	group.throughput(Throughput::Bytes(STRIPE as u64));
-	group.bench_function("merkle-1KiB-segments", |b| {
-		b.iter(|| cairn_erasure::fragment_root(&data[..], 1024).unwrap())
-	});
+	group.bench_function("merkle-1KiB-segments", |b| b.iter(|| cairn_erasure::fragment_root(&data[..], 1024).unwrap()));
 	group.finish();
 }
 
@@ -88,8 +81,7 @@ fn pipeline(c: &mut Criterion) {
 		let encoded = encode(&input[..], &params, &mut fragments).unwrap();
 		group.bench_function(BenchmarkId::new("decode-3of10-parity", id.name()), |b| {
 			b.iter(|| {
-				let readers =
-					fragments.iter().enumerate().map(|(i, f)| (i >= 7).then_some(&f[..])).collect();
+				let readers = fragments.iter().enumerate().map(|(i, f)| (i >= 7).then_some(&f[..])).collect();
 				decode(&encoded.manifest, &encoded.key, readers, std::io::sink()).unwrap()
 			})
 		});

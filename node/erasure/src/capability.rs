@@ -1,7 +1,7 @@
 //! The read capability: the text a person shares so that another can fetch and decrypt a
 //! file, `cairn:v1:` followed by base58 of manifest id, key and a 4-byte checksum.
 
-use crate::{crypto::FileKey, manifest::blake2b_256, ManifestId, Error, KEY_LEN};
+use crate::{crypto::FileKey, manifest::blake2b_256, Error, ManifestId, KEY_LEN};
 
 const PREFIX: &str = "cairn:";
 const VERSION: &str = "v1";

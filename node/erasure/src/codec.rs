@@ -61,8 +61,11 @@ pub fn new_codec(id: CodecId, k: u16, n: u16) -> Result<Box<dyn Codec>, Error> {
 			Ok(Box::new(Simd { k, n, encoder: None, decoder: None }))
 		},
 		CodecId::NovelPoly => {
-			let params = CodeParams::derive_parameters(n, k)
-				.map_err(|_| Error::BadParameters { k, n, reason: "above reed-solomon-novelpoly's limits" })?;
+			let params = CodeParams::derive_parameters(n, k).map_err(|_| Error::BadParameters {
+				k,
+				n,
+				reason: "above reed-solomon-novelpoly's limits",
+			})?;
 			Ok(Box::new(NovelPoly { params }))
 		},
 	}
@@ -121,8 +124,7 @@ impl Codec for Simd {
 					d.reset(k, recovery, shard_len).map_err(Error::simd)?;
 					d
 				},
-				slot =>
-					slot.insert(ReedSolomonDecoder::new(k, recovery, shard_len).map_err(Error::simd)?),
+				slot => slot.insert(ReedSolomonDecoder::new(k, recovery, shard_len).map_err(Error::simd)?),
 			};
 			for (i, shard) in shards.iter().enumerate() {
 				let Some(shard) = shard else { continue };
@@ -160,8 +162,7 @@ impl Codec for NovelPoly {
 	}
 
 	fn encode(&mut self, stripe: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
-		let shards: Vec<WrappedShard> =
-			self.params.make_encoder().encode(stripe).map_err(Error::novelpoly)?;
+		let shards: Vec<WrappedShard> = self.params.make_encoder().encode(stripe).map_err(Error::novelpoly)?;
 		Ok(shards.into_iter().map(WrappedShard::into_inner).collect())
 	}
 
@@ -186,9 +187,9 @@ impl Codec for NovelPoly {
 pub fn fragments_needed(id: CodecId, k: u16, n: u16) -> usize {
 	match id {
 		CodecId::ReedSolomonSimd => k as usize,
-		CodecId::NovelPoly => CodeParams::derive_parameters(n as usize, k as usize)
-			.map(|p| p.k())
-			.unwrap_or(k as usize),
+		CodecId::NovelPoly => {
+			CodeParams::derive_parameters(n as usize, k as usize).map(|p| p.k()).unwrap_or(k as usize)
+		},
 	}
 }
 

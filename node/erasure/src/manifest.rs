@@ -49,11 +49,7 @@ impl Params {
 	/// Checks the parameters, including the codec's limits.
 	pub fn check(&self) -> Result<(), Error> {
 		if self.n as usize > MAX_FRAGMENTS {
-			return Err(Error::BadParameters {
-				k: self.k as usize,
-				n: self.n as usize,
-				reason: "n above 1024",
-			});
+			return Err(Error::BadParameters { k: self.k as usize, n: self.n as usize, reason: "n above 1024" });
 		}
 		new_codec(self.codec, self.k, self.n)?;
 		if self.chunk_size == 0 || self.stripe_size < 2 || self.segment_size == 0 {
@@ -134,8 +130,8 @@ impl Manifest {
 
 	/// Decodes and checks an untrusted manifest.
 	pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-		let Versioned::V1(manifest) = Versioned::decode_all_with_depth_limit(8, &mut &bytes[..])
-			.map_err(|e| Error::Manifest(e.to_string()))?;
+		let Versioned::V1(manifest) =
+			Versioned::decode_all_with_depth_limit(8, &mut &bytes[..]).map_err(|e| Error::Manifest(e.to_string()))?;
 		manifest.check()?;
 		Ok(manifest)
 	}
@@ -149,11 +145,7 @@ impl Manifest {
 	pub fn check(&self) -> Result<(), Error> {
 		self.params().check()?;
 		if self.fragment_roots.len() != self.n as usize {
-			return Err(Error::Manifest(format!(
-				"{} fragment roots for n = {}",
-				self.fragment_roots.len(),
-				self.n
-			)));
+			return Err(Error::Manifest(format!("{} fragment roots for n = {}", self.fragment_roots.len(), self.n)));
 		}
 		if self.plain_size > (1 << 50) {
 			return Err(Error::Manifest("file larger than 1 PiB".into()));

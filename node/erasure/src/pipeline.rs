@@ -136,11 +136,7 @@ fn encrypt_into_stripes(
 ///
 /// Three stages run at once: encryption (its own thread), coding, and hashing of the
 /// fragments (split over two threads per stripe).
-pub fn encode<R: Read + Send, W: Write + Send>(
-	input: R,
-	params: &Params,
-	sinks: &mut [W],
-) -> Result<Encoded, Error> {
+pub fn encode<R: Read + Send, W: Write + Send>(input: R, params: &Params, sinks: &mut [W]) -> Result<Encoded, Error> {
 	params.check()?;
 	if sinks.len() != params.n as usize {
 		return Err(Error::BadParameters {
@@ -231,22 +227,60 @@ pub fn fragment_root(mut input: impl Read, segment_size: u32) -> Result<([u8; 32
 
 /// Checks fragment `index` against the manifest: its length and its Merkle root.
 pub fn verify_fragment(manifest: &Manifest, index: usize, input: impl Read) -> Result<(), Error> {
-	let expected = *manifest.fragment_roots.get(index).ok_or(Error::FragmentMismatch { index })?;
+	let verifier = FragmentVerifier::new(manifest, index)?;
 	let (root, len) = fragment_root(input, manifest.segment_size)?;
-	if len != manifest.fragment_size {
-		return Err(Error::FragmentSize { index, len, expected: manifest.fragment_size });
+	verifier.check(root, len)
+}
+
+/// Checks fragment `index` against the manifest as its bytes go by, so that a download is
+/// verified without reading it a second time.
+pub struct FragmentVerifier {
+	index: usize,
+	expected_root: [u8; 32],
+	expected_len: u64,
+	hasher: SegmentHasher,
+}
+
+impl FragmentVerifier {
+	/// A verifier for fragment `index` of `manifest`.
+	pub fn new(manifest: &Manifest, index: usize) -> Result<Self, Error> {
+		let expected_root = *manifest.fragment_roots.get(index).ok_or(Error::FragmentMismatch { index })?;
+		Ok(Self {
+			index,
+			expected_root,
+			expected_len: manifest.fragment_size,
+			hasher: SegmentHasher::new(manifest.segment_size as usize),
+		})
 	}
-	if root != expected {
-		return Err(Error::FragmentMismatch { index });
+
+	/// Feeds the next bytes of the fragment.
+	pub fn update(&mut self, data: &[u8]) {
+		self.hasher.update(data);
 	}
-	Ok(())
+
+	/// Whether the bytes fed so far are the whole fragment, with the manifest's root.
+	pub fn finish(mut self) -> Result<(), Error> {
+		let hasher = std::mem::replace(&mut self.hasher, SegmentHasher::new(1));
+		let (root, len) = hasher.finish();
+		self.check(root, len)
+	}
+
+	fn check(&self, root: [u8; 32], len: u64) -> Result<(), Error> {
+		if len != self.expected_len {
+			return Err(Error::FragmentSize { index: self.index, len, expected: self.expected_len });
+		}
+		if root != self.expected_root {
+			return Err(Error::FragmentMismatch { index: self.index });
+		}
+		Ok(())
+	}
 }
 
 /// Restores the file from fragments, writing the plaintext to `out`.
 ///
 /// `fragments[i]` is fragment i if present. Fragments must have been checked with
 /// [`verify_fragment`] first; only as many as the codec needs are read.
-pub fn decode<R: Read, W: Write>(
+pub fn decode<R: Read + Send, W: Write>(
 	manifest: &Manifest,
 	key: &FileKey,
 	mut fragments: Vec<Option<R>>,
@@ -280,37 +314,62 @@ pub fn decode<R: Read, W: Write>(
 	let mut pending: Vec<u8> = Vec::with_capacity(sealed_chunk * 2);
 	let mut consumed = 0u64;
 
-	for stripe_len in params.stripes(cipher_size) {
-		let shard_len = codec.shard_len(stripe_len);
-		let mut shards = Vec::with_capacity(params.n as usize);
-		for fragment in fragments.iter_mut() {
-			shards.push(match fragment {
-				Some(reader) => {
-					let mut shard = vec![0u8; shard_len];
-					if read_full(reader, &mut shard)? != shard_len {
-						return Err(Error::Corrupt("fragment ended early"));
-					}
-					Some(shard)
-				},
-				None => None,
-			});
-		}
-		let stripe = codec.decode(shards, stripe_len)?;
-		content.update(&stripe);
-		consumed += stripe.len() as u64;
-		pending.extend_from_slice(&stripe);
+	// Two stages on two threads of about equal cost: reading, erasure decoding and hashing
+	// stripes; then decrypting and writing them.
+	let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(STRIPES_IN_FLIGHT);
+	std::thread::scope(|scope| -> Result<(), Error> {
+		let content = &mut content;
+		let coder = scope.spawn(move || -> Result<(), Error> {
+			for stripe_len in params.stripes(cipher_size) {
+				let shard_len = codec.shard_len(stripe_len);
+				let mut shards = Vec::with_capacity(params.n as usize);
+				for fragment in fragments.iter_mut() {
+					shards.push(match fragment {
+						Some(reader) => {
+							let mut shard = vec![0u8; shard_len];
+							if read_full(reader, &mut shard)? != shard_len {
+								return Err(Error::Corrupt("fragment ended early"));
+							}
+							Some(shard)
+						},
+						None => None,
+					});
+				}
+				let stripe = codec.decode(shards, stripe_len)?;
+				content.update(&stripe);
+				if tx.send(stripe).is_err() {
+					// The writer stopped; it reports why.
+					return Ok(());
+				}
+			}
+			Ok(())
+		});
+		let written = (|| -> Result<(), Error> {
+			for stripe in rx.iter() {
+				consumed += stripe.len() as u64;
+				pending.extend_from_slice(&stripe);
 
-		// Decrypt every whole sealed chunk; keep the last one until the end.
-		let mut start = 0;
-		while pending.len() - start > sealed_chunk ||
-			(pending.len() - start == sealed_chunk && consumed < cipher_size)
-		{
-			let mut chunk = pending[start..start + sealed_chunk].to_vec();
-			decryptor.open(&mut chunk, false)?;
-			out.write_all(&chunk)?;
-			start += sealed_chunk;
-		}
-		pending.drain(..start);
+				// Decrypt every whole sealed chunk; keep the last one until the end.
+				let mut start = 0;
+				while pending.len() - start > sealed_chunk
+					|| (pending.len() - start == sealed_chunk && consumed < cipher_size)
+				{
+					let mut chunk = pending[start..start + sealed_chunk].to_vec();
+					decryptor.open(&mut chunk, false)?;
+					out.write_all(&chunk)?;
+					start += sealed_chunk;
+				}
+				pending.drain(..start);
+			}
+			Ok(())
+		})();
+		drop(rx);
+		let decoded = coder.join().map_err(|_| Error::Corrupt("decoding thread panicked"))?;
+		decoded?;
+		written
+	})?;
+	if consumed != cipher_size {
+		return Err(Error::Corrupt("fragments ended early"));
 	}
 	if content.finalize().as_bytes() != manifest.content_hash {
 		return Err(Error::ContentHash);

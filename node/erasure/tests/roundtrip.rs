@@ -2,9 +2,7 @@
 
 use std::io::Cursor;
 
-use cairn_erasure::{
-	decode, encode, verify_fragment, CodecId, Error, FileKey, Manifest, Params, ReadCapability,
-};
+use cairn_erasure::{decode, encode, verify_fragment, CodecId, Error, FileKey, Manifest, Params, ReadCapability};
 use proptest::prelude::*;
 
 fn small_params(codec: CodecId, k: u16, n: u16) -> Params {
@@ -75,9 +73,7 @@ fn every_three_subset_of_six_reconstructs() {
 	for a in 0..6 {
 		for b in a + 1..6 {
 			for c in b + 1..6 {
-				let subset: Vec<_> = (0..6)
-					.map(|i| [a, b, c].contains(&i).then(|| fragments[i].clone()))
-					.collect();
+				let subset: Vec<_> = (0..6).map(|i| [a, b, c].contains(&i).then(|| fragments[i].clone())).collect();
 				assert_eq!(restore(&encoded.manifest, &encoded.key, &subset).unwrap(), input, "{a},{b},{c}");
 			}
 		}

@@ -23,12 +23,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let mut handles = Vec::new();
 	for i in 0..count {
 		let store = Store::open(&dir.path().join(format!("p{i}")), u64::MAX)?;
-		let handle = start(Config {
-			listen: Some("/ip4/127.0.0.1/tcp/0".parse()?),
-			store: Some(store),
-			..Config::client()
-		})
-		.await?;
+		let handle =
+			start(Config { listen: Some("/ip4/127.0.0.1/tcp/0".parse()?), store: Some(store), ..Config::client() })
+				.await?;
 		providers.push(handle.listen_addrs().await?.remove(0));
 		handles.push(handle);
 	}

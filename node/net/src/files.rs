@@ -4,12 +4,12 @@
 
 use std::{
 	fs::File,
-	io::{BufReader, BufWriter, Seek, SeekFrom},
+	io::{BufReader, BufWriter, Seek, SeekFrom, Write},
 	path::Path,
 	sync::Arc,
 };
 
-use cairn_erasure::{decode, encode, verify_fragment, Manifest, Params, ReadCapability};
+use cairn_erasure::{decode, encode, FragmentVerifier, Manifest, Params, ReadCapability};
 use futures::future::join_all;
 use libp2p::Multiaddr;
 
@@ -32,6 +32,24 @@ pub enum FileError {
 	Upload { index: usize, provider: Multiaddr, source: NetError },
 	#[error("I/O: {0}")]
 	Io(#[from] std::io::Error),
+}
+
+/// A fragment being downloaded: written to `file` and hashed on the way.
+struct Verifying {
+	file: BufWriter<File>,
+	verifier: FragmentVerifier,
+}
+
+impl Write for Verifying {
+	fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+		let n = self.file.write(data)?;
+		self.verifier.update(&data[..n]);
+		Ok(n)
+	}
+
+	fn flush(&mut self) -> std::io::Result<()> {
+		self.file.flush()
+	}
 }
 
 /// Progress of a transfer, in bytes, for a progress bar.
@@ -69,10 +87,8 @@ pub async fn put_file(
 	let encoded = {
 		let fragment_paths = fragment_paths.clone();
 		tokio::task::spawn_blocking(move || -> Result<_, FileError> {
-			let mut sinks = fragment_paths
-				.iter()
-				.map(|p| File::create(p).map(BufWriter::new))
-				.collect::<Result<Vec<_>, _>>()?;
+			let mut sinks =
+				fragment_paths.iter().map(|p| File::create(p).map(BufWriter::new)).collect::<Result<Vec<_>, _>>()?;
 			Ok(encode(BufReader::new(input), &params, &mut sinks)?)
 		})
 		.await
@@ -110,12 +126,19 @@ pub async fn put_file(
 }
 
 /// Fetches the manifest of a capability from the first provider that has it.
-pub async fn fetch_manifest(net: &Handle, cap: &ReadCapability, providers: &[Multiaddr]) -> Result<Manifest, FileError> {
+pub async fn fetch_manifest(
+	net: &Handle,
+	cap: &ReadCapability,
+	providers: &[Multiaddr],
+) -> Result<Manifest, FileError> {
 	for provider in providers {
 		match net.get_manifest(provider, cap.manifest_id).await {
-			Ok(Some(bytes)) if cairn_primitives::blake2_256(&bytes) == cap.manifest_id =>
-				return Ok(Manifest::from_bytes(&bytes)?),
-			Ok(Some(_)) => log::warn!("{provider} returned a manifest that does not match the capability"),
+			Ok(Some(bytes)) if cairn_primitives::blake2_256(&bytes) == cap.manifest_id => {
+				return Ok(Manifest::from_bytes(&bytes)?)
+			},
+			Ok(Some(_)) => {
+				log::warn!("{provider} returned a manifest that does not match the capability")
+			},
 			Ok(None) => {},
 			Err(e) => log::warn!("{provider}: {e}"),
 		}
@@ -163,30 +186,35 @@ pub async fn get_file(
 				batch.push((i, provider));
 			}
 		}
+		// One task per fragment, so that receiving and hashing use every core.
 		let fetches = batch.into_iter().map(|(i, provider)| {
-			let manifest = &manifest;
-			let progress = progress.clone();
+			let (net, manifest, progress) = (net.clone(), manifest.clone(), progress.clone());
 			let path = dir.path().join(format!("fragment-{i}"));
-			async move {
+			tokio::spawn(async move {
 				let result = async {
-					let mut file = File::options().create(true).truncate(true).read(true).write(true).open(&path)?;
-					let root = manifest.fragment_roots[i];
+					let file = File::options().create(true).truncate(true).read(true).write(true).open(&path)?;
+					let mut sink = Verifying {
+						file: BufWriter::with_capacity(1 << 20, file),
+						verifier: FragmentVerifier::new(&manifest, i)?,
+					};
 					let mut got = 0;
-					net.get_fragment(&provider, root, manifest.fragment_size, &mut file, |n| {
+					net.get_fragment(&provider, manifest.fragment_roots[i], manifest.fragment_size, &mut sink, |n| {
 						progress.advance(n - got);
 						got = n;
 					})
 					.await?;
-					file.seek(SeekFrom::Start(0))?;
-					verify_fragment(manifest, i, BufReader::new(&mut file))?;
+					sink.verifier.finish()?;
+					let mut file = sink.file.into_inner().map_err(|e| e.into_error())?;
 					file.seek(SeekFrom::Start(0))?;
 					Ok::<_, FileError>(file)
 				}
 				.await;
 				(i, provider, result)
-			}
+			})
 		});
-		for (i, provider, result) in join_all(fetches).await {
+		let fetches: Vec<_> = fetches.collect();
+		for joined in join_all(fetches).await {
+			let (i, provider, result) = joined.map_err(|_| NetError::Stopped)?;
 			match result {
 				Ok(file) => good[i] = Some(file),
 				Err(e) => {

@@ -14,7 +14,10 @@ use std::{io::Read, io::Write, time::Duration};
 
 use futures::{channel::oneshot, StreamExt};
 use libp2p::{
-	identify, identity::Keypair, multiaddr::Protocol, noise, ping, request_response,
+	identify,
+	identity::Keypair,
+	multiaddr::Protocol,
+	noise, ping, request_response,
 	swarm::{NetworkBehaviour, SwarmEvent},
 	tcp, yamux, Multiaddr, PeerId, Swarm,
 };
@@ -131,8 +134,9 @@ pub async fn start(config: Config) -> Result<Handle, Error> {
 					listening.push(address);
 					break;
 				},
-				SwarmEvent::ListenerError { error, .. } | SwarmEvent::ListenerClosed { reason: Err(error), .. } =>
-					return Err(Error::Start(format!("listen on {listen}: {error}"))),
+				SwarmEvent::ListenerError { error, .. } | SwarmEvent::ListenerClosed { reason: Err(error), .. } => {
+					return Err(Error::Start(format!("listen on {listen}: {error}")))
+				},
 				_ => {},
 			}
 		}
@@ -150,8 +154,10 @@ async fn run(
 	server: server::Server,
 	mut listening: Vec<Multiaddr>,
 ) {
-	let mut pending: std::collections::HashMap<request_response::OutboundRequestId, (PeerId, oneshot::Sender<Result<Response, Error>>)> =
-		Default::default();
+	let mut pending: std::collections::HashMap<
+		request_response::OutboundRequestId,
+		(PeerId, oneshot::Sender<Result<Response, Error>>),
+	> = Default::default();
 	let (done_tx, mut done_rx) = mpsc::unbounded_channel();
 	loop {
 		tokio::select! {
@@ -216,10 +222,7 @@ impl Handle {
 	pub async fn request(&self, addr: &Multiaddr, request: Request) -> Result<Response, Error> {
 		let (peer, addr) = split_peer(addr)?;
 		let (tx, rx) = oneshot::channel();
-		self.commands
-			.send(Command::Request { peer, addr, request, reply: tx })
-			.await
-			.map_err(|_| Error::Stopped)?;
+		self.commands.send(Command::Request { peer, addr, request, reply: tx }).await.map_err(|_| Error::Stopped)?;
 		let response = rx.await.map_err(|_| Error::Stopped)??;
 		match response {
 			Response::Error { code, message } => Err(Error::Remote { peer, code, message }),

@@ -92,19 +92,37 @@ impl libp2p::request_response::Codec for Codec {
 	type Request = Request;
 	type Response = Response;
 
-	async fn read_request<T: AsyncRead + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T) -> std::io::Result<Request> {
+	async fn read_request<T: AsyncRead + Unpin + Send>(
+		&mut self,
+		_: &StreamProtocol,
+		io: &mut T,
+	) -> std::io::Result<Request> {
 		read_message(io).await
 	}
 
-	async fn read_response<T: AsyncRead + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T) -> std::io::Result<Response> {
+	async fn read_response<T: AsyncRead + Unpin + Send>(
+		&mut self,
+		_: &StreamProtocol,
+		io: &mut T,
+	) -> std::io::Result<Response> {
 		read_message(io).await
 	}
 
-	async fn write_request<T: AsyncWrite + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T, req: Request) -> std::io::Result<()> {
+	async fn write_request<T: AsyncWrite + Unpin + Send>(
+		&mut self,
+		_: &StreamProtocol,
+		io: &mut T,
+		req: Request,
+	) -> std::io::Result<()> {
 		write_message(io, &req).await
 	}
 
-	async fn write_response<T: AsyncWrite + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T, res: Response) -> std::io::Result<()> {
+	async fn write_response<T: AsyncWrite + Unpin + Send>(
+		&mut self,
+		_: &StreamProtocol,
+		io: &mut T,
+		res: Response,
+	) -> std::io::Result<()> {
 		write_message(io, &res).await
 	}
 }

@@ -81,8 +81,9 @@ impl Server {
 					Err(e) => store_error(e),
 				}
 			},
-			Request::Put { id, total_len, segment_size, offset, data } =>
-				self.put(store, peer, id, total_len, segment_size, offset, data),
+			Request::Put { id, total_len, segment_size, offset, data } => {
+				self.put(store, peer, id, total_len, segment_size, offset, data)
+			},
 			Request::PutManifest { id, manifest } => {
 				if manifest.len() > MAX_BLOB {
 					return error(ErrorCode::BadRequest, "manifest too large");
@@ -121,8 +122,7 @@ impl Server {
 		let key = (peer, id);
 		if offset == 0 && !uploads.contains_key(&key) {
 			match store.meta(&id) {
-				Ok(Some(meta)) if meta.root == id && meta.len == total_len =>
-					return Response::Ok { committed: true },
+				Ok(Some(meta)) if meta.root == id && meta.len == total_len => return Response::Ok { committed: true },
 				Ok(_) => {},
 				Err(e) => return store_error(e),
 			}
@@ -162,4 +162,3 @@ impl Server {
 		}
 	}
 }
-

@@ -155,22 +155,15 @@ impl Store {
 		let mut options = Options::default();
 		options.create_if_missing(true);
 		options.create_missing_column_families(true);
-		let families = [CF_DATA, CF_TREE, CF_META]
-			.into_iter()
-			.map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
+		let families =
+			[CF_DATA, CF_TREE, CF_META].into_iter().map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
 		let db = DB::open_cf_descriptors(&options, path, families)?;
 		let used = match db.get_cf(db.cf_handle(CF_META).expect("created"), USED_KEY)? {
-			Some(v) => u64::from_le_bytes(
-				v.as_slice().try_into().map_err(|_| Error::Corrupt("used-bytes counter"))?,
-			),
+			Some(v) => u64::from_le_bytes(v.as_slice().try_into().map_err(|_| Error::Corrupt("used-bytes counter"))?),
 			None => 0,
 		};
 		let store = Store {
-			inner: Arc::new(Inner {
-				db,
-				capacity,
-				accounting: Mutex::new(Accounting { used, ..Default::default() }),
-			}),
+			inner: Arc::new(Inner { db, capacity, accounting: Mutex::new(Accounting { used, ..Default::default() }) }),
 		};
 		let swept = store.sweep_orphans()?;
 		if swept > 0 {
@@ -195,11 +188,7 @@ impl Store {
 
 	/// Metadata of a stored fragment, if it is stored.
 	pub fn meta(&self, id: &FragmentId) -> Result<Option<FragmentMeta>, Error> {
-		self.inner
-			.db
-			.get_cf(self.cf(CF_META), fragment_key(id))?
-			.map(|v| FragmentMeta::from_bytes(&v))
-			.transpose()
+		self.inner.db.get_cf(self.cf(CF_META), fragment_key(id))?.map(|v| FragmentMeta::from_bytes(&v)).transpose()
 	}
 
 	/// Starts writing a fragment of `len` bytes, reserving its space.
@@ -255,11 +244,8 @@ impl Store {
 	}
 
 	fn read_chunk(&self, id: &FragmentId, chunk: u32) -> Result<Vec<u8>, Error> {
-		let value = self
-			.inner
-			.db
-			.get_cf(self.cf(CF_DATA), chunk_key(id, chunk))?
-			.ok_or(Error::Corrupt("missing chunk"))?;
+		let value =
+			self.inner.db.get_cf(self.cf(CF_DATA), chunk_key(id, chunk))?.ok_or(Error::Corrupt("missing chunk"))?;
 		if value.len() < 4 {
 			return Err(Error::Checksum { chunk });
 		}
@@ -308,15 +294,14 @@ impl Store {
 			.get_cf(self.cf(CF_TREE), tree_key(id, level, block))?
 			.ok_or(Error::Corrupt("missing Merkle tree block"))?;
 		let at = (index % TREE_BLOCK as u64) as usize * 32;
-		value
-			.get(at..at + 32)
-			.and_then(|n| n.try_into().ok())
-			.ok_or(Error::Corrupt("short Merkle tree block"))
+		value.get(at..at + 32).and_then(|n| n.try_into().ok()).ok_or(Error::Corrupt("short Merkle tree block"))
 	}
 
 	/// Deletes a fragment; returns whether it was there.
 	pub fn delete(&self, id: &FragmentId) -> Result<bool, Error> {
-		let Some(meta) = self.meta(id)? else { return Ok(false) };
+		let Some(meta) = self.meta(id)? else {
+			return Ok(false);
+		};
 		let mut acc = self.inner.accounting.lock().expect("not poisoned");
 		let mut batch = WriteBatch::default();
 		batch.delete_cf(self.cf(CF_META), fragment_key(id));
@@ -342,8 +327,7 @@ impl Store {
 		let mut last: Option<FragmentId> = None;
 		for entry in self.inner.db.iterator_cf(self.cf(CF_DATA), IteratorMode::Start) {
 			let (key, _) = entry?;
-			let id: FragmentId =
-				key.get(..32).and_then(|k| k.try_into().ok()).ok_or(Error::Corrupt("chunk key"))?;
+			let id: FragmentId = key.get(..32).and_then(|k| k.try_into().ok()).ok_or(Error::Corrupt("chunk key"))?;
 			if last == Some(id) {
 				continue;
 			}
@@ -371,7 +355,9 @@ impl Store {
 	pub fn get_blob(&self, key: &[u8; 32]) -> Result<Option<Vec<u8>>, Error> {
 		let mut k = vec![BLOB_PREFIX];
 		k.extend_from_slice(key);
-		let Some(value) = self.inner.db.get_cf(self.cf(CF_META), k)? else { return Ok(None) };
+		let Some(value) = self.inner.db.get_cf(self.cf(CF_META), k)? else {
+			return Ok(None);
+		};
 		if value.len() < 4 || crc32fast::hash(&value[4..]).to_le_bytes() != value[..4] {
 			return Err(Error::Checksum { chunk: 0 });
 		}
@@ -396,10 +382,7 @@ impl FragmentWriter {
 	/// Appends bytes to the fragment.
 	pub fn write(&mut self, mut data: &[u8]) -> Result<(), Error> {
 		if self.written + data.len() as u64 > self.announced {
-			return Err(Error::LengthMismatch {
-				written: self.written + data.len() as u64,
-				announced: self.announced,
-			});
+			return Err(Error::LengthMismatch { written: self.written + data.len() as u64, announced: self.announced });
 		}
 		self.written += data.len() as u64;
 		while !data.is_empty() {

@@ -25,7 +25,8 @@ fn put(store: &Store, id: [u8; 32], data: &[u8], segment: u32) -> cairn_store::F
 fn fragment_roundtrips_and_root_matches_primitives() {
 	let dir = tempfile::tempdir().unwrap();
 	let store = Store::open(dir.path(), 1 << 30).unwrap();
-	for (i, len) in [1usize, 1023, 1024, 1025, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 77].into_iter().enumerate() {
+	for (i, len) in [1usize, 1023, 1024, 1025, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 77].into_iter().enumerate()
+	{
 		let data = bytes(len, i as u8);
 		let id = [i as u8; 32];
 		let meta = put(&store, id, &data, 1024);
@@ -118,7 +119,9 @@ const BIG: usize = 256 * 1024 * 1024;
 /// fragment, then writes a large one until it is killed.
 #[test]
 fn crash_child() {
-	let Ok(path) = std::env::var(CHILD_ENV) else { return };
+	let Ok(path) = std::env::var(CHILD_ENV) else {
+		return;
+	};
 	let store = Store::open(std::path::Path::new(&path), u64::MAX).unwrap();
 	put(&store, [1; 32], &bytes(300_000, 1), 1024);
 	let mut w = store.writer([2; 32], BIG as u64, 1024).unwrap();

@@ -22,10 +22,9 @@ use polkadot_sdk::{
 };
 
 use super::{
-	AccountId, Babe, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
-	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, Session, SessionKeys, System, EPOCH_DURATION_IN_SLOTS, EXISTENTIAL_DEPOSIT,
-	MILLI_SECS_PER_BLOCK, SLOT_DURATION, VERSION,
+	AccountId, Attestation, Babe, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime, RuntimeCall,
+	RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, SessionKeys, System,
+	EPOCH_DURATION_IN_SLOTS, EXISTENTIAL_DEPOSIT, MILLI_SECS_PER_BLOCK, SLOT_DURATION, UNIT, VERSION,
 };
 
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
@@ -159,4 +158,49 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	pub const AttestationExpiryPenalty: Perbill = Perbill::from_percent(10);
+}
+
+/// Challengers are the current validators that are attested nodes.
+pub struct AttestedValidators;
+impl cairn_primitives::traits::ChallengerSet<AccountId> for AttestedValidators {
+	fn challengers() -> alloc::vec::Vec<AccountId> {
+		use cairn_primitives::traits::NodeRegistry;
+		Session::validators().into_iter().filter(|v| Attestation::is_attested(v)).collect()
+	}
+}
+
+/// Mints the claim grant. The rewards pallet takes this over when it arrives.
+pub struct MintGrant;
+impl cairn_primitives::traits::GrantPayer<AccountId, Balance> for MintGrant {
+	fn pay_grant(who: &AccountId, amount: Balance) {
+		use polkadot_sdk::frame_support::traits::fungible::Mutate;
+		if let Err(e) = Balances::mint_into(who, amount) {
+			log::warn!(target: "runtime::attestation", "claim grant to {who:?} not paid: {e:?}");
+		}
+	}
+}
+
+impl pallet_attestation::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	/// The VRF output of the block that included a request, read in the next block.
+	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
+	type Challengers = AttestedValidators;
+	type Grant = MintGrant;
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+	type ChallengersPerRequest = ConstU32<3>;
+	/// One minute.
+	type ChallengeWindow = ConstU32<10>;
+	/// Five minutes.
+	type ResponseWindow = ConstU32<50>;
+	type RequestDeposit = ConstU128<{ 10 * UNIT }>;
+	type ExpiryPenalty = AttestationExpiryPenalty;
+	type ClaimGrant = ConstU128<{ 100 * UNIT }>;
+	type MaxCas = ConstU32<32>;
+	type MaxDeadlinesPerBlock = ConstU32<64>;
+	type WeightInfo = pallet_attestation::weights::SubstrateWeight<Runtime>;
 }

@@ -1,0 +1,143 @@
+//! A test runtime: system, balances and attestation, with challengers 10..=13.
+
+use crate as pallet_attestation;
+use codec::Encode;
+use polkadot_sdk::{
+	frame_support::{
+		self, derive_impl, parameter_types,
+		traits::{fungible::Mutate, ConstU32, ConstU64, Hooks, Randomness},
+	},
+	frame_system, pallet_balances,
+	sp_core::H256,
+	sp_io,
+	sp_runtime::{BuildStorage, Perbill},
+};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Attestation: pallet_attestation,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+parameter_types! {
+	pub static Challengers: Vec<u64> = vec![10, 11, 12, 13];
+	pub static GrantsPaid: Vec<(u64, u64)> = vec![];
+}
+
+/// Randomness that differs per block, as BABE's parent-block randomness does.
+pub struct BlockRandomness;
+impl Randomness<Option<H256>, u64> for BlockRandomness {
+	fn random(subject: &[u8]) -> (Option<H256>, u64) {
+		let n = System::block_number();
+		(Some(H256(sp_io::hashing::blake2_256(&(subject, n).encode()))), n)
+	}
+}
+
+pub struct TestChallengers;
+impl cairn_primitives::traits::ChallengerSet<u64> for TestChallengers {
+	fn challengers() -> Vec<u64> {
+		Challengers::get()
+	}
+}
+
+/// Mints the grant, as the rewards pallet will.
+pub struct MintGrant;
+impl cairn_primitives::traits::GrantPayer<u64, u64> for MintGrant {
+	fn pay_grant(who: &u64, amount: u64) {
+		Balances::mint_into(who, amount).expect("minting works in tests");
+		GrantsPaid::mutate(|g| g.push((*who, amount)));
+	}
+}
+
+pub const DEPOSIT: u64 = 100;
+pub const GRANT: u64 = 1_000;
+pub const CHALLENGE_WINDOW: u64 = 5;
+pub const RESPONSE_WINDOW: u64 = 10;
+
+impl pallet_attestation::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Randomness = BlockRandomness;
+	type Challengers = TestChallengers;
+	type Grant = MintGrant;
+	type AdminOrigin = frame_system::EnsureRoot<u64>;
+	type ChallengersPerRequest = ConstU32<3>;
+	type ChallengeWindow = ConstU64<CHALLENGE_WINDOW>;
+	type ResponseWindow = ConstU64<RESPONSE_WINDOW>;
+	type RequestDeposit = ConstU64<DEPOSIT>;
+	type ExpiryPenalty = ExpiryPenalty;
+	type ClaimGrant = ConstU64<GRANT>;
+	type MaxCas = ConstU32<8>;
+	type MaxDeadlinesPerBlock = ConstU32<4>;
+	type WeightInfo = ();
+}
+
+parameter_types! {
+	pub const ExpiryPenalty: Perbill = Perbill::from_percent(20);
+}
+
+pub const ROOT_CA: &[u8] = include_bytes!("../../../primitives/attestation/fixtures/root_ca.der");
+pub const ISSUER_CA: &[u8] = include_bytes!("../../../primitives/attestation/fixtures/issuer_ca.der");
+pub const EK_A: &[u8] = include_bytes!("../../../primitives/attestation/fixtures/ek_a.der");
+pub const EK_B: &[u8] = include_bytes!("../../../primitives/attestation/fixtures/ek_b.der");
+pub const AK_A: &[u8] = include_bytes!("../../../primitives/attestation/fixtures/ak_a.pub");
+pub const AK_B: &[u8] = include_bytes!("../../../primitives/attestation/fixtures/ak_b.pub");
+/// Quotes over the qualifying data of request 0 by account 1 with secrets [1; 32],
+/// [2; 32], [3; 32] on a chain whose genesis hash is [69; 32] (frame-system's test genesis).
+pub const QUOTE_A: (&[u8], &[u8]) = (
+	include_bytes!("../../../primitives/attestation/fixtures/quote_a.msg"),
+	include_bytes!("../../../primitives/attestation/fixtures/quote_a.sig"),
+);
+pub const QUOTE_B: (&[u8], &[u8]) = (
+	include_bytes!("../../../primitives/attestation/fixtures/quote_b.msg"),
+	include_bytes!("../../../primitives/attestation/fixtures/quote_b.sig"),
+);
+/// Like `QUOTE_A`, for request 7.
+pub const QUOTE_A_OTHER_REQUEST: (&[u8], &[u8]) = (
+	include_bytes!("../../../primitives/attestation/fixtures/quote_a_other_request.msg"),
+	include_bytes!("../../../primitives/attestation/fixtures/quote_a_other_request.sig"),
+);
+
+/// Funded accounts: 1..=5 and the challengers.
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	ext_with(vec![(ROOT_CA.to_vec(), None, b"root".to_vec()), (ISSUER_CA.to_vec(), Some(0), b"swtpm".to_vec())], vec![])
+}
+
+pub fn ext_with(trusted_cas: Vec<(Vec<u8>, Option<u32>, Vec<u8>)>, nodes: Vec<u64>) -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: [1, 2, 3, 4, 10, 11, 12, 13].into_iter().map(|a| (a, 10_000)).chain([(5, 50)]).collect(),
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	pallet_attestation::GenesisConfig::<Test> { trusted_cas, nodes }.assimilate_storage(&mut storage).unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// Runs `on_initialize` of the blocks up to `n`.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Attestation::on_initialize(next);
+	}
+}

@@ -1,0 +1,456 @@
+//! Every call and every error, with real swtpm vectors (see `mock.rs`).
+
+use crate::{mock::*, *};
+use cairn_primitives::traits::NodeRegistry;
+use polkadot_sdk::{
+	frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, BoundedVec},
+	sp_core::H256,
+	sp_runtime::{DispatchError, DispatchResult},
+};
+
+fn cert(der: &[u8]) -> CertBytes {
+	der.to_vec().try_into().unwrap()
+}
+
+fn ak(public: &[u8]) -> AkPublicBytes {
+	public.to_vec().try_into().unwrap()
+}
+
+fn secret(seat: usize) -> [u8; 32] {
+	[seat as u8 + 1; 32]
+}
+
+fn events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| if let RuntimeEvent::Attestation(e) = r.event { Some(e) } else { None })
+		.collect()
+}
+
+fn held(who: u64) -> u64 {
+	Balances::balance_on_hold(&HoldReason::RequestDeposit.into(), &who)
+}
+
+fn seats(request_id: RequestId) -> Vec<u64> {
+	Requests::<Test>::get(request_id).unwrap().seats.iter().map(|s| s.challenger).collect()
+}
+
+/// Posts the challenge of every seat, committing to secret(seat).
+fn post_all(request_id: RequestId) {
+	for (i, challenger) in seats(request_id).into_iter().enumerate() {
+		assert_ok!(post(challenger, request_id, secret(i)));
+	}
+}
+
+fn post(challenger: u64, request_id: RequestId, secret: [u8; 32]) -> DispatchResult {
+	Attestation::post_challenge(
+		RuntimeOrigin::signed(challenger),
+		request_id,
+		BoundedVec::truncate_from(vec![1; 66]),
+		BoundedVec::truncate_from(vec![2; 256]),
+		Attestation::commitment(request_id, &challenger, &secret),
+	)
+}
+
+fn activate(who: u64, request_id: RequestId, secrets: Vec<[u8; 32]>, quote: (&[u8], &[u8])) -> DispatchResult {
+	Attestation::activate(
+		RuntimeOrigin::signed(who),
+		request_id,
+		secrets.try_into().unwrap(),
+		quote.0.to_vec().try_into().unwrap(),
+		quote.1.to_vec().try_into().unwrap(),
+	)
+}
+
+fn request(who: u64, ek: &[u8], ak_public: &[u8]) -> DispatchResult {
+	Attestation::request_registration(RuntimeOrigin::signed(who), cert(ek), ak(ak_public))
+}
+
+/// Account 1 asks with TPM a; challengers are drawn and post.
+fn ready_request() {
+	assert_ok!(request(1, EK_A, AK_A));
+	run_to_block(2);
+	post_all(0);
+}
+
+#[test]
+fn a_node_registers_end_to_end() {
+	new_test_ext().execute_with(|| {
+		assert_eq!(Attestation::genesis_hash(), H256([69; 32]));
+		assert_ok!(request(1, EK_A, AK_A));
+		assert_eq!(held(1), DEPOSIT);
+		let ek_id = Requests::<Test>::get(0).unwrap().ek_id;
+		assert!(matches!(events().last(), Some(Event::RegistrationRequested { request_id: 0, who: 1, .. })));
+
+		run_to_block(2);
+		let challengers = seats(0);
+		assert_eq!(challengers.len(), 3);
+		assert!(challengers.iter().all(|c| Challengers::get().contains(c)));
+		assert!(matches!(events().last(), Some(Event::ChallengersAssigned { request_id: 0, .. })));
+
+		post_all(0);
+		assert!(matches!(events().last(), Some(Event::ChallengesReady { request_id: 0, .. })));
+		assert!(!Attestation::is_attested(&1));
+
+		assert_ok!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A));
+		assert!(Attestation::is_attested(&1));
+		assert_eq!(EkOwner::<Test>::get(ek_id), Some(1));
+		assert_eq!(Nodes::<Test>::get(1).unwrap().ek_id, Some(ek_id));
+		assert_eq!(held(1), 0);
+		assert_eq!(Balances::free_balance(1), 10_000 + GRANT);
+		assert_eq!(GrantsPaid::get(), vec![(1, GRANT)]);
+		assert!(Requests::<Test>::get(0).is_none());
+		assert!(RequestOfAccount::<Test>::get(1).is_none());
+		assert_eq!(events().last(), Some(&Event::NodeRegistered { who: 1, ek_id, request_id: 0 }));
+	});
+}
+
+#[test]
+fn ek_from_an_untrusted_ca_is_refused() {
+	// Only the root is trusted, not the intermediate that signed the EK.
+	ext_with(vec![(ROOT_CA.to_vec(), None, b"root".to_vec())], vec![]).execute_with(|| {
+		assert_noop!(request(1, EK_A, AK_A), Error::<Test>::UntrustedIssuer);
+	});
+	ext_with(vec![], vec![]).execute_with(|| {
+		assert_noop!(request(1, EK_A, AK_A), Error::<Test>::UntrustedIssuer);
+	});
+}
+
+#[test]
+fn tampered_or_malformed_certificates_are_refused() {
+	new_test_ext().execute_with(|| {
+		let mut tampered = EK_A.to_vec();
+		tampered[15] ^= 1; // the serial number, inside the signed part
+		assert_noop!(request(1, &tampered, AK_A), Error::<Test>::BadCertSignature);
+		let mut tampered = EK_A.to_vec();
+		let last = tampered.len() - 3;
+		tampered[last] ^= 1; // the signature
+		assert_noop!(request(1, &tampered, AK_A), Error::<Test>::BadCertSignature);
+		assert_noop!(request(1, b"garbage DER", AK_A), Error::<Test>::CertMalformed);
+		assert_noop!(request(1, &[EK_A, &[0]].concat(), AK_A), Error::<Test>::CertMalformed);
+		assert_noop!(request(1, &EK_A[..500], AK_A), Error::<Test>::CertMalformed);
+		// A CA certificate is not an EK certificate (its key is not an EK's).
+		assert_noop!(request(1, ISSUER_CA, AK_A), Error::<Test>::WrongEkType);
+		// Nothing was held.
+		assert_eq!(held(1), 0);
+	});
+}
+
+#[test]
+fn oversized_inputs_do_not_decode() {
+	// Calls carry bounded vectors: an oversized certificate or AK never reaches the pallet.
+	assert!(CertBytes::try_from(vec![0u8; 2049]).is_err());
+	assert!(AkPublicBytes::try_from(vec![0u8; 513]).is_err());
+	assert!(AttestBytes::try_from(vec![0u8; 257]).is_err());
+	assert!(SignatureBytes::try_from(vec![0u8; 301]).is_err());
+	let call = crate::Call::<Test>::request_registration { ek_cert: cert(EK_A), ak_public: ak(AK_A) };
+	let mut encoded = codec::Encode::encode(&call);
+	// Claim a 4000-byte certificate in the compact length prefix.
+	encoded.splice(1..3, codec::Encode::encode(&codec::Compact(4000u32)));
+	assert!(<crate::Call<Test> as codec::Decode>::decode(&mut &encoded[..]).is_err());
+}
+
+#[test]
+fn ak_with_wrong_attributes_or_type_is_refused() {
+	new_test_ext().execute_with(|| {
+		let mut wrong = AK_A.to_vec();
+		wrong[7] |= 0x02; // decrypt
+		assert_noop!(request(1, EK_A, &wrong), Error::<Test>::WrongAkAttributes);
+		let mut wrong = AK_A.to_vec();
+		wrong[3] = 0x25;
+		assert_noop!(request(1, EK_A, &wrong), Error::<Test>::WrongAkType);
+		assert_noop!(request(1, EK_A, &AK_A[..30]), Error::<Test>::AkMalformed);
+		assert_noop!(request(1, EK_A, &[]), Error::<Test>::AkMalformed);
+	});
+}
+
+#[test]
+fn a_second_account_cannot_claim_an_owned_ek() {
+	new_test_ext().execute_with(|| {
+		ready_request();
+		assert_ok!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A));
+		assert_noop!(request(2, EK_A, AK_A), Error::<Test>::EkAlreadyOwned);
+		assert_noop!(request(2, EK_A, AK_B), Error::<Test>::EkAlreadyOwned);
+		// The owner cannot register twice either.
+		assert_noop!(request(1, EK_B, AK_B), Error::<Test>::AlreadyRegistered);
+	});
+}
+
+#[test]
+fn one_open_request_per_account() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(request(1, EK_A, AK_A));
+		assert_noop!(request(1, EK_B, AK_B), Error::<Test>::RequestPending);
+	});
+}
+
+#[test]
+fn quote_by_another_ak_is_refused() {
+	new_test_ext().execute_with(|| {
+		ready_request();
+		assert_noop!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_B), Error::<Test>::BadQuoteSignature);
+		let mut attest = QUOTE_A.0.to_vec();
+		attest[50] ^= 1;
+		assert_noop!(
+			activate(1, 0, vec![secret(0), secret(1), secret(2)], (&attest, QUOTE_A.1)),
+			Error::<Test>::BadQuoteSignature
+		);
+		assert_noop!(
+			activate(1, 0, vec![secret(0), secret(1), secret(2)], (QUOTE_A.0, &QUOTE_A.1[..10])),
+			Error::<Test>::QuoteMalformed
+		);
+	});
+}
+
+#[test]
+fn quote_replayed_from_another_request_has_the_wrong_nonce() {
+	new_test_ext().execute_with(|| {
+		ready_request();
+		assert_noop!(
+			activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A_OTHER_REQUEST),
+			Error::<Test>::WrongNonce
+		);
+	});
+}
+
+#[test]
+fn secrets_that_do_not_match_the_commitments_are_refused() {
+	new_test_ext().execute_with(|| {
+		ready_request();
+		// Replayed from elsewhere, or in the wrong order.
+		assert_noop!(activate(1, 0, vec![secret(1), secret(0), secret(2)], QUOTE_A), Error::<Test>::CommitmentMismatch);
+		assert_noop!(activate(1, 0, vec![[9; 32], secret(1), secret(2)], QUOTE_A), Error::<Test>::CommitmentMismatch);
+		assert_noop!(activate(1, 0, vec![secret(0), secret(1)], QUOTE_A), Error::<Test>::WrongSecretCount);
+	});
+}
+
+#[test]
+fn a_second_tpm_cannot_answer_for_another_ek() {
+	new_test_ext().execute_with(|| {
+		// TPM b presents a's (public) EK certificate with its own AK. Its quote verifies
+		// with its AK and carries the right nonce, but names b's EK as the AK's parent.
+		assert_ok!(request(1, EK_A, AK_B));
+		run_to_block(2);
+		post_all(0);
+		assert_noop!(
+			activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_B),
+			Error::<Test>::WrongQualifiedSigner
+		);
+	});
+}
+
+#[test]
+fn only_the_requester_activates_and_only_when_ready() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(request(1, EK_A, AK_A));
+		let secrets = vec![secret(0), secret(1), secret(2)];
+		assert_noop!(activate(1, 0, secrets.clone(), QUOTE_A), Error::<Test>::ChallengesNotReady);
+		run_to_block(2);
+		assert_noop!(activate(1, 0, secrets.clone(), QUOTE_A), Error::<Test>::ChallengesNotReady);
+		post_all(0);
+		assert_noop!(activate(2, 0, secrets.clone(), QUOTE_A), Error::<Test>::NotRequester);
+		assert_noop!(activate(1, 9, secrets, QUOTE_A), Error::<Test>::UnknownRequest);
+	});
+}
+
+#[test]
+fn challenges_come_only_from_assigned_challengers_once() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(request(1, EK_A, AK_A));
+		// Before the draw, nobody is a challenger.
+		assert_noop!(post(10, 0, [1; 32]), Error::<Test>::NotChallenging);
+		run_to_block(2);
+		let seated = seats(0);
+		let outsider = Challengers::get().into_iter().find(|c| !seated.contains(c)).unwrap();
+		assert_noop!(post(outsider, 0, [1; 32]), Error::<Test>::NotAChallenger);
+		assert_noop!(post(1, 0, [1; 32]), Error::<Test>::NotAChallenger);
+		assert_ok!(post(seated[0], 0, [1; 32]));
+		assert_noop!(post(seated[0], 0, [1; 32]), Error::<Test>::NotAChallenger);
+		assert_noop!(post(seated[1], 5, [1; 32]), Error::<Test>::UnknownRequest);
+		post_all_remaining(0);
+		// Once all are in, the request no longer takes challenges.
+		assert_noop!(post(outsider, 0, [1; 32]), Error::<Test>::NotChallenging);
+	});
+}
+
+fn post_all_remaining(request_id: RequestId) {
+	let request = Requests::<Test>::get(request_id).unwrap();
+	for (i, seat) in request.seats.iter().enumerate() {
+		if seat.challenge.is_none() {
+			assert_ok!(post(seat.challenger, request_id, secret(i)));
+		}
+	}
+}
+
+#[test]
+fn silent_challengers_are_replaced() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(request(1, EK_A, AK_A));
+		run_to_block(2);
+		let first = seats(0);
+		assert_ok!(post(first[0], 0, secret(0)));
+		run_to_block(2 + CHALLENGE_WINDOW);
+		// The silent two are never drawn again; of four candidates only the one never
+		// drawn is left, so the request goes on with two seats.
+		let now = seats(0);
+		assert_eq!(now.len(), 2);
+		assert_eq!(now[0], first[0], "the challenger who posted keeps its seat");
+		assert!(!first.contains(&now[1]));
+		assert!(matches!(events().last(), Some(Event::ChallengersAssigned { request_id: 0, .. })));
+		assert_ok!(post(now[1], 0, secret(1)));
+		assert!(matches!(events().last(), Some(Event::ChallengesReady { request_id: 0, .. })));
+	});
+}
+
+#[test]
+fn without_challengers_the_request_is_cancelled_and_refunded() {
+	new_test_ext().execute_with(|| {
+		Challengers::set(vec![]);
+		assert_ok!(request(1, EK_A, AK_A));
+		run_to_block(2);
+		assert!(Requests::<Test>::get(0).is_none());
+		assert_eq!(held(1), 0);
+		assert_eq!(Balances::free_balance(1), 10_000);
+		assert_eq!(events().last(), Some(&Event::RegistrationCancelled { request_id: 0, who: 1 }));
+	});
+}
+
+#[test]
+fn an_unanswered_request_expires_and_loses_part_of_its_deposit() {
+	new_test_ext().execute_with(|| {
+		ready_request();
+		let issuance = Balances::total_issuance();
+		run_to_block(2 + RESPONSE_WINDOW);
+		let penalty = DEPOSIT / 5;
+		assert_eq!(events().last(), Some(&Event::RegistrationExpired { request_id: 0, who: 1, penalty }));
+		assert_eq!(held(1), 0);
+		assert_eq!(Balances::free_balance(1), 10_000 - penalty);
+		assert_eq!(Balances::total_issuance(), issuance - penalty);
+		assert!(!Attestation::is_attested(&1));
+		assert_noop!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A), Error::<Test>::UnknownRequest);
+		// The account may try again.
+		assert_ok!(request(1, EK_A, AK_A));
+	});
+}
+
+#[test]
+fn the_deposit_must_be_affordable() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(request(5, EK_A, AK_A), Error::<Test>::InsufficientDeposit);
+		assert_noop!(request(99, EK_A, AK_A), Error::<Test>::InsufficientDeposit);
+	});
+}
+
+#[test]
+fn deadlines_per_block_are_bounded() {
+	new_test_ext().execute_with(|| {
+		// MaxDeadlinesPerBlock is 4; EK b is the only other valid EK, so fill with requests
+		// for the same EK by different accounts (ownership is decided at activation).
+		for who in 1..=4 {
+			assert_ok!(request(who, EK_A, AK_A));
+		}
+		assert_noop!(
+			Attestation::request_registration(RuntimeOrigin::signed(10), cert(EK_B), ak(AK_B)),
+			Error::<Test>::TooManyRequests
+		);
+		// Next block has room again.
+		run_to_block(2);
+		assert_ok!(request(10, EK_B, AK_B));
+	});
+}
+
+#[test]
+fn genesis_nodes_are_attested_without_a_tpm() {
+	ext_with(vec![], vec![7]).execute_with(|| {
+		assert!(Attestation::is_attested(&7));
+		assert!(!Attestation::is_attested(&1));
+		assert_eq!(Nodes::<Test>::get(7).unwrap().ek_id, None);
+	});
+}
+
+#[test]
+fn governance_adds_and_revokes_cas() {
+	ext_with(vec![], vec![]).execute_with(|| {
+		let label = || LabelBytes::truncate_from(b"x".to_vec());
+		assert_noop!(
+			Attestation::add_trusted_ca(RuntimeOrigin::signed(1), cert(ROOT_CA), None, label()),
+			DispatchError::BadOrigin
+		);
+		// The intermediate is not self-signed, and has no trusted parent yet.
+		assert_noop!(
+			Attestation::add_trusted_ca(RuntimeOrigin::root(), cert(ISSUER_CA), None, label()),
+			Error::<Test>::BadCertSignature
+		);
+		assert_noop!(
+			Attestation::add_trusted_ca(RuntimeOrigin::root(), cert(ISSUER_CA), Some(0), label()),
+			Error::<Test>::UnknownCa
+		);
+		assert_ok!(Attestation::add_trusted_ca(RuntimeOrigin::root(), cert(ROOT_CA), None, label()));
+		assert_noop!(
+			Attestation::add_trusted_ca(RuntimeOrigin::root(), cert(ROOT_CA), None, label()),
+			Error::<Test>::DuplicateCa
+		);
+		// An EK certificate's issuer is the intermediate, not the root.
+		assert_noop!(
+			Attestation::add_trusted_ca(RuntimeOrigin::root(), cert(EK_A), Some(0), label()),
+			Error::<Test>::IssuerMismatch
+		);
+		assert_ok!(Attestation::add_trusted_ca(RuntimeOrigin::root(), cert(ISSUER_CA), Some(0), label()));
+		assert_eq!(events().last(), Some(&Event::CaAdded { ca_id: 1, parent: Some(0) }));
+		assert_ok!(request(1, EK_A, AK_A));
+
+		// Revoking the root revokes what is under it.
+		assert_noop!(Attestation::revoke_ca(RuntimeOrigin::root(), 9), Error::<Test>::UnknownCa);
+		assert_ok!(Attestation::revoke_ca(RuntimeOrigin::root(), 0));
+		assert_noop!(request(2, EK_B, AK_B), Error::<Test>::CaRevoked);
+	});
+}
+
+#[test]
+fn the_ca_list_is_bounded() {
+	ext_with(vec![], vec![]).execute_with(|| {
+		CaCount::<Test>::put(8);
+		assert_noop!(
+			Attestation::add_trusted_ca(RuntimeOrigin::root(), cert(ROOT_CA), None, LabelBytes::default()),
+			Error::<Test>::TooManyCas
+		);
+	});
+}
+
+#[test]
+fn a_revoked_ek_loses_its_node_and_cannot_register() {
+	new_test_ext().execute_with(|| {
+		ready_request();
+		assert_ok!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A));
+		let ek_id = Nodes::<Test>::get(1).unwrap().ek_id.unwrap();
+		assert_noop!(Attestation::revoke_ek(RuntimeOrigin::signed(1), ek_id), DispatchError::BadOrigin);
+		assert_ok!(Attestation::revoke_ek(RuntimeOrigin::root(), ek_id));
+		assert_eq!(events().last(), Some(&Event::EkRevoked { ek_id, owner: Some(1) }));
+		assert!(!Attestation::is_attested(&1));
+		assert_noop!(request(1, EK_A, AK_A), Error::<Test>::EkRevoked);
+	});
+}
+
+#[test]
+fn revocation_during_a_request_stops_activation() {
+	new_test_ext().execute_with(|| {
+		ready_request();
+		let ek_id = Requests::<Test>::get(0).unwrap().ek_id;
+		assert_ok!(Attestation::revoke_ek(RuntimeOrigin::root(), ek_id));
+		assert_noop!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A), Error::<Test>::EkRevoked);
+	});
+}
+
+#[test]
+fn first_activation_wins() {
+	new_test_ext().execute_with(|| {
+		// Two accounts ask for the same EK; ownership is settled by the first activation.
+		assert_ok!(request(1, EK_A, AK_A));
+		assert_ok!(request(2, EK_A, AK_A));
+		run_to_block(2);
+		post_all(0);
+		post_all(1);
+		assert_ok!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A));
+		assert_noop!(activate(2, 1, vec![secret(0), secret(1), secret(2)], QUOTE_A), Error::<Test>::EkAlreadyOwned);
+	});
+}
