@@ -11,8 +11,11 @@ use zombienet_sdk::{NetworkConfig, NetworkConfigExt};
 #[tokio::test(flavor = "multi_thread")]
 async fn three_validators_peer_finalize_and_survive_a_lost_validator() -> Result<()> {
 	put_cairn_on_path()?;
-	let toml = concat!(env!("CARGO_MANIFEST_DIR"), "/network/local.toml");
-	let network = NetworkConfig::load_from_toml(toml)?.spawn_native().await?;
+	// Read at run time: a test binary built from another checkout sharing the target dir
+	// must not point at that checkout.
+	let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+	let toml = format!("{dir}/network/local.toml");
+	let network = NetworkConfig::load_from_toml(&toml)?.spawn_native().await?;
 
 	let names = ["alice", "bob", "charlie"];
 	let mut clients = Vec::new();

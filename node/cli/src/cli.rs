@@ -45,6 +45,10 @@ pub enum Subcommand {
 	/// Store and fetch files through providers' fragment services.
 	#[command(subcommand)]
 	Client(crate::fragments::ClientCmd),
+
+	/// The node's TPM: what it offers for attestation.
+	#[command(subcommand)]
+	Tpm(crate::tpm::TpmCmd),
 }
 
 /// The `cairn` node and its tools.

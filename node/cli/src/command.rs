@@ -137,6 +137,7 @@ pub fn run() -> sc_cli::Result<()> {
 			})
 		},
 		Some(Subcommand::Client(cmd)) => crate::fragments::run_client(cmd).map_err(sc_cli::Error::Input),
+		Some(Subcommand::Tpm(cmd)) => crate::tpm::run(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<Block>(&config))

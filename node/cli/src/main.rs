@@ -5,6 +5,7 @@ mod cli;
 mod command;
 mod fragments;
 mod service;
+mod tpm;
 
 fn main() {
 	if let Err(error) = command::run() {

@@ -146,3 +146,12 @@ fn missing_wasm_target_is_named_with_the_fix() {
 	assert_eq!(err.lines().count(), 1, "one line: {err}");
 	assert!(err.contains("wasm32v1-none") && err.contains("rustup target add"), "{err}");
 }
+
+#[test]
+fn unreachable_tpm_is_a_clear_error() {
+	let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+	let out = cairn(&["tpm", "info", "--tpm-tcti", &format!("swtpm:host=127.0.0.1,port={port}")]);
+	assert!(!out.status.success());
+	let line = error_line(&out);
+	assert!(line.contains("cannot reach the TPM") && line.contains("--tpm-tcti"), "{line}");
+}

@@ -19,7 +19,7 @@ pub fn cairn_bin() -> Result<PathBuf> {
 	}
 	let target = std::env::var("CARGO_TARGET_DIR")
 		.map(PathBuf::from)
-		.unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+		.unwrap_or_else(|_| PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("../target"));
 	let bin = target.join("release/cairn");
 	if !bin.exists() {
 		bail!("{} not found: build it first with `cargo build --release -p cairn-node`", bin.display());
