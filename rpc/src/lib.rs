@@ -2,6 +2,8 @@
 //! `payment_*` fee methods now, the `cairn_*` methods (each a thin wrapper over a runtime
 //! API) as the pallets arrive.
 
+pub mod cairn;
+
 use std::sync::Arc;
 
 use cairn_primitives::{AccountId, Balance, Nonce};
@@ -36,6 +38,7 @@ where
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
+	C::Api: pallet_endpoints::EndpointsApi<Block, AccountId, cairn_primitives::BlockNumber>,
 	P: TransactionPool<Block = Block> + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
@@ -45,7 +48,8 @@ where
 	let FullDeps { client, pool } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(cairn::CairnApiServer::into_rpc(cairn::Cairn::<C, Block>::new(client)))?;
 
 	Ok(module)
 }

@@ -180,6 +180,9 @@ mod runtime {
 
 	#[runtime::pallet_index(9)]
 	pub type Attestation = pallet_attestation;
+
+	#[runtime::pallet_index(10)]
+	pub type Endpoints = pallet_endpoints;
 }
 
 #[cfg(test)]

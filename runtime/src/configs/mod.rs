@@ -204,3 +204,10 @@ impl pallet_attestation::Config for Runtime {
 	type MaxDeadlinesPerBlock = ConstU32<64>;
 	type WeightInfo = pallet_attestation::weights::SubstrateWeight<Runtime>;
 }
+
+impl pallet_endpoints::Config for Runtime {
+	type Registry = Attestation;
+	/// A day: nodes refresh their endpoint well before.
+	type Ttl = ConstU32<{ 24 * 600 }>;
+	type WeightInfo = pallet_endpoints::weights::SubstrateWeight<Runtime>;
+}

@@ -1,0 +1,71 @@
+//! `cairn_*` JSON-RPC methods against a real `cairn --dev` node over HTTP.
+
+use std::{
+	io::{Read, Write},
+	net::{TcpListener, TcpStream},
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+
+struct Node(Child);
+
+impl Drop for Node {
+	fn drop(&mut self) {
+		let _ = self.0.kill();
+		let _ = self.0.wait();
+	}
+}
+
+fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One JSON-RPC call over HTTP/1.1; the parsed response body.
+fn call(port: u16, method: &str, params: serde_json::Value) -> std::io::Result<serde_json::Value> {
+	let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+	let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+	write!(
+		stream,
+		"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	)?;
+	let mut response = String::new();
+	stream.read_to_string(&mut response)?;
+	let json = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+	serde_json::from_str(json).map_err(std::io::Error::other)
+}
+
+#[test]
+fn cairn_resolve_answers_null_for_nodes_without_endpoints_and_errors_for_bad_accounts() {
+	let port = free_port();
+	let _node = Node(
+		Command::new(env!("CARGO_BIN_EXE_cairn"))
+			.args(["--dev", "--tmp", "--no-prometheus", "--no-mdns", "--no-telemetry", "--no-fragment-service"])
+			.args(["--rpc-port", &port.to_string(), "--port", &free_port().to_string()])
+			.stdout(Stdio::null())
+			.stderr(Stdio::null())
+			.spawn()
+			.expect("start cairn"),
+	);
+	let deadline = Instant::now() + Duration::from_secs(60);
+	let alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+	let answer = loop {
+		match call(port, "cairn_resolve", serde_json::json!([alice])) {
+			Ok(answer) => break answer,
+			Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
+			Err(e) => panic!("RPC never answered: {e}"),
+		}
+	};
+	// Alice is an attested dev node but has published no endpoint.
+	assert_eq!(answer["result"], serde_json::Value::Null, "{answer}");
+	assert!(answer.get("error").is_none(), "{answer}");
+
+	// Not an SS58 account: invalid params, with a message.
+	let bad = call(port, "cairn_resolve", serde_json::json!(["not-an-account"])).unwrap();
+	assert_eq!(bad["error"]["code"], -32602, "{bad}");
+	assert!(bad["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{bad}");
+	// An unknown block hash: a runtime API error with its own code.
+	let unknown = format!("0x{}", "ab".repeat(32));
+	let at = call(port, "cairn_resolve", serde_json::json!([alice, unknown])).unwrap();
+	assert_eq!(at["error"]["code"], 8000, "{at}");
+}

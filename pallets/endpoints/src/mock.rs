@@ -1,0 +1,48 @@
+//! A test runtime: system and endpoints; accounts 1..=3 are attested.
+
+use crate as pallet_endpoints;
+use polkadot_sdk::{
+	frame_support::{self, derive_impl, parameter_types, traits::ConstU64},
+	frame_system, sp_io,
+	sp_runtime::BuildStorage,
+};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Endpoints: pallet_endpoints,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+}
+
+parameter_types! {
+	pub static Attested: Vec<u64> = vec![1, 2, 3];
+}
+
+pub struct TestRegistry;
+impl cairn_primitives::traits::NodeRegistry<u64> for TestRegistry {
+	fn is_attested(who: &u64) -> bool {
+		Attested::get().contains(who)
+	}
+}
+
+pub const TTL: u64 = 100;
+
+impl pallet_endpoints::Config for Test {
+	type Registry = TestRegistry;
+	type Ttl = ConstU64<TTL>;
+	type WeightInfo = ();
+}
+
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
