@@ -19,6 +19,11 @@ pub struct TpmArgs {
 }
 
 pub fn run(cmd: &TpmCmd) -> Result<(), String> {
+	// tpm2-tss logs its own errors to stderr; ours say what to do. `TSS2_LOG` set by the
+	// user still wins.
+	if std::env::var_os("TSS2_LOG").is_none() {
+		std::env::set_var("TSS2_LOG", "all+NONE");
+	}
 	match cmd {
 		TpmCmd::Info(args) => info(args),
 	}

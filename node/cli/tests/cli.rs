@@ -154,4 +154,6 @@ fn unreachable_tpm_is_a_clear_error() {
 	assert!(!out.status.success());
 	let line = error_line(&out);
 	assert!(line.contains("cannot reach the TPM") && line.contains("--tpm-tcti"), "{line}");
+	// Only our line: tpm2-tss's own log is off.
+	assert!(!stderr(&out).contains("ERROR:tcti"), "{}", stderr(&out));
 }
