@@ -322,8 +322,11 @@ pub mod pallet {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let due = Deadlines::<T>::take(now);
 			let count = due.len() as u32;
-			for request_id in due {
-				Self::on_deadline(request_id, now);
+			if count > 0 {
+				let candidates = T::Challengers::challengers();
+				for request_id in due {
+					Self::on_deadline(request_id, now, &candidates);
+				}
 			}
 			T::WeightInfo::on_initialize(count)
 		}
@@ -480,16 +483,17 @@ pub mod pallet {
 		/// The trusted, unrevoked CA named `issuer`, with all CAs above it unrevoked.
 		fn issuing_ca(issuer: &[u8]) -> Result<TrustedCa, Error<T>> {
 			let id = CaBySubject::<T>::get(blake2_256(issuer)).ok_or(Error::<T>::UntrustedIssuer)?;
-			let ca = TrustedCas::<T>::get(id).ok_or(Error::<T>::UntrustedIssuer)?;
-			let mut next = Some(id);
-			// Chains are short; the bound only guards against a cycle.
+			let issuing = TrustedCas::<T>::get(id).ok_or(Error::<T>::UntrustedIssuer)?;
+			ensure!(!issuing.revoked, Error::<T>::CaRevoked);
+			// Walk up the parents; chains are short, and the bound only guards against a cycle.
+			let mut next = issuing.parent;
 			for _ in 0..T::MaxCas::get() {
 				let Some(id) = next else { break };
 				let ca = TrustedCas::<T>::get(id).ok_or(Error::<T>::UntrustedIssuer)?;
 				ensure!(!ca.revoked, Error::<T>::CaRevoked);
 				next = ca.parent;
 			}
-			Ok(ca)
+			Ok(issuing)
 		}
 
 		pub(crate) fn do_request(who: T::AccountId, ek_cert: &[u8], ak_public: AkPublicBytes) -> DispatchResult {
@@ -610,9 +614,13 @@ pub mod pallet {
 		}
 
 		/// Draws `count` challengers that are not `excluded`, in random order.
-		fn draw(request_id: RequestId, count: usize, excluded: &[T::AccountId]) -> Vec<T::AccountId> {
-			let mut pool: Vec<_> =
-				T::Challengers::challengers().into_iter().filter(|c| !excluded.contains(c)).collect();
+		fn draw(
+			request_id: RequestId,
+			count: usize,
+			candidates: &[T::AccountId],
+			excluded: &[T::AccountId],
+		) -> Vec<T::AccountId> {
+			let mut pool: Vec<_> = candidates.iter().filter(|c| !excluded.contains(c)).cloned().collect();
 			let (random, _) = T::Randomness::random(RANDOMNESS_SUBJECT);
 			let random = random.unwrap_or_else(frame_system::Pallet::<T>::parent_hash);
 			let mut seed = blake2_256(&(random, request_id).encode());
@@ -626,7 +634,7 @@ pub mod pallet {
 			pool
 		}
 
-		fn on_deadline(request_id: RequestId, now: BlockNumberFor<T>) {
+		fn on_deadline(request_id: RequestId, now: BlockNumberFor<T>, candidates: &[T::AccountId]) {
 			let Some(mut request) = Requests::<T>::get(request_id) else { return };
 			if request.phase.deadline() != now {
 				return;
@@ -641,7 +649,7 @@ pub mod pallet {
 					let mut excluded: Vec<_> = request.seats.iter().map(|s| s.challenger.clone()).collect();
 					excluded.extend(silent);
 					excluded.push(request.who.clone());
-					let drawn = Self::draw(request_id, wanted, &excluded);
+					let drawn = Self::draw(request_id, wanted, candidates, &excluded);
 					let deadline = now.saturating_add(T::ChallengeWindow::get());
 					let scheduled = Deadlines::<T>::try_mutate(deadline, |due| due.try_push(request_id)).is_ok();
 					if drawn.is_empty() || !scheduled {
