@@ -9,6 +9,23 @@ extern crate alloc;
 pub mod merkle;
 pub mod traits;
 
+/// The node's own account key, which its off-chain workers sign with: challenges for
+/// registrations, storage proofs, endpoint updates.
+///
+/// It lives in the node's keystore under [`NODE_KEY_TYPE`]; dev chains insert the dev
+/// seed's key (`--alice`, ...), other chains take it from `cairn key insert --key-type cair
+/// --scheme sr25519`. The account is the sr25519 public key, as for any wallet account.
+pub mod node_key {
+	use polkadot_sdk::sp_application_crypto::{app_crypto, sr25519, KeyTypeId};
+
+	/// The keystore's key type of the node key.
+	pub const NODE_KEY_TYPE: KeyTypeId = KeyTypeId(*b"cair");
+
+	app_crypto!(sr25519, NODE_KEY_TYPE);
+}
+
+pub use node_key::NODE_KEY_TYPE;
+
 /// BLAKE2b-256: block, Merkle and manifest hashes.
 pub use polkadot_sdk::sp_crypto_hashing::blake2_256;
 

@@ -17,6 +17,7 @@ use alloc::vec::Vec;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod transactions;
 
 use polkadot_sdk::{
 	frame_support,

@@ -2,8 +2,8 @@
 
 use crate::{
 	genesis_config_presets::{self, ENDOWMENT},
-	Attestation, Babe, Balances, BalancesCall, Executive, Grandpa, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeGenesisConfig, Session, SignedPayload, System, TxExtension, UncheckedExtrinsic, UNIT,
+	transactions, Attestation, Babe, Balances, BalancesCall, Executive, Grandpa, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeGenesisConfig, Session, SignedPayload, System, UncheckedExtrinsic, UNIT, VERSION,
 };
 use codec::Encode;
 use polkadot_sdk::{
@@ -93,16 +93,7 @@ fn unknown_preset_is_none() {
 }
 
 fn signed(signer: Sr25519Keyring, nonce: u32, call: RuntimeCall) -> UncheckedExtrinsic {
-	let extension: TxExtension = (
-		frame_system::CheckNonZeroSender::new(),
-		frame_system::CheckSpecVersion::new(),
-		frame_system::CheckTxVersion::new(),
-		frame_system::CheckGenesis::new(),
-		frame_system::CheckEra::from(Era::Immortal),
-		frame_system::CheckNonce::from(nonce),
-		frame_system::CheckWeight::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::from(0),
-	);
+	let extension = transactions::tx_extension(nonce, Era::Immortal);
 	let payload = SignedPayload::new(call.clone(), extension.clone()).expect("implicit data");
 	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
 	UncheckedExtrinsic::new_signed(call, signer.to_account_id().into(), signature.into(), extension)
@@ -151,5 +142,84 @@ fn transfer_with_bad_nonce_is_rejected_and_changes_nothing() {
 		});
 		assert!(Executive::apply_extrinsic(signed(Sr25519Keyring::Alice, 5, call)).is_err());
 		assert_eq!(Balances::balance(&alice), ENDOWMENT);
+	});
+}
+
+fn transfer_to_bob(value: u128) -> BalancesCall<Runtime> {
+	BalancesCall::transfer_allow_death { dest: Sr25519Keyring::Bob.to_account_id().into(), value }
+}
+
+#[test]
+fn offchain_workers_sign_with_the_node_key_in_the_keystore() {
+	use codec::Decode;
+	use frame_system::offchain::{SendSignedTransaction, Signer};
+	use sp_core::offchain::{testing::TestTransactionPoolExt, TransactionPoolExt};
+	use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+
+	let mut ext = externalities(DEV_RUNTIME_PRESET);
+	let keystore = MemoryKeystore::new();
+	keystore.sr25519_generate_new(cairn_primitives::NODE_KEY_TYPE, Some("//Alice")).unwrap();
+	// A key of another type is not the node key.
+	keystore.sr25519_generate_new(sp_core::crypto::key_types::BABE, Some("//Bob")).unwrap();
+	ext.register_extension(KeystoreExt::new(keystore));
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	ext.register_extension(TransactionPoolExt::new(pool));
+
+	ext.execute_with(|| {
+		// Off-chain workers' changes to the state are thrown away (the signer counts the
+		// nonce up in it).
+		sp_io::storage::start_transaction();
+		let sent = Signer::<Runtime, transactions::NodeKey>::all_accounts()
+			.send_signed_transaction(|_| transfer_to_bob(7 * UNIT));
+		sp_io::storage::rollback_transaction();
+		assert_eq!(sent.len(), 1);
+		assert_eq!(sent[0].0.id, Sr25519Keyring::Alice.to_account_id());
+
+		let bytes = pool_state.write().transactions.pop().expect("a transaction was sent");
+		let xt = UncheckedExtrinsic::decode(&mut &bytes[..]).unwrap();
+		Executive::apply_extrinsic(xt).expect("valid signature, nonce and era").expect("dispatched");
+		assert_eq!(Balances::balance(&Sr25519Keyring::Bob.to_account_id()), ENDOWMENT + 7 * UNIT);
+	});
+}
+
+#[test]
+fn clients_sign_offline_with_genesis_and_versions() {
+	externalities(DEV_RUNTIME_PRESET).execute_with(|| {
+		let genesis = System::block_hash(0);
+		let sign = |bytes: &[u8]| Sr25519Keyring::Alice.sign(bytes).into();
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		let xt = transactions::sign_offline(
+			transfer_to_bob(UNIT).into(),
+			alice.clone(),
+			0,
+			genesis,
+			VERSION.spec_version,
+			VERSION.transaction_version,
+			sign,
+		);
+		Executive::apply_extrinsic(xt).expect("valid").expect("dispatched");
+
+		// Signed for another chain, or another runtime version: refused, nothing moves.
+		let other_chain = transactions::sign_offline(
+			transfer_to_bob(UNIT).into(),
+			alice.clone(),
+			1,
+			sp_core::H256::repeat_byte(1),
+			VERSION.spec_version,
+			VERSION.transaction_version,
+			sign,
+		);
+		assert!(Executive::apply_extrinsic(other_chain).is_err());
+		let old_runtime = transactions::sign_offline(
+			transfer_to_bob(UNIT).into(),
+			alice,
+			1,
+			genesis,
+			VERSION.spec_version - 1,
+			VERSION.transaction_version,
+			sign,
+		);
+		assert!(Executive::apply_extrinsic(old_runtime).is_err());
+		assert_eq!(Balances::balance(&Sr25519Keyring::Bob.to_account_id()), ENDOWMENT + UNIT);
 	});
 }

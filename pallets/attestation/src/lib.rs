@@ -31,6 +31,7 @@ pub use pallet::*;
 
 #[cfg(test)]
 mod mock;
+pub mod offchain;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -60,7 +61,11 @@ pub mod pallet {
 				Randomness,
 			},
 		},
-		frame_system::{self, pallet_prelude::*},
+		frame_system::{
+			self,
+			offchain::{AppCrypto, CreateSignedTransaction},
+			pallet_prelude::*,
+		},
 		sp_io::hashing::{blake2_256, sha2_256},
 		sp_runtime::{
 			traits::{One, Zero},
@@ -75,7 +80,11 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+	pub trait Config:
+		polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> + CreateSignedTransaction<Call<Self>>
+	{
+		/// The node key that challengers' off-chain workers sign `post_challenge` with.
+		type NodeKey: AppCrypto<Self::Public, Self::Signature>;
 		/// Holds the request deposit.
 		type Currency: Mutate<Self::AccountId> + MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 		type RuntimeHoldReason: From<HoldReason>;
@@ -329,6 +338,11 @@ pub mod pallet {
 				}
 			}
 			T::WeightInfo::on_initialize(count)
+		}
+
+		/// Challengers: posts the challenges of this node's seats (see [`offchain`]).
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::offchain_challenge(now);
 		}
 
 		fn integrity_test() {

@@ -7,10 +7,17 @@ use polkadot_sdk::{
 		self, derive_impl, parameter_types,
 		traits::{fungible::Mutate, ConstU32, ConstU64, Hooks, Randomness},
 	},
-	frame_system, pallet_balances,
+	frame_system::{
+		self,
+		offchain::{AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes},
+	},
+	pallet_balances,
 	sp_core::H256,
 	sp_io,
-	sp_runtime::{BuildStorage, Perbill},
+	sp_runtime::{
+		testing::{TestSignature, TestXt, UintAuthorityId},
+		BuildStorage, Perbill,
+	},
 };
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -70,7 +77,47 @@ pub const GRANT: u64 = 1_000;
 pub const CHALLENGE_WINDOW: u64 = 5;
 pub const RESPONSE_WINDOW: u64 = 10;
 
+/// Transactions as the off-chain worker makes them: signed by the account, not checked.
+pub type Extrinsic = TestXt<RuntimeCall, ()>;
+
+impl SigningTypes for Test {
+	type Public = UintAuthorityId;
+	type Signature = TestSignature;
+}
+
+impl<LocalCall> CreateTransactionBase<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<LocalCall> CreateSignedTransaction<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	fn create_signed_transaction<C: AppCrypto<Self::Public, Self::Signature>>(
+		call: RuntimeCall,
+		_public: UintAuthorityId,
+		account: u64,
+		_nonce: u32,
+	) -> Option<Extrinsic> {
+		Some(Extrinsic::new_signed(call, account, (), ()))
+	}
+}
+
+/// The node key of the tests: the keystore holds the `UintAuthorityId`s set with
+/// `UintAuthorityId::set_all_keys`, whose accounts are their numbers.
+pub struct TestNodeKey;
+impl AppCrypto<UintAuthorityId, TestSignature> for TestNodeKey {
+	type RuntimeAppPublic = UintAuthorityId;
+	type GenericPublic = UintAuthorityId;
+	type GenericSignature = TestSignature;
+}
+
 impl pallet_attestation::Config for Test {
+	type NodeKey = TestNodeKey;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Randomness = BlockRandomness;

@@ -454,3 +454,160 @@ fn first_activation_wins() {
 		assert_noop!(activate(2, 1, vec![secret(0), secret(1), secret(2)], QUOTE_A), Error::<Test>::EkAlreadyOwned);
 	});
 }
+
+/// The challengers' off-chain worker, with an off-chain database, a transaction pool and
+/// a keystore of `UintAuthorityId`s.
+mod offchain_worker {
+	use super::*;
+	use crate::offchain::{secret_from_seed, MAX_CHALLENGES_PER_RUN, RESEND_AFTER};
+	use codec::Decode;
+	use polkadot_sdk::{
+		frame_support::{dispatch::GetDispatchInfo, traits::Hooks},
+		sp_core::offchain::{
+			testing::{PoolState, TestOffchainExt, TestTransactionPoolExt},
+			OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+		},
+		sp_io,
+		sp_runtime::{generic::Preamble, testing::UintAuthorityId, traits::Dispatchable},
+	};
+	use std::sync::Arc;
+
+	fn ext(keys: Vec<u64>) -> (sp_io::TestExternalities, Arc<parking_lot::RwLock<PoolState>>) {
+		UintAuthorityId::set_all_keys(keys);
+		let mut ext = new_test_ext();
+		let (offchain, state) = TestOffchainExt::new();
+		state.write().seed = [7; 32];
+		let (pool, pool_state) = TestTransactionPoolExt::new();
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool));
+		(ext, pool_state)
+	}
+
+	/// The `post_challenge` calls in the pool, with their signers, and empties it.
+	fn take_sent(pool: &parking_lot::RwLock<PoolState>) -> Vec<(u64, Call<Test>)> {
+		pool.write()
+			.transactions
+			.drain(..)
+			.map(|bytes| {
+				let xt = Extrinsic::decode(&mut &bytes[..]).unwrap();
+				let Preamble::Signed(signer, ..) = xt.preamble else { panic!("unsigned challenge") };
+				let RuntimeCall::Attestation(call) = xt.function else { panic!("not an attestation call") };
+				(signer, call)
+			})
+			.collect()
+	}
+
+	fn dispatch(signer: u64, call: Call<Test>) -> DispatchResult {
+		assert!(call.get_dispatch_info().call_weight.ref_time() > 0);
+		RuntimeCall::Attestation(call).dispatch(RuntimeOrigin::signed(signer)).map(|_| ()).map_err(|e| e.error)
+	}
+
+	#[test]
+	fn challengers_post_their_seats_and_the_secrets_match_the_commitments() {
+		let (mut ext, pool) = ext(vec![10, 11, 12, 13]);
+		ext.execute_with(|| {
+			assert_ok!(request(1, EK_A, AK_A));
+			run_to_block(2);
+			Attestation::offchain_worker(2);
+			let sent = take_sent(&pool);
+			let mut signers: Vec<_> = sent.iter().map(|(s, _)| *s).collect();
+			signers.sort();
+			let mut expected = seats(0);
+			expected.sort();
+			assert_eq!(signers, expected, "one challenge per seat, each signed by its challenger");
+
+			for (signer, call) in sent {
+				let Call::post_challenge { request_id, commitment, ref id_object, ref encrypted_secret } = call else {
+					panic!("not a challenge: {call:?}")
+				};
+				assert_eq!(request_id, 0);
+				assert_eq!(encrypted_secret.len(), 256, "RSA-2048 OAEP");
+				assert_eq!(id_object.len(), 2 + 32 + 2 + 32, "the integrity HMAC and the encrypted sized secret");
+				// The secret the TPM will recover is the one committed to.
+				let secret = secret_from_seed(&Attestation::private_seed(0, &signer));
+				assert_eq!(commitment, Attestation::commitment(0, &signer, &secret));
+				assert_ok!(dispatch(signer, call));
+			}
+			assert!(matches!(Requests::<Test>::get(0).unwrap().phase, Phase::Answering(_)));
+		});
+	}
+
+	#[test]
+	fn a_seat_is_resent_only_after_the_wait_and_with_the_same_challenge() {
+		let (mut ext, pool) = ext(vec![10, 11, 12, 13]);
+		ext.execute_with(|| {
+			assert_ok!(request(1, EK_A, AK_A));
+			run_to_block(2);
+			Attestation::offchain_worker(2);
+			let first = take_sent(&pool);
+			assert_eq!(first.len(), 3);
+			// Not included yet: the next blocks do not send again...
+			for n in 3..2 + RESEND_AFTER as u64 {
+				System::set_block_number(n);
+				Attestation::offchain_worker(n);
+				assert!(take_sent(&pool).is_empty(), "resent at block {n}");
+			}
+			// ...until the wait is over; then the very same challenges go out.
+			System::set_block_number(2 + RESEND_AFTER as u64);
+			Attestation::offchain_worker(2 + RESEND_AFTER as u64);
+			let mut again = take_sent(&pool);
+			let mut first = first;
+			let key = |(s, _): &(u64, Call<Test>)| *s;
+			first.sort_by_key(key);
+			again.sort_by_key(key);
+			assert_eq!(first, again);
+		});
+	}
+
+	#[test]
+	fn seats_of_other_nodes_and_posted_seats_are_left_alone() {
+		let (mut ext, pool) = ext(vec![42]);
+		ext.execute_with(|| {
+			assert_ok!(request(1, EK_A, AK_A));
+			run_to_block(2);
+			Attestation::offchain_worker(2);
+			assert!(take_sent(&pool).is_empty(), "42 holds no seat");
+
+			let mine = seats(0)[0];
+			UintAuthorityId::set_all_keys(vec![mine]);
+			assert_ok!(post(mine, 0, secret(0)));
+			Attestation::offchain_worker(2);
+			assert!(take_sent(&pool).is_empty(), "the seat is posted already");
+		});
+	}
+
+	#[test]
+	fn requests_still_drawing_or_answering_get_no_challenges() {
+		let (mut ext, pool) = ext(vec![10, 11, 12, 13]);
+		ext.execute_with(|| {
+			assert_ok!(request(1, EK_A, AK_A));
+			Attestation::offchain_worker(1);
+			assert!(take_sent(&pool).is_empty(), "challengers are not drawn yet");
+			run_to_block(2);
+			post_all(0);
+			Attestation::offchain_worker(2);
+			assert!(take_sent(&pool).is_empty(), "all challenges are in");
+		});
+	}
+
+	#[test]
+	fn one_run_makes_a_bounded_number_of_challenges() {
+		let (mut ext, pool) = ext(vec![10, 11, 12, 13]);
+		ext.execute_with(|| {
+			// Four requests, three seats each, all held by this node: 12 challenges due.
+			for who in 1..=4 {
+				assert_ok!(Attestation::request_registration(
+					RuntimeOrigin::signed(who),
+					cert(if who % 2 == 0 { EK_B } else { EK_A }),
+					ak(if who % 2 == 0 { AK_B } else { AK_A }),
+				));
+			}
+			run_to_block(2);
+			Attestation::offchain_worker(2);
+			assert_eq!(take_sent(&pool).len(), MAX_CHALLENGES_PER_RUN);
+			Attestation::offchain_worker(2);
+			assert_eq!(take_sent(&pool).len(), 12 - MAX_CHALLENGES_PER_RUN, "the next run goes on");
+		});
+	}
+}

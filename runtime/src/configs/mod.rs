@@ -185,6 +185,7 @@ impl cairn_primitives::traits::GrantPayer<AccountId, Balance> for MintGrant {
 }
 
 impl pallet_attestation::Config for Runtime {
+	type NodeKey = crate::transactions::NodeKey;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	/// The VRF output of the block that included a request, read in the next block.

@@ -1,0 +1,171 @@
+//! The challenger's side of M2, run by the off-chain workers of the nodes whose keys sit
+//! in seats of open requests.
+//!
+//! For each seat it holds, the worker keeps a private seed `r` in persistent off-chain
+//! storage (drawn once from the node's off-chain randomness), derives the secret
+//! `s = blake2_256("TPMREG/s" || r)`, makes the credential to the request's EK bound to
+//! its AK with randomness derived from `r`, and signs `post_challenge` with the node key.
+//! The same seat therefore always gets the same challenge, however often it is resent.
+
+use crate::{pallet::*, Challenge, Phase, RequestId, Seat};
+use alloc::vec::Vec;
+use cairn_attestation::{credential, tpm::Name, Error as CredentialError};
+use codec::Encode;
+use polkadot_sdk::{
+	frame_system::{
+		offchain::{AppCrypto, SendSignedTransaction, Signer},
+		pallet_prelude::BlockNumberFor,
+	},
+	sp_io::{self, hashing::blake2_256},
+	sp_runtime::{
+		offchain::storage::{MutateStorageError, StorageRetrievalError, StorageValueRef},
+		traits::{IdentifyAccount, Saturating},
+		RuntimeAppPublic,
+	},
+};
+use rand_chacha::{
+	rand_core::{RngCore, SeedableRng},
+	ChaCha20Rng,
+};
+
+const LOG_TARGET: &str = "runtime::attestation";
+/// Off-chain storage of the private seed of a seat: `SEED_KEY ++ (request id, challenger)`.
+const SEED_KEY: &[u8] = b"cairn/attestation/seed/";
+/// Off-chain storage of the block a seat's challenge was last sent at.
+const SENT_KEY: &[u8] = b"cairn/attestation/sent/";
+/// Blocks to wait for a sent challenge to be included before sending it again.
+pub const RESEND_AFTER: u32 = 5;
+/// The most challenges one worker run makes; each costs an RSA encryption.
+pub const MAX_CHALLENGES_PER_RUN: usize = 8;
+
+/// A challenge and the secret it hides.
+pub struct MadeChallenge {
+	pub challenge: Challenge,
+	pub secret: [u8; 32],
+}
+
+/// The secret of a seat whose private seed is `seed`.
+pub fn secret_from_seed(seed: &[u8; 32]) -> [u8; 32] {
+	blake2_256(&[b"TPMREG/s".as_slice(), seed].concat())
+}
+
+impl<T: Config> Pallet<T> {
+	/// Posts the challenges of this node's seats that are still missing.
+	pub(crate) fn offchain_challenge(now: BlockNumberFor<T>) {
+		let local = Self::local_accounts();
+		if local.is_empty() {
+			return;
+		}
+		let mut made = 0;
+		for (request_id, request) in Requests::<T>::iter() {
+			if !matches!(request.phase, Phase::Challenging(_)) {
+				continue;
+			}
+			for Seat { challenger, .. } in request.seats.iter().filter(|s| s.challenge.is_none()) {
+				let Some((public, _)) = local.iter().find(|(_, account)| account == challenger) else { continue };
+				if made == MAX_CHALLENGES_PER_RUN {
+					return;
+				}
+				if !Self::due_to_send(request_id, challenger, now) {
+					continue;
+				}
+				made += 1;
+				let seed = Self::private_seed(request_id, challenger);
+				let challenge =
+					match Self::make_challenge(&seed, request_id, challenger, &request.ek_modulus, &request.ak_name) {
+						Ok(challenge) => challenge,
+						Err(e) => {
+							log::warn!(target: LOG_TARGET, "cannot challenge request {request_id}: {e:?}");
+							continue;
+						},
+					};
+				let Challenge { id_object, encrypted_secret, commitment } = challenge.challenge;
+				let sent = Signer::<T, T::NodeKey>::all_accounts()
+					.with_filter(alloc::vec![public.clone()])
+					.send_signed_transaction(|_| Call::post_challenge {
+						request_id,
+						id_object: id_object.clone(),
+						encrypted_secret: encrypted_secret.clone(),
+						commitment,
+					});
+				match sent.first() {
+					Some((_, Ok(()))) => {
+						log::info!(target: LOG_TARGET, "challenge for request {request_id} sent by {challenger:?}")
+					},
+					_ => log::warn!(target: LOG_TARGET, "challenge for request {request_id} could not be sent"),
+				}
+			}
+		}
+	}
+
+	/// The challenge of seat `challenger` of a request, made from its private seed.
+	pub fn make_challenge(
+		seed: &[u8; 32],
+		request_id: RequestId,
+		challenger: &T::AccountId,
+		ek_modulus: &[u8; 256],
+		ak_name: &Name,
+	) -> Result<MadeChallenge, CredentialError> {
+		let secret = secret_from_seed(seed);
+		let mut rng = ChaCha20Rng::from_seed(blake2_256(&[b"TPMREG/credential".as_slice(), seed].concat()));
+		let mut credential_seed = [0u8; 32];
+		rng.fill_bytes(&mut credential_seed);
+		let credential = credential::make_credential(ek_modulus, ak_name, &secret, &credential_seed, &mut rng)?;
+		// Both fit by construction: a 34-byte name and a 32-byte secret, RSA-2048.
+		let too_long = |_| CredentialError::Encryption;
+		Ok(MadeChallenge {
+			challenge: Challenge {
+				id_object: credential.id_object.try_into().map_err(too_long)?,
+				encrypted_secret: credential.encrypted_secret.try_into().map_err(too_long)?,
+				commitment: Self::commitment(request_id, challenger, &secret),
+			},
+			secret,
+		})
+	}
+
+	/// The accounts of the node keys in this node's keystore.
+	fn local_accounts() -> Vec<(T::Public, T::AccountId)> {
+		<T::NodeKey as AppCrypto<T::Public, T::Signature>>::RuntimeAppPublic::all()
+			.into_iter()
+			.map(|key| {
+				let generic: <T::NodeKey as AppCrypto<T::Public, T::Signature>>::GenericPublic = key.into();
+				let public: T::Public = generic.into();
+				(public.clone(), public.into_account())
+			})
+			.collect()
+	}
+
+	/// The seat's private seed, drawn on first use and kept.
+	pub fn private_seed(request_id: RequestId, challenger: &T::AccountId) -> [u8; 32] {
+		let key = [SEED_KEY, &(request_id, challenger).encode()].concat();
+		let store = StorageValueRef::persistent(&key);
+		let stored = store.mutate(|old: Result<Option<[u8; 32]>, StorageRetrievalError>| match old {
+			Ok(Some(seed)) => Ok::<_, ()>(seed),
+			_ => Ok(sp_io::offchain::random_seed()),
+		});
+		match stored {
+			Ok(seed) => seed,
+			// Another run is writing it right now: take what it wrote, or a fresh seed
+			// that at worst makes this run's challenge differ from the one sent.
+			Err(_) => store.get().ok().flatten().unwrap_or_else(sp_io::offchain::random_seed),
+		}
+	}
+
+	/// Whether the seat's challenge was not sent within the last [`RESEND_AFTER`] blocks;
+	/// if so, records that it is sent now.
+	fn due_to_send(request_id: RequestId, challenger: &T::AccountId, now: BlockNumberFor<T>) -> bool {
+		let key = [SENT_KEY, &(request_id, challenger).encode()].concat();
+		let marked = StorageValueRef::persistent(&key).mutate(
+			|last: Result<Option<BlockNumberFor<T>>, StorageRetrievalError>| match last {
+				Ok(Some(at)) if now < at.saturating_add(RESEND_AFTER.into()) => Err(()),
+				_ => Ok(now),
+			},
+		);
+		match marked {
+			Ok(_) => true,
+			Err(MutateStorageError::ValueFunctionFailed(())) | Err(MutateStorageError::ConcurrentModification(_)) => {
+				false
+			},
+		}
+	}
+}
