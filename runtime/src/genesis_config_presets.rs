@@ -33,19 +33,11 @@ impl Validator {
 }
 
 /// The test manufacturer CA (root and intermediate) that signs the EK certificates of the
-/// software TPMs in Cairn's tests: dev and test chains trust only it.
+/// software TPMs in Cairn's tests (`node/swtpm/ca`): dev and test chains trust only it.
 fn test_cas() -> Vec<(Vec<u8>, Option<u32>, Vec<u8>)> {
 	vec![
-		(
-			include_bytes!("../../primitives/attestation/fixtures/root_ca.der").to_vec(),
-			None,
-			b"swtpm test root".to_vec(),
-		),
-		(
-			include_bytes!("../../primitives/attestation/fixtures/issuer_ca.der").to_vec(),
-			Some(0),
-			b"swtpm test CA".to_vec(),
-		),
+		(include_bytes!("../../node/swtpm/ca/root.der").to_vec(), None, b"swtpm test root".to_vec()),
+		(include_bytes!("../../node/swtpm/ca/issuer.der").to_vec(), Some(0), b"swtpm test CA".to_vec()),
 	]
 }
 

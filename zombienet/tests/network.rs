@@ -2,14 +2,15 @@
 
 mod common;
 
-use std::time::Duration;
+use std::{process::Command, time::Duration};
 
-use anyhow::Result;
-use common::{heights, put_cairn_on_path, rpc, wait_for};
+use anyhow::{ensure, Result};
+use cairn_swtpm::{Swtpm, TestCa};
+use common::{cairn_bin, heights, put_cairn_on_path, rpc, wait_for};
 use zombienet_sdk::{NetworkConfig, NetworkConfigExt};
 
 #[tokio::test(flavor = "multi_thread")]
-async fn three_validators_peer_finalize_and_survive_a_lost_validator() -> Result<()> {
+async fn three_validators_peer_finalize_register_a_tpm_node_and_survive_a_lost_validator() -> Result<()> {
 	put_cairn_on_path()?;
 	// Read at run time: a test binary built from another checkout sharing the target dir
 	// must not point at that checkout.
@@ -38,6 +39,8 @@ async fn three_validators_peer_finalize_and_survive_a_lost_validator() -> Result
 		.await?;
 	}
 
+	register_a_node_with_a_software_tpm(&network.get_node("alice")?.ws_uri().to_owned())?;
+
 	// Lose Charlie. BABE goes on with the two others' slots. GRANDPA needs more than two
 	// thirds of the voters, which for three voters is all three: finality pauses...
 	network.get_node("charlie")?.pause().await?;
@@ -59,5 +62,40 @@ async fn three_validators_peer_finalize_and_survive_a_lost_validator() -> Result
 	.await?;
 
 	network.destroy().await?;
+	Ok(())
+}
+
+/// `cairn tpm register` with a software TPM whose EK certificate comes from the test CA
+/// that the local chain trusts: the three validators' off-chain workers challenge it, the
+/// TPM opens the challenges and quotes, and Dave becomes a node. Then Eve cannot claim the
+/// same TPM.
+fn register_a_node_with_a_software_tpm(node_url: &str) -> Result<()> {
+	let dir = tempfile::tempdir()?;
+	let ca = TestCa::committed(dir.path())?;
+	let tpm = Swtpm::manufacture(&ca, &dir.path().join("tpm"));
+	let register = |suri: &str| -> Result<(bool, String)> {
+		let out = Command::new(cairn_bin()?)
+			.args(["tpm", "register", "--node-url", node_url, "--suri", suri, "--timeout", "300"])
+			.args(["--tpm-tcti", &tpm.tcti()])
+			.arg("--ak-file")
+			.arg(dir.path().join(format!("ak-{}.bin", suri.trim_start_matches("//"))))
+			.output()?;
+		let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+		println!("cairn tpm register --suri {suri}:\n{text}");
+		Ok((out.status.success(), text))
+	};
+
+	let (ok, text) = register("//Dave")?;
+	ensure!(ok, "Dave's registration failed");
+	ensure!(text.contains("all 3 challenges posted"), "the three validators challenged");
+	ensure!(text.contains("is a node"), "Dave is registered");
+	ensure!(text.contains("claim grant: 100 CRN"), "the claim grant was paid");
+
+	let (ok, text) = register("//Dave")?;
+	ensure!(ok && text.contains("registered node already"), "the chain knows Dave as a node");
+
+	// One TPM, one node: Eve's request with the same EK is refused by name.
+	let (ok, text) = register("//Eve")?;
+	ensure!(!ok && text.contains("Attestation::EkAlreadyOwned"), "a second account cannot claim the TPM");
 	Ok(())
 }

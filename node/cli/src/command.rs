@@ -63,6 +63,12 @@ pub fn run() -> sc_cli::Result<()> {
 		cli.run.network_params.network_backend = sc_cli::arg_enums::NetworkBackendType::Libp2p;
 	}
 
+	// Every Cairn node runs its off-chain workers: they publish its endpoint and, for
+	// validators, post registration challenges. Upstream runs them only on validators.
+	if !std::env::args().any(|arg| arg.starts_with("--offchain-worker")) {
+		cli.run.offchain_worker_params.enabled = sc_cli::arg_enums::OffchainWorkerEnabled::Always;
+	}
+
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
 		Some(Subcommand::ExportChainSpec(cmd)) => {
@@ -155,13 +161,19 @@ pub fn run() -> sc_cli::Result<()> {
 					));
 				}
 				let base = config.base_path.config_dir(config.chain_spec.id());
+				let fragments =
+					crate::fragments::start_service(&fragment_args, base).await.map_err(sc_cli::Error::Input)?;
+				let local_endpoint = match &fragments {
+					Some(handle) => Some(
+						crate::fragments::local_endpoint(handle, &fragment_args).await.map_err(sc_cli::Error::Input)?,
+					),
+					None => None,
+				};
 				let task_manager = service::new_full::<
 					sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
-				>(config)
+				>(config, local_endpoint)
 				.map_err(sc_cli::Error::Service)?;
-				if let Some(handle) =
-					crate::fragments::start_service(&fragment_args, base).await.map_err(sc_cli::Error::Input)?
-				{
+				if let Some(handle) = fragments {
 					// The service runs while a handle exists: keep one for the node's lifetime.
 					task_manager.spawn_handle().spawn("fragment-service", None, async move {
 						let _handle = handle;

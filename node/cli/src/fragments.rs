@@ -24,6 +24,12 @@ pub struct FragmentArgs {
 	/// Run without the fragment service.
 	#[arg(long)]
 	pub no_fragment_service: bool,
+
+	/// Addresses at which others reach the fragment service (without `/p2p/...`),
+	/// comma-separated; the node publishes them on chain. Default: the addresses it
+	/// listens at.
+	#[arg(long, value_name = "MULTIADDR", value_delimiter = ',')]
+	pub fragment_public_addr: Vec<Address>,
 }
 
 /// `cairn client ...`: store and fetch files through providers' service planes.
@@ -96,6 +102,43 @@ pub async fn start_service(args: &FragmentArgs, base: PathBuf) -> Result<Option<
 		log::info!("📦 Fragment service on {addr}");
 	}
 	Ok(Some(handle))
+}
+
+/// What the node publishes as its endpoint (pallet-endpoints): the service plane's peer id
+/// and at most 8 addresses, given ones first, else the listen addresses with those on
+/// other machines' reach (not loopback) first.
+pub async fn local_endpoint(
+	handle: &cairn_net::Handle,
+	args: &FragmentArgs,
+) -> Result<(pallet_endpoints::PeerIdBytes, pallet_endpoints::Addresses), String> {
+	let mut addresses = if args.fragment_public_addr.is_empty() {
+		handle.listen_addrs().await.map_err(|e| e.to_string())?
+	} else {
+		args.fragment_public_addr.clone()
+	};
+	let loopback = |a: &Address| {
+		a.iter().any(|p| match p {
+			cairn_net::Protocol::Ip4(ip) => ip.is_loopback() || ip.is_unspecified(),
+			cairn_net::Protocol::Ip6(ip) => ip.is_loopback() || ip.is_unspecified(),
+			_ => false,
+		})
+	};
+	addresses.sort_by_key(loopback);
+	let addresses = addresses
+		.iter_mut()
+		.map(|a| {
+			// The peer id is published on its own.
+			if matches!(a.iter().last(), Some(cairn_net::Protocol::P2p(_))) {
+				a.pop();
+			}
+			&*a
+		})
+		.filter_map(|a| a.to_vec().try_into().ok())
+		.take(pallet_endpoints::MAX_ADDRESSES as usize)
+		.collect::<Vec<_>>();
+	let peer_id =
+		handle.peer_id().to_bytes().try_into().map_err(|_| "the peer id is longer than 64 bytes".to_string())?;
+	Ok((peer_id, addresses.try_into().expect("at most MAX_ADDRESSES")))
 }
 
 struct Bar(ProgressBar);

@@ -158,9 +158,14 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
+/// What the node's service plane listens at, for its off-chain worker to publish
+/// (pallet-endpoints).
+pub type LocalEndpoint = (pallet_endpoints::PeerIdBytes, pallet_endpoints::Addresses);
+
 /// Builds and starts a full node; validators also author and vote.
 pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	config: Configuration,
+	local_endpoint: Option<LocalEndpoint>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -172,6 +177,27 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		transaction_pool,
 		other: (block_import, babe_link, babe_worker_handle, grandpa_link, mut telemetry),
 	} = new_partial(&config)?;
+
+	// Dev accounts (`--alice`, ...) sign their off-chain workers' transactions with the
+	// dev seed; other nodes get their key with `cairn key insert --key-type cair`.
+	if let Some(seed) = &config.dev_key_seed {
+		use sp_keystore::Keystore;
+		keystore_container
+			.keystore()
+			.sr25519_generate_new(cairn_primitives::NODE_KEY_TYPE, Some(seed))
+			.map_err(|e| ServiceError::Other(format!("cannot put the dev node key in the keystore: {e}")))?;
+	}
+
+	// The endpoint the off-chain worker keeps published; none without a service plane.
+	if let Some(mut offchain_db) = backend.offchain_storage() {
+		use codec::Encode;
+		use sp_core::offchain::{OffchainStorage, STORAGE_PREFIX};
+		let key = pallet_endpoints::offchain::LOCAL_ENDPOINT_KEY;
+		match &local_endpoint {
+			Some(endpoint) => offchain_db.set(STORAGE_PREFIX, key, &endpoint.encode()),
+			None => offchain_db.remove(STORAGE_PREFIX, key),
+		}
+	}
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<Block, <Block as BlockT>::Hash, N>::new(
 		&config.network,

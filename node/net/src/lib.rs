@@ -16,7 +16,6 @@ use futures::{channel::oneshot, StreamExt};
 use libp2p::{
 	identify,
 	identity::Keypair,
-	multiaddr::Protocol,
 	noise, ping, request_response,
 	swarm::{NetworkBehaviour, SwarmEvent},
 	tcp, yamux, Multiaddr, PeerId, Swarm,
@@ -24,7 +23,7 @@ use libp2p::{
 use tokio::sync::mpsc;
 
 pub use cairn_store::Store;
-pub use libp2p::{identity, Multiaddr as Address, PeerId as Peer};
+pub use libp2p::{identity, multiaddr::Protocol, Multiaddr as Address, PeerId as Peer};
 pub use protocol::{ErrorCode, Request, Response, MAX_CHUNK, PROTOCOL};
 
 /// How the service runs.

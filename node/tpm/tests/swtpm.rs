@@ -3,150 +3,24 @@
 //! an AK that passes the AK rules, a software MakeCredential that the TPM activates, and
 //! quotes that verify and pin the AK under the EK.
 
-use std::{
-	net::TcpListener,
-	path::{Path, PathBuf},
-	process::{Child, Command, Stdio},
-	time::{Duration, Instant},
-};
-
 use cairn_attestation::{cert, credential, tpm as tpm_checks, tpm::AkPublic};
+use cairn_swtpm::{free_port_pair, Swtpm, TestCa};
 use cairn_tpm::{AkBlob, Error, Tpm};
 
-/// A local manufacturer CA, made by swtpm_localca on first use.
-struct Ca {
-	dir: PathBuf,
-}
-
-impl Ca {
-	fn new(dir: &Path) -> Ca {
-		let dir = dir.join("ca");
-		std::fs::create_dir_all(&dir).unwrap();
-		let write = |name: &str, text: String| std::fs::write(dir.join(name), text).unwrap();
-		let d = dir.display();
-		write(
-			"localca.conf",
-			format!(
-				"statedir = {d}\nsigningkey = {d}/signkey.pem\nissuercert = {d}/issuercert.pem\ncertserial = {d}/certserial\n"
-			),
-		);
-		write(
-			"localca.options",
-			"--platform-manufacturer Cairn\n--platform-version 2.1\n--platform-model swtpm\n".into(),
-		);
-		write(
-			"setup.conf",
-			format!(
-				"create_certs_tool = /usr/bin/swtpm_localca\ncreate_certs_tool_config = {d}/localca.conf\ncreate_certs_tool_options = {d}/localca.options\nactive_pcr_banks = sha256\n"
-			),
-		);
-		Ca { dir }
-	}
-
-	/// The CA certificate that signs EK certificates, as DER.
-	fn issuer_der(&self) -> Vec<u8> {
-		let out = Command::new("openssl")
-			.args(["x509", "-outform", "DER", "-in"])
-			.arg(self.dir.join("issuercert.pem"))
-			.output()
-			.expect("openssl runs");
-		assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
-		out.stdout
-	}
-}
-
-/// A swtpm process with its state directory; killed and reaped on drop.
-struct Swtpm {
-	state: PathBuf,
-	port: u16,
-	child: Child,
-}
-
-/// Two consecutive free ports (swtpm's TCTI puts the control port at port + 1).
-fn free_port_pair() -> u16 {
-	loop {
-		let a = TcpListener::bind("127.0.0.1:0").unwrap();
-		let port = a.local_addr().unwrap().port();
-		if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-			return port;
-		}
-	}
-}
-
-impl Swtpm {
-	/// Manufactures a TPM with an EK certificate from `ca` and starts it.
-	fn manufacture(ca: &Ca, state: &Path) -> Swtpm {
-		std::fs::create_dir_all(state).unwrap();
-		let status = Command::new("swtpm_setup")
-			.args(["--tpm2", "--create-ek-cert", "--create-platform-cert", "--lock-nvram", "--pcr-banks", "sha256"])
-			.args(["--overwrite", "--tpmstate"])
-			.arg(state)
-			.arg("--config")
-			.arg(ca.dir.join("setup.conf"))
-			.arg("--logfile")
-			.arg(state.join("setup.log"))
-			.stdout(Stdio::null())
-			.status()
-			.expect("swtpm_setup runs (apt install swtpm swtpm-tools)");
-		assert!(status.success(), "swtpm_setup failed; see {}", state.join("setup.log").display());
-		Self::start(state)
-	}
-
-	fn start(state: &Path) -> Swtpm {
-		let port = free_port_pair();
-		let child = Command::new("swtpm")
-			.args(["socket", "--tpm2", "--flags", "not-need-init,startup-clear"])
-			.arg("--tpmstate")
-			.arg(format!("dir={}", state.display()))
-			.arg("--server")
-			.arg(format!("type=tcp,port={port},bindaddr=127.0.0.1"))
-			.arg("--ctrl")
-			.arg(format!("type=tcp,port={},bindaddr=127.0.0.1", port + 1))
-			.stdout(Stdio::null())
-			.spawn()
-			.expect("swtpm runs");
-		let swtpm = Swtpm { state: state.to_owned(), port, child };
-		let deadline = Instant::now() + Duration::from_secs(10);
-		while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-			assert!(Instant::now() < deadline, "swtpm did not listen on {port}");
-			std::thread::sleep(Duration::from_millis(20));
-		}
-		swtpm
-	}
-
-	fn tcti(&self) -> String {
-		format!("swtpm:host=127.0.0.1,port={}", self.port)
-	}
-
-	fn open(&self) -> Tpm {
-		Tpm::open(&self.tcti()).expect("swtpm opens")
-	}
-
-	fn restart(mut self) -> Swtpm {
-		let state = self.state.clone();
-		let _ = self.child.kill();
-		let _ = self.child.wait();
-		Self::start(&state)
-	}
-}
-
-impl Drop for Swtpm {
-	fn drop(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
-	}
+fn open(swtpm: &Swtpm) -> Tpm {
+	Tpm::open(&swtpm.tcti()).expect("swtpm opens")
 }
 
 struct Fixture {
 	_dir: tempfile::TempDir,
-	ca: Ca,
+	ca: TestCa,
 	a: Swtpm,
 	b: Swtpm,
 }
 
 fn fixture() -> Fixture {
 	let dir = tempfile::tempdir().unwrap();
-	let ca = Ca::new(dir.path());
+	let ca = TestCa::committed(dir.path()).unwrap();
 	let a = Swtpm::manufacture(&ca, &dir.path().join("a"));
 	let b = Swtpm::manufacture(&ca, &dir.path().join("b"));
 	Fixture { _dir: dir, ca, a, b }
@@ -160,8 +34,8 @@ fn ek_modulus(tpm: &mut Tpm) -> [u8; 256] {
 fn the_whole_registration_against_real_tpms() {
 	let f = fixture();
 	let issuer = cert::parse(&f.ca.issuer_der()).unwrap().spki();
-	let mut a = f.a.open();
-	let mut b = f.b.open();
+	let mut a = open(&f.a);
+	let mut b = open(&f.b);
 
 	// EK certificates from the CA, with EKs that pass the EK rules.
 	let ek_cert = a.ek_certificate().unwrap();
@@ -216,11 +90,11 @@ fn the_whole_registration_against_real_tpms() {
 #[test]
 fn the_ak_survives_a_tpm_restart() {
 	let f = fixture();
-	let blob = f.a.open().create_ak().unwrap();
+	let blob = open(&f.a).create_ak().unwrap();
 	let saved = blob.to_bytes();
 	let a = f.a.restart();
 	let blob = AkBlob::from_bytes(&saved).unwrap();
-	let (attest, signature) = a.open().quote(&blob, b"after restart").unwrap();
+	let (attest, signature) = open(&a).quote(&blob, b"after restart").unwrap();
 	AkPublic::parse(&blob.public).unwrap().verify_quote(&attest, &signature).unwrap();
 	drop(f.b);
 }
@@ -236,7 +110,7 @@ fn bad_tcti_and_damaged_blobs_are_clear_errors() {
 	assert!(matches!(AkBlob::from_bytes(&[0, 200, 1, 2]), Err(Error::BadAkBlob)));
 
 	let f = fixture();
-	let mut a = f.a.open();
+	let mut a = open(&f.a);
 	let blob = a.create_ak().unwrap();
 	let mut damaged = blob.clone();
 	let last = damaged.private.len() - 1;

@@ -45,6 +45,24 @@ pub const COMMIT_DOMAIN: &[u8] = b"TPMREG/commit/v1";
 pub const ACTIVATE_DOMAIN: &[u8] = b"TPMREG/activate/v1";
 const RANDOMNESS_SUBJECT: &[u8] = b"cairn/attestation/challengers";
 
+/// The nonce of the quote in M3: `sha256(ACTIVATE_DOMAIN || genesis || request id || who ||
+/// blake2_256(s_1 || ... || s_k))`, with the secrets in seat order. The node computes it
+/// too, before it asks its TPM for the quote.
+pub fn qualifying_data(
+	genesis: &[u8],
+	request_id: RequestId,
+	who: &impl codec::Encode,
+	secrets: &[[u8; 32]],
+) -> [u8; 32] {
+	use polkadot_sdk::sp_io::hashing::{blake2_256, sha2_256};
+	let mut data = ACTIVATE_DOMAIN.to_vec();
+	data.extend_from_slice(genesis);
+	codec::Encode::encode_to(&request_id, &mut data);
+	who.encode_to(&mut data);
+	data.extend_from_slice(&blake2_256(&secrets.concat()));
+	sha2_256(&data)
+}
+
 #[polkadot_sdk::frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -66,7 +84,7 @@ pub mod pallet {
 			offchain::{AppCrypto, CreateSignedTransaction},
 			pallet_prelude::*,
 		},
-		sp_io::hashing::{blake2_256, sha2_256},
+		sp_io::hashing::blake2_256,
 		sp_runtime::{
 			traits::{One, Zero},
 			Perbill, Saturating,
@@ -456,15 +474,9 @@ pub mod pallet {
 			blake2_256(&data)
 		}
 
-		/// The quote's qualifying data: `sha256(ACTIVATE_DOMAIN || genesis || request id ||
-		/// who || blake2_256(s_1 || ... || s_k))`.
+		/// The quote's qualifying data on this chain: see [`qualifying_data`].
 		pub fn qualifying_data(request_id: RequestId, who: &T::AccountId, secrets: &[[u8; 32]]) -> [u8; 32] {
-			let mut data = ACTIVATE_DOMAIN.to_vec();
-			data.extend_from_slice(Self::genesis_hash().as_ref());
-			request_id.encode_to(&mut data);
-			who.encode_to(&mut data);
-			data.extend_from_slice(&blake2_256(&secrets.concat()));
-			sha2_256(&data)
+			crate::qualifying_data(Self::genesis_hash().as_ref(), request_id, who, secrets)
 		}
 
 		pub(crate) fn do_add_ca(der: &[u8], parent: Option<CaId>, label: LabelBytes) -> Result<CaId, DispatchError> {
@@ -567,13 +579,11 @@ pub mod pallet {
 			seat.challenge = Some(challenge);
 			Self::deposit_event(Event::ChallengePosted { request_id, challenger });
 			if request.seats.iter().all(|s| s.challenge.is_some()) {
-				let deadline = frame_system::Pallet::<T>::block_number().saturating_add(T::ResponseWindow::get());
-				Deadlines::<T>::try_mutate(deadline, |due| due.try_push(request_id))
-					.map_err(|_| Error::<T>::TooManyRequests)?;
-				request.phase = Phase::Answering(deadline);
-				Self::deposit_event(Event::ChallengesReady { request_id, deadline });
+				let now = frame_system::Pallet::<T>::block_number();
+				ensure!(Self::start_answering(request_id, &mut request, now), Error::<T>::TooManyRequests);
+			} else {
+				Requests::<T>::insert(request_id, request);
 			}
-			Requests::<T>::insert(request_id, request);
 			Ok(())
 		}
 
@@ -622,6 +632,31 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Moves a request whose seats all hold challenges to answering, and stores it;
+		/// `false` if its deadline block is full.
+		fn start_answering(request_id: RequestId, request: &mut RequestOf<T>, now: BlockNumberFor<T>) -> bool {
+			let deadline = now.saturating_add(T::ResponseWindow::get());
+			if Deadlines::<T>::try_mutate(deadline, |due| due.try_push(request_id)).is_err() {
+				return false;
+			}
+			request.phase = Phase::Answering(deadline);
+			Requests::<T>::insert(request_id, &*request);
+			Self::deposit_event(Event::ChallengesReady { request_id, deadline });
+			true
+		}
+
+		/// Ends a request that cannot go on, returning the whole deposit.
+		fn cancel(request_id: RequestId, request: RequestOf<T>) {
+			Self::close(request_id, &request);
+			let _ = T::Currency::release(
+				&HoldReason::RequestDeposit.into(),
+				&request.who,
+				request.deposit,
+				Precision::BestEffort,
+			);
+			Self::deposit_event(Event::RegistrationCancelled { request_id, who: request.who });
+		}
+
 		fn close(request_id: RequestId, request: &RequestOf<T>) {
 			Requests::<T>::remove(request_id);
 			RequestOfAccount::<T>::remove(&request.who);
@@ -664,17 +699,17 @@ pub mod pallet {
 					excluded.extend(silent);
 					excluded.push(request.who.clone());
 					let drawn = Self::draw(request_id, wanted, candidates, &excluded);
+					if drawn.is_empty() {
+						// Nobody left to replace the silent: one honest challenger is enough,
+						// so go on with those who posted, if any.
+						if request.seats.is_empty() || !Self::start_answering(request_id, &mut request, now) {
+							Self::cancel(request_id, request);
+						}
+						return;
+					}
 					let deadline = now.saturating_add(T::ChallengeWindow::get());
-					let scheduled = Deadlines::<T>::try_mutate(deadline, |due| due.try_push(request_id)).is_ok();
-					if drawn.is_empty() || !scheduled {
-						Self::close(request_id, &request);
-						let _ = T::Currency::release(
-							&HoldReason::RequestDeposit.into(),
-							&request.who,
-							request.deposit,
-							Precision::BestEffort,
-						);
-						Self::deposit_event(Event::RegistrationCancelled { request_id, who: request.who });
+					if Deadlines::<T>::try_mutate(deadline, |due| due.try_push(request_id)).is_err() {
+						Self::cancel(request_id, request);
 						return;
 					}
 					for challenger in &drawn {

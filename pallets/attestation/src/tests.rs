@@ -303,6 +303,35 @@ fn silent_challengers_are_replaced() {
 }
 
 #[test]
+fn with_nobody_left_to_replace_the_silent_the_posted_challenges_suffice() {
+	new_test_ext().execute_with(|| {
+		Challengers::set(vec![10, 11, 12]);
+		assert_ok!(request(1, EK_A, AK_A));
+		run_to_block(2);
+		let first = seats(0);
+		assert_ok!(post(first[1], 0, secret(0)));
+		run_to_block(2 + CHALLENGE_WINDOW);
+		// All three candidates were drawn; the silent two are not drawn again.
+		assert_eq!(seats(0), vec![first[1]]);
+		assert!(matches!(Requests::<Test>::get(0).unwrap().phase, Phase::Answering(_)));
+		assert!(matches!(events().last(), Some(Event::ChallengesReady { request_id: 0, .. })));
+		assert_noop!(activate(1, 0, vec![secret(1)], QUOTE_A), Error::<Test>::CommitmentMismatch);
+	});
+}
+
+#[test]
+fn when_no_challenger_posts_the_request_is_cancelled_and_refunded() {
+	new_test_ext().execute_with(|| {
+		Challengers::set(vec![10, 11, 12]);
+		assert_ok!(request(1, EK_A, AK_A));
+		run_to_block(2 + CHALLENGE_WINDOW);
+		assert!(Requests::<Test>::get(0).is_none());
+		assert_eq!(held(1), 0);
+		assert_eq!(events().last(), Some(&Event::RegistrationCancelled { request_id: 0, who: 1 }));
+	});
+}
+
+#[test]
 fn without_challengers_the_request_is_cancelled_and_refunded() {
 	new_test_ext().execute_with(|| {
 		Challengers::set(vec![]);

@@ -6,6 +6,9 @@
 //! anyone may prune it for free. Only attested nodes ([`NodeRegistry::is_attested`]) may
 //! publish, and an endpoint of a node that lost its attestation resolves to nothing.
 //!
+//! The node does this by itself: its off-chain worker publishes what the node's service
+//! plane listens at (see [`offchain`]).
+//!
 //! The chain checks shapes, not reachability: a peer id is a multihash (identity or
 //! SHA-256) and addresses are bounded byte strings in multiaddr encoding, decoded by
 //! readers off chain.
@@ -18,6 +21,7 @@ pub use pallet::*;
 
 #[cfg(test)]
 mod mock;
+pub mod offchain;
 #[cfg(test)]
 mod tests;
 pub mod weights;
@@ -63,7 +67,11 @@ pub mod pallet {
 	use cairn_primitives::traits::NodeRegistry;
 	use polkadot_sdk::{
 		frame_support::pallet_prelude::*,
-		frame_system::{self, pallet_prelude::*},
+		frame_system::{
+			self,
+			offchain::{AppCrypto, CreateSignedTransaction},
+			pallet_prelude::*,
+		},
 		sp_runtime::Saturating,
 	};
 
@@ -71,7 +79,11 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+	pub trait Config:
+		polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> + CreateSignedTransaction<Call<Self>>
+	{
+		/// The node key whose account the off-chain worker publishes the endpoint for.
+		type NodeKey: AppCrypto<Self::Public, Self::Signature>;
 		/// Who is an attested node.
 		type Registry: NodeRegistry<Self::AccountId>;
 		/// Blocks an endpoint stays valid after it is published.
@@ -107,6 +119,14 @@ pub mod pallet {
 		UnknownEndpoint,
 		/// The endpoint is live and its node attested; only its owner may withdraw it.
 		NotStale,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Publishes this node's endpoint when it is missing or old (see [`offchain`]).
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::offchain_publish(now);
+		}
 	}
 
 	#[pallet::call(weight(<T as Config>::WeightInfo))]

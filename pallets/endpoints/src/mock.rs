@@ -3,8 +3,15 @@
 use crate as pallet_endpoints;
 use polkadot_sdk::{
 	frame_support::{self, derive_impl, parameter_types, traits::ConstU64},
-	frame_system, sp_io,
-	sp_runtime::BuildStorage,
+	frame_system::{
+		self,
+		offchain::{AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes},
+	},
+	sp_io,
+	sp_runtime::{
+		testing::{TestSignature, TestXt, UintAuthorityId},
+		BuildStorage,
+	},
 };
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -34,7 +41,46 @@ impl cairn_primitives::traits::NodeRegistry<u64> for TestRegistry {
 
 pub const TTL: u64 = 100;
 
+/// Transactions as the off-chain worker makes them: signed by the account, not checked.
+pub type Extrinsic = TestXt<RuntimeCall, ()>;
+
+impl SigningTypes for Test {
+	type Public = UintAuthorityId;
+	type Signature = TestSignature;
+}
+
+impl<LocalCall> CreateTransactionBase<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<LocalCall> CreateSignedTransaction<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	fn create_signed_transaction<C: AppCrypto<Self::Public, Self::Signature>>(
+		call: RuntimeCall,
+		_public: UintAuthorityId,
+		account: u64,
+		_nonce: u32,
+	) -> Option<Extrinsic> {
+		Some(Extrinsic::new_signed(call, account, (), ()))
+	}
+}
+
+/// The keystore holds the `UintAuthorityId`s set with `UintAuthorityId::set_all_keys`.
+pub struct TestNodeKey;
+impl AppCrypto<UintAuthorityId, TestSignature> for TestNodeKey {
+	type RuntimeAppPublic = UintAuthorityId;
+	type GenericPublic = UintAuthorityId;
+	type GenericSignature = TestSignature;
+}
+
 impl pallet_endpoints::Config for Test {
+	type NodeKey = TestNodeKey;
 	type Registry = TestRegistry;
 	type Ttl = ConstU64<TTL>;
 	type WeightInfo = ();

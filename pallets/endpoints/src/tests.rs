@@ -139,3 +139,132 @@ fn peer_id_shapes() {
 	assert!(!is_peer_id(&[0x00, 0]));
 	assert!(!is_peer_id(&[0x00, 43].iter().copied().chain([0u8; 43]).collect::<Vec<_>>()));
 }
+
+/// The node's off-chain worker publishing its own endpoint.
+mod offchain_worker {
+	use super::*;
+	use crate::offchain::{LOCAL_ENDPOINT_KEY, RESEND_AFTER};
+	use codec::{Decode, Encode};
+	use polkadot_sdk::{
+		frame_support::traits::Hooks,
+		sp_core::offchain::{
+			testing::{PoolState, TestOffchainExt, TestTransactionPoolExt},
+			OffchainDbExt, OffchainStorage, OffchainWorkerExt, TransactionPoolExt,
+		},
+		sp_io::{self, TestExternalities},
+		sp_runtime::{generic::Preamble, testing::UintAuthorityId, traits::Dispatchable},
+	};
+	use std::sync::Arc;
+
+	type Pool = Arc<parking_lot::RwLock<PoolState>>;
+
+	/// A node holding `keys` whose service plane wrote `endpoint`, if any.
+	fn node(keys: Vec<u64>, endpoint: Option<(PeerIdBytes, Addresses)>) -> (TestExternalities, Pool) {
+		UintAuthorityId::set_all_keys(keys);
+		let mut ext = new_test_ext();
+		let (offchain, state) = TestOffchainExt::new();
+		if let Some(endpoint) = endpoint {
+			// As the node writes it; the test database keeps persistent values without a prefix.
+			state.write().persistent_storage.set(b"", LOCAL_ENDPOINT_KEY, &endpoint.encode());
+		}
+		let (pool, pool_state) = TestTransactionPoolExt::new();
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool));
+		(ext, pool_state)
+	}
+
+	/// Dispatches the transactions in the pool and returns their signers.
+	fn include(pool: &Pool) -> Vec<u64> {
+		let sent: Vec<_> = pool.write().transactions.drain(..).collect();
+		sent.into_iter()
+			.map(|bytes| {
+				let xt = Extrinsic::decode(&mut &bytes[..]).unwrap();
+				let Preamble::Signed(signer, ..) = xt.preamble else { panic!("unsigned") };
+				assert!(matches!(xt.function, RuntimeCall::Endpoints(pallet::Call::publish { .. })));
+				xt.function.dispatch(RuntimeOrigin::signed(signer)).unwrap();
+				signer
+			})
+			.collect()
+	}
+
+	fn mine() -> (PeerIdBytes, Addresses) {
+		(peer_id(), addresses(vec![address()]))
+	}
+
+	#[test]
+	fn an_attested_node_publishes_its_endpoint_by_itself() {
+		// Keys 1 (attested) and 9 (not).
+		let (mut ext, pool) = node(vec![1, 9], Some(mine()));
+		ext.execute_with(|| {
+			Endpoints::offchain_worker(1);
+			assert_eq!(include(&pool), vec![1], "only the attested key publishes");
+			let endpoint = Endpoints::resolve(&1).unwrap();
+			assert_eq!((endpoint.peer_id, endpoint.addresses), mine());
+			assert_eq!(Endpoints::resolve(&9), None);
+		});
+	}
+
+	#[test]
+	fn a_fresh_endpoint_is_left_alone_and_refreshed_at_half_its_life() {
+		let (mut ext, pool) = node(vec![1], Some(mine()));
+		ext.execute_with(|| {
+			Endpoints::offchain_worker(1);
+			assert_eq!(include(&pool), vec![1]);
+			let published = Endpoints::resolve(&1).unwrap().expires_at;
+			for n in [2, 1 + RESEND_AFTER as u64, 1 + TTL / 2 - 1] {
+				System::set_block_number(n);
+				Endpoints::offchain_worker(n);
+				assert!(include(&pool).is_empty(), "republished at block {n}");
+			}
+			System::set_block_number(1 + TTL / 2);
+			Endpoints::offchain_worker(1 + TTL / 2);
+			assert_eq!(include(&pool), vec![1]);
+			assert!(Endpoints::resolve(&1).unwrap().expires_at > published);
+		});
+	}
+
+	#[test]
+	fn new_addresses_are_published_and_unsent_ones_resent_after_a_wait() {
+		let (mut ext, pool) = node(vec![1], Some(mine()));
+		ext.execute_with(|| {
+			Endpoints::offchain_worker(1);
+			// Sent, but not included yet: the next blocks wait.
+			pool.write().transactions.clear();
+			System::set_block_number(2);
+			Endpoints::offchain_worker(2);
+			assert!(include(&pool).is_empty());
+			System::set_block_number(1 + RESEND_AFTER as u64);
+			Endpoints::offchain_worker(1 + RESEND_AFTER as u64);
+			assert_eq!(include(&pool), vec![1], "resent");
+
+			// The node moved: its new address goes out.
+			let moved: AddressBytes = vec![0x04, 10, 0, 0, 7, 0x06, 0x76, 0xEC].try_into().unwrap();
+			let (peer, _) = mine();
+			sp_io::offchain::local_storage_set(
+				polkadot_sdk::sp_core::offchain::StorageKind::PERSISTENT,
+				LOCAL_ENDPOINT_KEY,
+				&(peer, addresses(vec![moved.clone()])).encode(),
+			);
+			let later = 1 + 2 * RESEND_AFTER as u64;
+			System::set_block_number(later);
+			Endpoints::offchain_worker(later);
+			assert_eq!(include(&pool), vec![1]);
+			assert_eq!(Endpoints::resolve(&1).unwrap().addresses.to_vec(), vec![moved]);
+		});
+	}
+
+	#[test]
+	fn without_a_service_plane_or_a_key_nothing_is_sent() {
+		let (mut ext, pool) = node(vec![1], None);
+		ext.execute_with(|| {
+			Endpoints::offchain_worker(1);
+			assert!(include(&pool).is_empty(), "no endpoint written by the node");
+		});
+		let (mut ext, pool) = node(vec![], Some(mine()));
+		ext.execute_with(|| {
+			Endpoints::offchain_worker(1);
+			assert!(include(&pool).is_empty(), "no node key");
+		});
+	}
+}

@@ -207,6 +207,7 @@ impl pallet_attestation::Config for Runtime {
 }
 
 impl pallet_endpoints::Config for Runtime {
+	type NodeKey = crate::transactions::NodeKey;
 	type Registry = Attestation;
 	/// A day: nodes refresh their endpoint well before.
 	type Ttl = ConstU32<{ 24 * 600 }>;

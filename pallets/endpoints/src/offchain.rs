@@ -1,0 +1,86 @@
+//! The node publishes its own endpoint: its service plane writes the peer id and the
+//! addresses it listens at into the off-chain database ([`LOCAL_ENDPOINT_KEY`]), and the
+//! off-chain worker publishes them for each attested node key in the keystore whenever
+//! the chain's copy differs or has less than half its `Ttl` left.
+
+use crate::{pallet::*, Addresses, PeerIdBytes};
+use alloc::vec::Vec;
+use cairn_primitives::traits::NodeRegistry;
+use codec::Encode;
+use polkadot_sdk::{
+	frame_support::traits::Get,
+	frame_system::{
+		offchain::{AppCrypto, SendSignedTransaction, Signer},
+		pallet_prelude::BlockNumberFor,
+	},
+	sp_runtime::{
+		offchain::storage::{StorageRetrievalError, StorageValueRef},
+		traits::{IdentifyAccount, Saturating},
+		RuntimeAppPublic,
+	},
+};
+
+const LOG_TARGET: &str = "runtime::endpoints";
+/// Persistent off-chain storage key of the node's own endpoint, written by the node:
+/// SCALE `(PeerIdBytes, Addresses)`.
+pub const LOCAL_ENDPOINT_KEY: &[u8] = b"cairn/endpoints/local";
+/// Off-chain storage of the block the endpoint of an account was last sent at.
+const SENT_KEY: &[u8] = b"cairn/endpoints/sent/";
+/// Blocks to wait for a sent endpoint to be included before sending it again.
+pub const RESEND_AFTER: u32 = 10;
+
+/// The node's own endpoint, as its service plane wrote it.
+pub fn local_endpoint() -> Option<(PeerIdBytes, Addresses)> {
+	StorageValueRef::persistent(LOCAL_ENDPOINT_KEY).get().ok().flatten()
+}
+
+impl<T: Config> Pallet<T> {
+	/// Publishes the node's endpoint for each attested node key whose published one is
+	/// missing, different, or past half its life.
+	pub(crate) fn offchain_publish(now: BlockNumberFor<T>) {
+		let Some((peer_id, addresses)) = local_endpoint() else { return };
+		let refresh_before = now.saturating_add(T::Ttl::get() / 2u32.into());
+		for (public, account) in Self::local_accounts() {
+			if !T::Registry::is_attested(&account) {
+				continue;
+			}
+			let current = Endpoints::<T>::get(&account);
+			let fresh = current
+				.is_some_and(|e| e.peer_id == peer_id && e.addresses == addresses && e.expires_at > refresh_before);
+			if fresh || !Self::due_to_send(&account, now) {
+				continue;
+			}
+			let sent = Signer::<T, T::NodeKey>::all_accounts()
+				.with_filter(alloc::vec![public])
+				.send_signed_transaction(|_| Call::publish { peer_id: peer_id.clone(), addresses: addresses.clone() });
+			match sent.first() {
+				Some((_, Ok(()))) => log::info!(target: LOG_TARGET, "endpoint of {account:?} sent"),
+				_ => log::warn!(target: LOG_TARGET, "endpoint of {account:?} could not be sent"),
+			}
+		}
+	}
+
+	/// The accounts of the node keys in this node's keystore.
+	fn local_accounts() -> Vec<(T::Public, T::AccountId)> {
+		<T::NodeKey as AppCrypto<T::Public, T::Signature>>::RuntimeAppPublic::all()
+			.into_iter()
+			.map(|key| {
+				let generic: <T::NodeKey as AppCrypto<T::Public, T::Signature>>::GenericPublic = key.into();
+				let public: T::Public = generic.into();
+				(public.clone(), public.into_account())
+			})
+			.collect()
+	}
+
+	/// Whether `account`'s endpoint was not sent within the last [`RESEND_AFTER`] blocks;
+	/// if so, records that it is sent now.
+	fn due_to_send(account: &T::AccountId, now: BlockNumberFor<T>) -> bool {
+		let key = [SENT_KEY, &account.encode()].concat();
+		StorageValueRef::persistent(&key)
+			.mutate(|last: Result<Option<BlockNumberFor<T>>, StorageRetrievalError>| match last {
+				Ok(Some(at)) if now < at.saturating_add(RESEND_AFTER.into()) => Err(()),
+				_ => Ok(now),
+			})
+			.is_ok()
+	}
+}
