@@ -1,5 +1,6 @@
-//! The real `cairn --dev` binary: it authors and finalizes blocks, takes a signed transfer
-//! from a real client (subxt), and stops cleanly on SIGINT.
+//! The real `cairn --dev` binary: it authors and finalizes blocks, publishes its own
+//! endpoint, takes a signed transfer from a real client (subxt), and stops cleanly on
+//! SIGINT.
 
 mod common;
 
@@ -11,7 +12,10 @@ use std::{
 
 use anyhow::{ensure, Context, Result};
 use common::{cairn_bin, heights, rpc, wait_for};
-use subxt::{dynamic::Value, ext::scale_value::At, OnlineClient, PolkadotConfig};
+use subxt::{
+	backend::rpc::RpcClient, dynamic::Value, ext::scale_value::At, ext::subxt_rpcs::rpc_params, OnlineClient,
+	PolkadotConfig,
+};
 use subxt_signer::sr25519::dev;
 
 fn free_port() -> Result<u16> {
@@ -56,16 +60,35 @@ async fn dev_node_finalizes_and_accepts_a_signed_transfer() -> Result<()> {
 	let mut node = start_dev_node(rpc_port, &log)?;
 	let url = format!("ws://127.0.0.1:{rpc_port}");
 
-	let legacy = wait_for("RPC to come up", Duration::from_secs(60), || async {
-		Ok(rpc(&url).await.ok())
-	})
-	.await
-	.with_context(|| format!("node log:\n{}", log_tail(&log)))?;
+	let legacy = wait_for("RPC to come up", Duration::from_secs(60), || async { Ok(rpc(&url).await.ok()) })
+		.await
+		.with_context(|| format!("node log:\n{}", log_tail(&log)))?;
 	wait_for("block 3 and a finalized block", Duration::from_secs(90), || async {
 		let (best, finalized) = heights(&legacy).await?;
 		Ok((best >= 3 && finalized >= 1).then_some(()))
 	})
 	.await?;
+
+	// The node (Alice's account on the dev chain) publishes its fragment service's peer id
+	// and address by itself, and `cairn_resolve` finds them in a finalized block.
+	let raw = RpcClient::from_insecure_url(&url).await?;
+	let alice = dev::alice().public_key().to_account_id();
+	let endpoint: serde_json::Value =
+		wait_for("the node's endpoint to be finalized", Duration::from_secs(120), || async {
+			let finalized = legacy.chain_get_finalized_head().await?;
+			let found: serde_json::Value =
+				raw.request("cairn_resolve", rpc_params![alice.to_string(), finalized]).await?;
+			Ok((!found.is_null()).then_some(found))
+		})
+		.await
+		.with_context(|| format!("node log:\n{}", log_tail(&log)))?;
+	let peer_id = endpoint["peerId"].as_str().context("peer id")?;
+	let address = endpoint["addresses"][0].as_str().context("an address")?;
+	let announced = std::fs::read_to_string(&log)?;
+	ensure!(
+		announced.contains(&format!("Fragment service on {address}/p2p/{peer_id}")),
+		"the published endpoint {address}/p2p/{peer_id} is not where the fragment service listens"
+	);
 
 	let api = OnlineClient::<PolkadotConfig>::from_insecure_url(&url).await?;
 	let properties = legacy.system_properties().await?;
@@ -94,12 +117,8 @@ async fn dev_node_finalizes_and_accepts_a_signed_transfer() -> Result<()> {
 		"transfer_keep_alive",
 		vec![Value::unnamed_variant("Id", [Value::from_bytes(bob.0)]), Value::u128(amount)],
 	);
-	let events = api
-		.tx()
-		.sign_and_submit_then_watch_default(&tx, &dev::alice())
-		.await?
-		.wait_for_finalized_success()
-		.await?;
+	let events =
+		api.tx().sign_and_submit_then_watch_default(&tx, &dev::alice()).await?.wait_for_finalized_success().await?;
 	ensure!(
 		events.iter().flatten().any(|e| e.pallet_name() == "Balances" && e.variant_name() == "Transfer"),
 		"no Balances.Transfer event"

@@ -46,8 +46,7 @@ pub async fn rpc(url: &str) -> Result<LegacyRpcMethods<PolkadotConfig>> {
 pub async fn heights(rpc: &LegacyRpcMethods<PolkadotConfig>) -> Result<(u64, u64)> {
 	let best = rpc.chain_get_header(None).await?.context("best header")?.number as u64;
 	let finalized_hash = rpc.chain_get_finalized_head().await?;
-	let finalized =
-		rpc.chain_get_header(Some(finalized_hash)).await?.context("finalized header")?.number as u64;
+	let finalized = rpc.chain_get_header(Some(finalized_hash)).await?.context("finalized header")?.number as u64;
 	Ok((best, finalized))
 }
 
