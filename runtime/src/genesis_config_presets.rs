@@ -45,7 +45,11 @@ fn test_cas() -> Vec<(Vec<u8>, Option<u32>, Vec<u8>)> {
 /// dev account.
 fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, nodes: Vec<AccountId>, root: AccountId) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
-		attestation: AttestationConfig { trusted_cas: test_cas(), nodes },
+		attestation: AttestationConfig {
+			trusted_cas: test_cas(),
+			nodes,
+			validators: validators.iter().map(|v| v.account.clone()).collect(),
+		},
 		balances: BalancesConfig { balances: endowed.into_iter().map(|a| (a, ENDOWMENT)).collect::<Vec<_>>() },
 		babe: pallet_babe::GenesisConfig { epoch_config: BABE_GENESIS_EPOCH_CONFIG },
 		session: SessionConfig {

@@ -3,7 +3,7 @@
 use crate::{
 	genesis_config_presets::{self, ENDOWMENT},
 	transactions, Attestation, Babe, Balances, BalancesCall, Executive, Grandpa, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeGenesisConfig, Session, SignedPayload, System, UncheckedExtrinsic, UNIT, VERSION,
+	RuntimeGenesisConfig, RuntimeOrigin, Session, SignedPayload, System, UncheckedExtrinsic, UNIT, VERSION,
 };
 use codec::Encode;
 use polkadot_sdk::{
@@ -221,5 +221,48 @@ fn clients_sign_offline_with_genesis_and_versions() {
 		);
 		assert!(Executive::apply_extrinsic(old_runtime).is_err());
 		assert_eq!(Balances::balance(&Sr25519Keyring::Bob.to_account_id()), ENDOWMENT + UNIT);
+	});
+}
+
+#[test]
+fn an_attested_node_with_session_keys_joins_the_validators_at_the_next_session() {
+	use polkadot_sdk::{frame_support::traits::Get, pallet_session::SessionManager};
+	use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+	let mut ext = externalities(LOCAL_TESTNET_RUNTIME_PRESET);
+	// Dave's node holds his session keys, which sign the proof that he owns them.
+	let keystore = MemoryKeystore::new();
+	keystore.sr25519_generate_new(sp_core::crypto::key_types::BABE, Some("//Dave")).unwrap();
+	keystore.ed25519_generate_new(sp_core::crypto::key_types::GRANDPA, Some("//Dave")).unwrap();
+	ext.register_extension(KeystoreExt::new(keystore));
+	ext.execute_with(|| {
+		let dave = Sr25519Keyring::Dave.to_account_id();
+		let origin = || RuntimeOrigin::signed(dave.clone());
+		let genesis_set = vec![
+			Sr25519Keyring::Alice.to_account_id(),
+			Sr25519Keyring::Bob.to_account_id(),
+			Sr25519Keyring::Charlie.to_account_id(),
+		];
+		assert_eq!(Attestation::new_session(1), Some(genesis_set.clone()));
+		assert_eq!(Attestation::join_validators(origin()), Err(pallet_attestation::Error::<Runtime>::NotANode.into()));
+
+		// Dave registers (as `cairn tpm register` would) and sets session keys.
+		pallet_attestation::Nodes::<Runtime>::insert(
+			&dave,
+			pallet_attestation::Node { ek_id: Some([4; 32]), ak_public: Default::default(), registered_at: 1 },
+		);
+		assert_eq!(
+			Attestation::join_validators(origin()),
+			Err(pallet_attestation::Error::<Runtime>::NoSessionKeys.into())
+		);
+		let mut keys = crate::SessionKeys {
+			babe: sp_keyring::Sr25519Keyring::Dave.public().into(),
+			grandpa: sp_keyring::Ed25519Keyring::Dave.public().into(),
+		};
+		let proof = keys.create_ownership_proof(&dave.encode()).expect("the keystore holds the keys");
+		Session::set_keys(origin(), keys, proof.encode()).expect("keys set");
+		Attestation::join_validators(origin()).expect("joined");
+		let bond: u128 = <Runtime as pallet_attestation::Config>::ValidatorBond::get();
+		assert_eq!(Balances::balance(&dave), ENDOWMENT - bond);
+		assert_eq!(Attestation::new_session(2), Some([genesis_set, vec![dave]].concat()));
 	});
 }

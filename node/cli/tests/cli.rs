@@ -157,3 +157,19 @@ fn unreachable_tpm_is_a_clear_error() {
 	// Only our line: tpm2-tss's own log is off.
 	assert!(!stderr(&out).contains("ERROR:tcti"), "{}", stderr(&out));
 }
+
+#[test]
+fn register_without_a_node_or_with_a_bad_key_is_a_clear_error() {
+	let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+	let url = format!("ws://127.0.0.1:{port}");
+	let out = cairn(&["tpm", "register", "--node-url", &url, "--suri", "//Dave"]);
+	assert_clean_failure(&out, "cannot reach the node");
+	let line = error_line(&out);
+	assert!(line.contains("--node-url") && line.contains(&url), "{line}");
+
+	let out = cairn(&["tpm", "register", "--node-url", &url, "--suri", "not a key"]);
+	assert_clean_failure(&out, "--suri is not a secret URI");
+
+	let out = cairn(&["tpm", "register"]);
+	assert_clean_failure(&out, "--suri");
+}

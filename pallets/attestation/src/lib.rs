@@ -76,7 +76,7 @@ pub mod pallet {
 			traits::{
 				fungible::{Inspect, Mutate, MutateHold},
 				tokens::{Fortitude, Precision},
-				Randomness,
+				Contains, Randomness,
 			},
 		},
 		frame_system::{
@@ -113,6 +113,8 @@ pub mod pallet {
 		type Challengers: ChallengerSet<Self::AccountId>;
 		/// Pays `ClaimGrant` to the first owner of an EK.
 		type Grant: GrantPayer<Self::AccountId, BalanceOf<Self>>;
+		/// Accounts that have set session keys (BABE, GRANDPA): only they can validate.
+		type SessionKeys: Contains<Self::AccountId>;
 		/// Governance: trusted CAs and revocations.
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Challengers per request (k), at most [`MAX_CHALLENGERS`].
@@ -139,6 +141,12 @@ pub mod pallet {
 		/// The most request deadlines that fall in one block; bounds `on_initialize`.
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
+		/// Held from each validator that joined (genesis validators hold none).
+		#[pallet::constant]
+		type ValidatorBond: Get<BalanceOf<Self>>;
+		/// The most validators.
+		#[pallet::constant]
+		type MaxValidators: Get<u32>;
 		type WeightInfo: WeightInfo;
 	}
 
@@ -147,6 +155,8 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// The deposit of a registration request.
 		RequestDeposit,
+		/// The bond of a validator.
+		ValidatorBond,
 	}
 
 	/// Trusted manufacturer CAs.
@@ -186,6 +196,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextRequestId<T: Config> = StorageValue<_, RequestId, ValueQuery>;
 
+	/// Attested nodes that bonded to validate, with their bonds: the validator set of the
+	/// next session is those of them that are still attested and have session keys.
+	#[pallet::storage]
+	pub type ValidatorCandidates<T: Config> =
+		StorageValue<_, BoundedVec<(T::AccountId, BalanceOf<T>), T::MaxValidators>, ValueQuery>;
+
 	/// Requests whose phase ends at a block; `on_initialize` takes only its own block's.
 	#[pallet::storage]
 	pub type Deadlines<T: Config> =
@@ -198,6 +214,8 @@ pub mod pallet {
 		pub trusted_cas: Vec<(Vec<u8>, Option<CaId>, Vec<u8>)>,
 		/// Accounts registered without a TPM: genesis validators, dev accounts.
 		pub nodes: Vec<T::AccountId>,
+		/// Validators without a bond: the genesis validators (they must be in `nodes`).
+		pub validators: Vec<T::AccountId>,
 	}
 
 	#[pallet::genesis_build]
@@ -214,6 +232,11 @@ pub mod pallet {
 					Node { ek_id: None, ak_public: Default::default(), registered_at: Zero::zero() },
 				);
 			}
+			let validators: Vec<_> = self.validators.iter().map(|v| (v.clone(), Zero::zero())).collect();
+			assert!(self.validators.iter().all(|v| self.nodes.contains(v)), "genesis validators are nodes");
+			ValidatorCandidates::<T>::put(
+				BoundedVec::try_from(validators).expect("at most MaxValidators genesis validators"),
+			);
 		}
 	}
 
@@ -268,6 +291,15 @@ pub mod pallet {
 		/// No challengers could be found; the deposit is returned.
 		RegistrationCancelled {
 			request_id: RequestId,
+			who: T::AccountId,
+		},
+		/// `who` bonded `bond` and validates from the next session on.
+		ValidatorJoined {
+			who: T::AccountId,
+			bond: BalanceOf<T>,
+		},
+		/// `who` stops validating at the next session; its bond is returned.
+		ValidatorLeft {
 			who: T::AccountId,
 		},
 	}
@@ -342,6 +374,20 @@ pub mod pallet {
 		DuplicateCa,
 		/// The trusted CA list is full.
 		TooManyCas,
+		/// Only registered nodes validate.
+		NotANode,
+		/// Set session keys (`session.setKeys`) before joining.
+		NoSessionKeys,
+		/// The account is a validator already.
+		AlreadyValidator,
+		/// The account is not a validator.
+		NotAValidator,
+		/// The validator set is full.
+		TooManyValidators,
+		/// The account cannot pay the validator bond.
+		InsufficientBond,
+		/// The last validator cannot leave.
+		LastValidator,
 	}
 
 	#[pallet::hooks]
@@ -415,6 +461,39 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_activate(who, request_id, &secrets, &attest, &signature)
+		}
+
+		/// Signed by a registered node with session keys: holds `ValidatorBond` and joins
+		/// the validators at the next session. Emits `ValidatorJoined`.
+		#[pallet::call_index(6)]
+		pub fn join_validators(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
+			ensure!(T::SessionKeys::contains(&who), Error::<T>::NoSessionKeys);
+			let mut candidates = ValidatorCandidates::<T>::get();
+			ensure!(candidates.iter().all(|(v, _)| *v != who), Error::<T>::AlreadyValidator);
+			let bond = T::ValidatorBond::get();
+			candidates.try_push((who.clone(), bond)).map_err(|_| Error::<T>::TooManyValidators)?;
+			T::Currency::hold(&HoldReason::ValidatorBond.into(), &who, bond)
+				.map_err(|_| Error::<T>::InsufficientBond)?;
+			ValidatorCandidates::<T>::put(candidates);
+			Self::deposit_event(Event::ValidatorJoined { who, bond });
+			Ok(())
+		}
+
+		/// Signed by a validator: leaves the validators at the next session and gets its
+		/// bond back. Emits `ValidatorLeft`.
+		#[pallet::call_index(7)]
+		pub fn leave_validators(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut candidates = ValidatorCandidates::<T>::get();
+			let at = candidates.iter().position(|(v, _)| *v == who).ok_or(Error::<T>::NotAValidator)?;
+			ensure!(candidates.len() > 1, Error::<T>::LastValidator);
+			let (_, bond) = candidates.remove(at);
+			T::Currency::release(&HoldReason::ValidatorBond.into(), &who, bond, Precision::BestEffort)?;
+			ValidatorCandidates::<T>::put(candidates);
+			Self::deposit_event(Event::ValidatorLeft { who });
+			Ok(())
 		}
 
 		/// Governance: trusts a CA given by its DER certificate, signed by `parent` (or by
@@ -733,6 +812,23 @@ pub mod pallet {
 				},
 			}
 		}
+	}
+
+	/// The validator set: the candidates that are still registered nodes and have session
+	/// keys. An empty set is never proposed; the current one then stays.
+	impl<T: Config> polkadot_sdk::pallet_session::SessionManager<T::AccountId> for Pallet<T> {
+		fn new_session(_: u32) -> Option<Vec<T::AccountId>> {
+			let validators: Vec<_> = ValidatorCandidates::<T>::get()
+				.into_iter()
+				.map(|(v, _)| v)
+				.filter(|v| Nodes::<T>::contains_key(v) && T::SessionKeys::contains(v))
+				.collect();
+			(!validators.is_empty()).then_some(validators)
+		}
+
+		fn end_session(_: u32) {}
+
+		fn start_session(_: u32) {}
 	}
 
 	impl<T: Config> NodeRegistry<T::AccountId> for Pallet<T> {

@@ -43,6 +43,8 @@ impl pallet_balances::Config for Test {
 }
 
 parameter_types! {
+	/// Accounts with session keys.
+	pub static WithKeys: Vec<u64> = vec![1, 2, 3, 10, 11, 12, 13];
 	pub static Challengers: Vec<u64> = vec![10, 11, 12, 13];
 	pub static GrantsPaid: Vec<(u64, u64)> = vec![];
 }
@@ -116,8 +118,20 @@ impl AppCrypto<UintAuthorityId, TestSignature> for TestNodeKey {
 	type GenericSignature = TestSignature;
 }
 
+pub struct TestSessionKeys;
+impl frame_support::traits::Contains<u64> for TestSessionKeys {
+	fn contains(who: &u64) -> bool {
+		WithKeys::get().contains(who)
+	}
+}
+
+pub const BOND: u64 = 500;
+
 impl pallet_attestation::Config for Test {
 	type NodeKey = TestNodeKey;
+	type SessionKeys = TestSessionKeys;
+	type ValidatorBond = ConstU64<BOND>;
+	type MaxValidators = ConstU32<4>;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Randomness = BlockRandomness;
@@ -167,6 +181,14 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 }
 
 pub fn ext_with(trusted_cas: Vec<(Vec<u8>, Option<u32>, Vec<u8>)>, nodes: Vec<u64>) -> sp_io::TestExternalities {
+	ext_with_validators(trusted_cas, nodes, vec![])
+}
+
+pub fn ext_with_validators(
+	trusted_cas: Vec<(Vec<u8>, Option<u32>, Vec<u8>)>,
+	nodes: Vec<u64>,
+	validators: Vec<u64>,
+) -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: [1, 2, 3, 4, 10, 11, 12, 13].into_iter().map(|a| (a, 10_000)).chain([(5, 50)]).collect(),
@@ -174,7 +196,9 @@ pub fn ext_with(trusted_cas: Vec<(Vec<u8>, Option<u32>, Vec<u8>)>, nodes: Vec<u6
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
-	pallet_attestation::GenesisConfig::<Test> { trusted_cas, nodes }.assimilate_storage(&mut storage).unwrap();
+	pallet_attestation::GenesisConfig::<Test> { trusted_cas, nodes, validators }
+		.assimilate_storage(&mut storage)
+		.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(1));
 	ext

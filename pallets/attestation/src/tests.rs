@@ -484,6 +484,74 @@ fn first_activation_wins() {
 	});
 }
 
+/// The attested validator set that feeds pallet-session.
+mod validators {
+	use super::*;
+	use polkadot_sdk::pallet_session::SessionManager;
+
+	fn bonded(who: u64) -> u64 {
+		Balances::balance_on_hold(&HoldReason::ValidatorBond.into(), &who)
+	}
+
+	fn genesis() -> polkadot_sdk::sp_io::TestExternalities {
+		// 1 and 2 are nodes; 1 validates from genesis.
+		ext_with_validators(vec![], vec![1, 2], vec![1])
+	}
+
+	#[test]
+	fn a_node_with_session_keys_bonds_and_validates_from_the_next_session() {
+		genesis().execute_with(|| {
+			assert_eq!(Attestation::new_session(1), Some(vec![1]));
+			assert_ok!(Attestation::join_validators(RuntimeOrigin::signed(2)));
+			assert_eq!(bonded(2), BOND);
+			assert_eq!(events().last(), Some(&Event::ValidatorJoined { who: 2, bond: BOND }));
+			assert_eq!(Attestation::new_session(2), Some(vec![1, 2]));
+
+			assert_ok!(Attestation::leave_validators(RuntimeOrigin::signed(2)));
+			assert_eq!(bonded(2), 0);
+			assert_eq!(Balances::free_balance(2), 10_000);
+			assert_eq!(Attestation::new_session(3), Some(vec![1]));
+		});
+	}
+
+	#[test]
+	fn only_nodes_with_keys_and_a_bond_join_once() {
+		genesis().execute_with(|| {
+			assert_noop!(Attestation::join_validators(RuntimeOrigin::signed(3)), Error::<Test>::NotANode);
+			WithKeys::set(vec![1]);
+			assert_noop!(Attestation::join_validators(RuntimeOrigin::signed(2)), Error::<Test>::NoSessionKeys);
+			WithKeys::set(vec![1, 2]);
+			assert_noop!(Attestation::join_validators(RuntimeOrigin::signed(1)), Error::<Test>::AlreadyValidator);
+			assert_noop!(Attestation::leave_validators(RuntimeOrigin::signed(2)), Error::<Test>::NotAValidator);
+			assert_noop!(Attestation::leave_validators(RuntimeOrigin::signed(1)), Error::<Test>::LastValidator);
+		});
+		// Account 5 holds 50, less than the bond.
+		ext_with_validators(vec![], vec![1, 5], vec![1]).execute_with(|| {
+			WithKeys::set(vec![1, 5]);
+			assert_noop!(Attestation::join_validators(RuntimeOrigin::signed(5)), Error::<Test>::InsufficientBond);
+		});
+		// The set is bounded.
+		ext_with_validators(vec![], vec![1, 2, 3, 4, 10], vec![1, 2, 3, 4]).execute_with(|| {
+			WithKeys::set(vec![1, 2, 3, 4, 10]);
+			assert_noop!(Attestation::join_validators(RuntimeOrigin::signed(10)), Error::<Test>::TooManyValidators);
+		});
+	}
+
+	#[test]
+	fn a_revoked_node_or_one_without_keys_drops_out_and_the_set_is_never_empty() {
+		genesis().execute_with(|| {
+			WithKeys::set(vec![1, 2]);
+			assert_ok!(Attestation::join_validators(RuntimeOrigin::signed(2)));
+			// 2 loses its attestation (its EK revoked): not a validator from the next session.
+			Nodes::<Test>::remove(2);
+			assert_eq!(Attestation::new_session(2), Some(vec![1]));
+			// 1 purges its keys: nobody is left, so the current set stays.
+			WithKeys::set(vec![]);
+			assert_eq!(Attestation::new_session(3), None);
+		});
+	}
+}
+
 /// The challengers' off-chain worker, with an off-chain database, a transaction pool and
 /// a keystore of `UintAuthorityId`s.
 mod offchain_worker {

@@ -18,6 +18,8 @@ pub trait WeightInfo {
 	fn add_trusted_ca() -> Weight;
 	fn revoke_ca() -> Weight;
 	fn revoke_ek() -> Weight;
+	fn join_validators() -> Weight;
+	fn leave_validators() -> Weight;
 	fn on_initialize(requests: u32) -> Weight;
 }
 
@@ -50,6 +52,13 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn revoke_ek() -> Weight {
 		Weight::from_parts(MS / 50, 1_000).saturating_add(T::DbWeight::get().reads_writes(1, 3))
 	}
+	fn join_validators() -> Weight {
+		// The node, its session keys, the candidate list (up to 100 entries) and the hold.
+		Weight::from_parts(MS / 20, 4_000).saturating_add(T::DbWeight::get().reads_writes(5, 3))
+	}
+	fn leave_validators() -> Weight {
+		Weight::from_parts(MS / 20, 4_000).saturating_add(T::DbWeight::get().reads_writes(3, 3))
+	}
 	fn on_initialize(requests: u32) -> Weight {
 		// With requests due, the candidate list is read once: the runtime's validators
 		// (at most 100) and whether each is attested.
@@ -80,6 +89,12 @@ impl WeightInfo for () {
 	}
 	fn revoke_ek() -> Weight {
 		Weight::from_parts(MS / 50, 1_000)
+	}
+	fn join_validators() -> Weight {
+		Weight::from_parts(MS / 20, 4_000)
+	}
+	fn leave_validators() -> Weight {
+		Weight::from_parts(MS / 20, 4_000)
 	}
 	fn on_initialize(requests: u32) -> Weight {
 		Weight::from_parts(MS / 50 + requests as u64 * MS / 5, 1_000)

@@ -112,8 +112,8 @@ impl pallet_session::Config for Runtime {
 	type ValidatorIdOf = ConvertInto;
 	type ShouldEndSession = Babe;
 	type NextSessionRotation = Babe;
-	// The genesis validators stay until pallet-attestation manages the set.
-	type SessionManager = ();
+	/// Attested nodes that bonded and set session keys (and the genesis validators).
+	type SessionManager = Attestation;
 	type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
 	type Keys = SessionKeys;
 	type DisablingStrategy = ();
@@ -184,8 +184,19 @@ impl cairn_primitives::traits::GrantPayer<AccountId, Balance> for MintGrant {
 	}
 }
 
+/// Accounts that set session keys.
+pub struct HasSessionKeys;
+impl polkadot_sdk::frame_support::traits::Contains<AccountId> for HasSessionKeys {
+	fn contains(who: &AccountId) -> bool {
+		Session::load_keys(who).is_some()
+	}
+}
+
 impl pallet_attestation::Config for Runtime {
 	type NodeKey = crate::transactions::NodeKey;
+	type SessionKeys = HasSessionKeys;
+	type ValidatorBond = ConstU128<{ 1_000 * UNIT }>;
+	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	/// The VRF output of the block that included a request, read in the next block.
