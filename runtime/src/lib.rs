@@ -14,6 +14,13 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
+/// The pallets with FRAME benchmarks, for `list_benchmarks!` and `add_benchmarks!`.
+#[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
+mod benchmarks {
+	polkadot_sdk::frame_benchmarking::define_benchmarks!([pallet_attestation, crate::Attestation]);
+}
+
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
