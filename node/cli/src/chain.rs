@@ -18,6 +18,9 @@ use polkadot_sdk::{
 };
 use serde_json::Value;
 
+/// How long a submitted transaction may take to reach a block.
+const INCLUSION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The default node RPC endpoint.
 pub const DEFAULT_NODE_URL: &str = "ws://127.0.0.1:9944";
 
@@ -130,7 +133,13 @@ impl Chain {
 			.await
 			.map_err(|e| format!("the node refused the transaction: {e}"))?;
 		let block = loop {
-			let Some(update) = status.next().await else {
+			let next = tokio::time::timeout(INCLUSION_TIMEOUT, status.next()).await.map_err(|_| {
+				format!(
+					"the transaction was not in a block after {} s (is the chain producing blocks?)",
+					INCLUSION_TIMEOUT.as_secs()
+				)
+			})?;
+			let Some(update) = next else {
 				return Err("the node closed the connection before the transaction was in a block".into());
 			};
 			let update = update.map_err(|e| format!("watching the transaction: {e}"))?;
