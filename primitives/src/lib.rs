@@ -49,3 +49,9 @@ pub type Balance = u128;
 pub type Nonce = u32;
 /// Block and storage hashes.
 pub type Hash = H256;
+/// A storage contract's number.
+pub type ContractId = u64;
+/// A file's id: the BLAKE2b-256 hash of its manifest.
+pub type ManifestId = [u8; 32];
+/// A challenge period's number: block number / `ChallengePeriod`.
+pub type Period = u32;
