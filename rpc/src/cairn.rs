@@ -1,22 +1,30 @@
-//! `cairn_*` methods, each a thin wrapper over a runtime API.
+//! `cairn_*` methods, each a thin wrapper over runtime APIs.
+//!
+//! Balances are decimal strings of plancks (they pass `u64`, which JSON numbers cannot
+//! hold exactly); hashes and roots are `0x` hex.
 
 use std::{marker::PhantomData, sync::Arc};
 
-use cairn_primitives::{AccountId, BlockNumber};
+use cairn_primitives::{AccountId, Balance, BlockNumber, ContractId, Period};
 use jsonrpsee::{
 	core::RpcResult,
 	proc_macros::rpc,
 	types::{ErrorObject, ErrorObjectOwned},
 };
 use pallet_endpoints::EndpointsApi;
+use pallet_storage::{Contract, ContractState, StorageApi};
 use polkadot_sdk::{sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend, sp_runtime::traits::Block as BlockT};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A runtime API call failed (the node's state is missing or the runtime trapped).
 pub const RUNTIME_ERROR: i32 = 8000;
+/// Fewer providers can take the file than it has fragments.
+pub const NOT_ENOUGH_PROVIDERS: i32 = 8001;
+/// A parameter is out of range (k, n, size, duration, a hex id).
+pub const BAD_PARAMS: i32 = 8002;
 
 /// A node's endpoint as clients use it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResolvedEndpoint {
 	/// The libp2p peer id, base58 as libp2p prints it.
@@ -27,12 +35,123 @@ pub struct ResolvedEndpoint {
 	pub expires_at: BlockNumber,
 }
 
+/// A provider's offer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderView {
+	pub account: String,
+	/// Plancks per GiB per challenge period.
+	pub price_per_gib: String,
+	pub capacity: u64,
+	pub used: u64,
+	pub min_duration: Period,
+	pub max_duration: Period,
+	pub bond: String,
+	/// Active contracts.
+	pub contracts: u32,
+	/// Where it listens; null if it has no live endpoint (then clients cannot reach it).
+	pub endpoint: Option<ResolvedEndpoint>,
+}
+
+/// One fragment's provider and price in a quote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotedFragment {
+	pub index: u32,
+	pub provider: String,
+	/// For the whole duration.
+	pub price: String,
+	pub endpoint: ResolvedEndpoint,
+}
+
+/// What a file costs: its fragments on the cheapest reachable providers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quote {
+	pub fragment_size: u64,
+	pub duration: Period,
+	pub fragments: Vec<QuotedFragment>,
+	pub total: String,
+}
+
+/// A storage contract.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractView {
+	pub id: ContractId,
+	pub client: String,
+	pub provider: String,
+	pub manifest: String,
+	pub root: String,
+	pub size: u64,
+	pub segment_size: u32,
+	pub duration: Period,
+	/// Escrow still held.
+	pub escrow: String,
+	/// `pending` or `active`.
+	pub state: String,
+	/// Pending: the block by which the provider must accept.
+	pub accept_by: Option<BlockNumber>,
+	/// Active: the periods it runs, `start..end`.
+	pub start: Option<Period>,
+	pub end: Option<Period>,
+	/// Active: challenged periods missed in a row.
+	pub misses: Option<u32>,
+	/// Active: the last period proven (and paid).
+	pub last_proven: Option<Period>,
+}
+
+impl ContractView {
+	fn new(id: ContractId, c: Contract<AccountId, Balance, BlockNumber>) -> Self {
+		let (state, accept_by, start, end, misses, last_proven) = match c.state {
+			ContractState::Pending { accept_by } => ("pending", Some(accept_by), None, None, None, None),
+			ContractState::Active { start, end, misses, last_proven, .. } => {
+				("active", None, Some(start), Some(end), Some(misses), last_proven)
+			},
+		};
+		ContractView {
+			id,
+			client: c.client.to_string(),
+			provider: c.provider.to_string(),
+			manifest: format!("0x{}", hex::encode(c.manifest)),
+			root: format!("0x{}", hex::encode(c.root)),
+			size: c.size,
+			segment_size: c.segment_size,
+			duration: c.duration,
+			escrow: c.escrow.to_string(),
+			state: state.into(),
+			accept_by,
+			start,
+			end,
+			misses,
+			last_proven,
+		}
+	}
+}
+
 #[rpc(server)]
 pub trait CairnApi<BlockHash> {
 	/// Where `account` (SS58) listens, or null when it published no live endpoint or is not
 	/// an attested node.
 	#[method(name = "cairn_resolve")]
 	fn resolve(&self, account: AccountId, at: Option<BlockHash>) -> RpcResult<Option<ResolvedEndpoint>>;
+
+	/// Every storage offer, cheapest first, with each provider's endpoint.
+	#[method(name = "cairn_providers")]
+	fn providers(&self, at: Option<BlockHash>) -> RpcResult<Vec<ProviderView>>;
+
+	/// What storing a file of `size` bytes as `n` fragments (`k` restore it) for `duration`
+	/// periods costs, on the `n` cheapest distinct providers that take it and are reachable.
+	#[method(name = "cairn_quote")]
+	fn quote(&self, size: u64, k: u16, n: u16, duration: Period, at: Option<BlockHash>) -> RpcResult<Quote>;
+
+	/// A pending or active contract, or null.
+	#[method(name = "cairn_contract")]
+	fn contract(&self, id: ContractId, at: Option<BlockHash>) -> RpcResult<Option<ContractView>>;
+
+	/// The live contracts of a file, by its manifest id (`0x` + 64 hex digits).
+	#[method(name = "cairn_fileStatus")]
+	fn file_status(&self, manifest: String, at: Option<BlockHash>) -> RpcResult<Vec<ContractView>>;
 }
 
 /// Implements [`CairnApiServer`] with a client.
@@ -51,26 +170,130 @@ fn runtime_error(e: impl std::fmt::Display) -> ErrorObjectOwned {
 	ErrorObject::owned(RUNTIME_ERROR, format!("runtime API call failed: {e}"), None::<()>)
 }
 
+fn bad_params(message: impl Into<String>) -> ErrorObjectOwned {
+	ErrorObject::owned(BAD_PARAMS, message.into(), None::<()>)
+}
+
 fn multiaddr_text(bytes: &[u8]) -> String {
 	multiaddr::Multiaddr::try_from(bytes.to_vec())
 		.map(|a| a.to_string())
 		.unwrap_or_else(|_| format!("0x{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
 }
 
-impl<C, Block> CairnApiServer<Block::Hash> for Cairn<C, Block>
+/// A manifest id from `0x` + 64 hex digits.
+pub fn parse_id(text: &str) -> Result<[u8; 32], String> {
+	let bytes = hex::decode(text.trim_start_matches("0x")).map_err(|e| format!("`{text}` is not hex: {e}"))?;
+	bytes.try_into().map_err(|_| format!("`{text}` is not 32 bytes: a manifest id is 0x and 64 hex digits"))
+}
+
+impl<C, Block> Cairn<C, Block>
 where
 	Block: BlockT,
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
-	C::Api: EndpointsApi<Block, AccountId, BlockNumber>,
+	C::Api: EndpointsApi<Block, AccountId, BlockNumber> + StorageApi<Block, AccountId, Balance, BlockNumber>,
 {
-	fn resolve(&self, account: AccountId, at: Option<Block::Hash>) -> RpcResult<Option<ResolvedEndpoint>> {
-		let at = at.unwrap_or_else(|| self.client.info().best_hash);
-		let endpoint = self.client.runtime_api().resolve(at, account).map_err(runtime_error)?;
+	fn endpoint(&self, at: Block::Hash, account: &AccountId) -> RpcResult<Option<ResolvedEndpoint>> {
+		let endpoint = self.client.runtime_api().resolve(at, account.clone()).map_err(runtime_error)?;
 		Ok(endpoint.map(|e| ResolvedEndpoint {
 			peer_id: bs58::encode(&e.peer_id[..]).into_string(),
 			addresses: e.addresses.iter().map(|a| multiaddr_text(a)).collect(),
 			expires_at: e.expires_at,
 		}))
+	}
+}
+
+impl<C, Block> CairnApiServer<Block::Hash> for Cairn<C, Block>
+where
+	Block: BlockT,
+	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
+	C::Api: EndpointsApi<Block, AccountId, BlockNumber> + StorageApi<Block, AccountId, Balance, BlockNumber>,
+{
+	fn resolve(&self, account: AccountId, at: Option<Block::Hash>) -> RpcResult<Option<ResolvedEndpoint>> {
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		self.endpoint(at, &account)
+	}
+
+	fn providers(&self, at: Option<Block::Hash>) -> RpcResult<Vec<ProviderView>> {
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		let mut providers = self.client.runtime_api().providers(at).map_err(runtime_error)?;
+		providers.sort_by_key(|p| p.offer.price_per_gib);
+		providers
+			.into_iter()
+			.map(|p| {
+				Ok(ProviderView {
+					endpoint: self.endpoint(at, &p.provider)?,
+					account: p.provider.to_string(),
+					price_per_gib: p.offer.price_per_gib.to_string(),
+					capacity: p.offer.capacity,
+					used: p.offer.used,
+					min_duration: p.offer.min_duration,
+					max_duration: p.offer.max_duration,
+					bond: p.offer.bond.to_string(),
+					contracts: p.contracts,
+				})
+			})
+			.collect()
+	}
+
+	fn quote(&self, size: u64, k: u16, n: u16, duration: Period, at: Option<Block::Hash>) -> RpcResult<Quote> {
+		if duration == 0 {
+			return Err(bad_params("the duration is at least one period"));
+		}
+		let params = cairn_erasure::Params { k, n, ..Default::default() };
+		params.check().map_err(|e| bad_params(e.to_string()))?;
+		let fragment_size = params.fragment_size(size).map_err(|e| bad_params(e.to_string()))?;
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		let api = self.client.runtime_api();
+		let mut offers = Vec::new();
+		for p in api.providers(at).map_err(runtime_error)? {
+			let Some(price) = api.quote(at, p.provider.clone(), fragment_size, duration).map_err(runtime_error)? else {
+				continue;
+			};
+			let Some(endpoint) = self.endpoint(at, &p.provider)? else { continue };
+			offers.push((price, p.provider, endpoint));
+		}
+		let available = offers.len();
+		if available < n as usize {
+			return Err(ErrorObject::owned(
+				NOT_ENOUGH_PROVIDERS,
+				format!(
+					"only {available} reachable providers take {fragment_size}-byte fragments for {duration} periods; \
+					 {n} are needed: lower n or the duration"
+				),
+				None::<()>,
+			));
+		}
+		offers.sort_by_key(|(price, ..)| *price);
+		let total: Balance = offers.iter().take(n as usize).map(|(price, ..)| *price).sum();
+		Ok(Quote {
+			fragment_size,
+			duration,
+			fragments: offers
+				.into_iter()
+				.take(n as usize)
+				.enumerate()
+				.map(|(index, (price, provider, endpoint))| QuotedFragment {
+					index: index as u32,
+					provider: provider.to_string(),
+					price: price.to_string(),
+					endpoint,
+				})
+				.collect(),
+			total: total.to_string(),
+		})
+	}
+
+	fn contract(&self, id: ContractId, at: Option<Block::Hash>) -> RpcResult<Option<ContractView>> {
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		let contract = self.client.runtime_api().contract(at, id).map_err(runtime_error)?;
+		Ok(contract.map(|c| ContractView::new(id, c)))
+	}
+
+	fn file_status(&self, manifest: String, at: Option<Block::Hash>) -> RpcResult<Vec<ContractView>> {
+		let manifest = parse_id(&manifest).map_err(bad_params)?;
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		let contracts = self.client.runtime_api().file_contracts(at, manifest).map_err(runtime_error)?;
+		Ok(contracts.into_iter().map(|c| ContractView::new(c.id, c.contract)).collect())
 	}
 }
 
@@ -82,5 +305,12 @@ mod tests {
 	fn addresses_render_as_multiaddrs_or_hex() {
 		assert_eq!(multiaddr_text(&[0x04, 127, 0, 0, 1, 0x06, 0x76, 0xEC]), "/ip4/127.0.0.1/tcp/30444");
 		assert_eq!(multiaddr_text(&[0xff, 0x01]), "0xff01");
+	}
+
+	#[test]
+	fn manifest_ids_are_32_hex_bytes() {
+		assert_eq!(parse_id(&format!("0x{}", "ab".repeat(32))), Ok([0xab; 32]));
+		assert!(parse_id("0x1234").unwrap_err().contains("not 32 bytes"));
+		assert!(parse_id("0xzz").unwrap_err().contains("not hex"));
 	}
 }

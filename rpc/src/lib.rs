@@ -1,6 +1,6 @@
 //! The Cairn node's JSON-RPC extensions: Substrate's standard `system_*` account and
-//! `payment_*` fee methods now, the `cairn_*` methods (each a thin wrapper over a runtime
-//! API) as the pallets arrive.
+//! `payment_*` fee methods, and the `cairn_*` methods, each a thin wrapper over runtime
+//! APIs.
 
 pub mod cairn;
 
@@ -39,6 +39,7 @@ where
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
 	C::Api: pallet_endpoints::EndpointsApi<Block, AccountId, cairn_primitives::BlockNumber>,
+	C::Api: pallet_storage::StorageApi<Block, AccountId, Balance, cairn_primitives::BlockNumber>,
 	P: TransactionPool<Block = Block> + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};

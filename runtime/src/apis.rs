@@ -18,8 +18,9 @@ use polkadot_sdk::{
 };
 
 use super::{
-	AccountId, Babe, Balance, Block, BlockNumber, Endpoints, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, BABE_GENESIS_EPOCH_CONFIG, VERSION,
+	AccountId, Babe, Balance, Block, BlockNumber, Endpoints, Executive, FragmentProofs, Grandpa, InherentDataExt,
+	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, Storage, System, TransactionPayment,
+	BABE_GENESIS_EPOCH_CONFIG, VERSION,
 };
 
 impl_runtime_apis! {
@@ -172,6 +173,50 @@ impl_runtime_apis! {
 	impl pallet_endpoints::EndpointsApi<Block, AccountId, BlockNumber> for Runtime {
 		fn resolve(who: AccountId) -> Option<pallet_endpoints::Endpoint<BlockNumber>> {
 			Endpoints::resolve(&who)
+		}
+	}
+
+	impl pallet_storage::StorageApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn providers() -> Vec<pallet_storage::ProviderInfo<AccountId, Balance>> {
+			pallet_storage::Offers::<Runtime>::iter()
+				.map(|(provider, offer)| pallet_storage::ProviderInfo {
+					contracts: pallet_storage::ProviderContracts::<Runtime>::decode_len(&provider).unwrap_or(0) as u32,
+					provider,
+					offer,
+				})
+				.collect()
+		}
+		fn quote(provider: AccountId, size: u64, duration: cairn_primitives::Period) -> Option<Balance> {
+			Storage::quote(&provider, size, duration)
+		}
+		fn contract(id: cairn_primitives::ContractId) -> Option<pallet_storage::ContractOf<Runtime>> {
+			pallet_storage::Contracts::<Runtime>::get(id)
+		}
+		fn file_contracts(
+			manifest: cairn_primitives::ManifestId,
+		) -> Vec<pallet_storage::ContractInfo<AccountId, Balance, BlockNumber>> {
+			pallet_storage::FileContracts::<Runtime>::get(manifest)
+				.into_iter()
+				.filter_map(|id| {
+					pallet_storage::Contracts::<Runtime>::get(id)
+						.map(|contract| pallet_storage::ContractInfo { id, contract })
+				})
+				.collect()
+		}
+		fn pending_for(provider: AccountId) -> Vec<pallet_storage::ContractInfo<AccountId, Balance, BlockNumber>> {
+			Storage::pending_for(&provider)
+				.into_iter()
+				.map(|(id, contract)| pallet_storage::ContractInfo { id, contract })
+				.collect()
+		}
+	}
+
+	impl pallet_fragment_proofs::ProofsApi<Block, AccountId> for Runtime {
+		fn challenge(
+			provider: AccountId,
+		) -> (cairn_primitives::Period, Option<Vec<pallet_fragment_proofs::Challenge>>, bool) {
+			let period = FragmentProofs::current_period();
+			(period, FragmentProofs::challenge(&provider, period), FragmentProofs::answered(&provider, period))
 		}
 	}
 

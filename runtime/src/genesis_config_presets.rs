@@ -1,5 +1,5 @@
 //! Genesis presets: `development` (Alice validates) and `local_testnet` (Alice, Bob and
-//! Charlie validate). Chain specs are generated from these, never written by hand.
+//! Charlie validate; Dave and Eve are nodes too). Chain specs are generated from these, never written by hand.
 
 use crate::{
 	AccountId, AttestationConfig, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
@@ -81,10 +81,17 @@ fn local_testnet() -> Value {
 			Validator::dev(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 		],
 		dev_accounts(),
-		[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
-			.iter()
-			.map(|k| k.to_account_id())
-			.collect(),
+		// The validators, and Dave and Eve: five storage providers without TPMs.
+		[
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+			Sr25519Keyring::Eve,
+		]
+		.iter()
+		.map(|k| k.to_account_id())
+		.collect(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
 }

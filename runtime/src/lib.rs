@@ -18,7 +18,11 @@ use alloc::vec::Vec;
 #[cfg(feature = "runtime-benchmarks")]
 #[macro_use]
 mod benchmarks {
-	polkadot_sdk::frame_benchmarking::define_benchmarks!([pallet_attestation, crate::Attestation]);
+	polkadot_sdk::frame_benchmarking::define_benchmarks!(
+		[pallet_attestation, crate::Attestation]
+		[pallet_storage, crate::Storage]
+		[pallet_fragment_proofs, crate::FragmentProofs]
+	);
 }
 
 pub mod apis;
@@ -191,6 +195,15 @@ mod runtime {
 
 	#[runtime::pallet_index(10)]
 	pub type Endpoints = pallet_endpoints;
+
+	#[runtime::pallet_index(11)]
+	pub type Storage = pallet_storage;
+
+	#[runtime::pallet_index(12)]
+	pub type FragmentProofs = pallet_fragment_proofs;
+
+	#[runtime::pallet_index(13)]
+	pub type Rewards = pallet_rewards;
 }
 
 #[cfg(test)]

@@ -67,8 +67,8 @@ async fn three_validators_peer_finalize_register_a_tpm_node_and_survive_a_lost_v
 
 /// `cairn tpm register` with a software TPM whose EK certificate comes from the test CA
 /// that the local chain trusts: the three validators' off-chain workers challenge it, the
-/// TPM opens the challenges and quotes, and Dave becomes a node. Then Eve cannot claim the
-/// same TPM.
+/// TPM opens the challenges and quotes, and Ferdie becomes a node. Then another account
+/// cannot claim the same TPM.
 fn register_a_node_with_a_software_tpm(node_url: &str) -> Result<()> {
 	let dir = tempfile::tempdir()?;
 	let ca = TestCa::committed(dir.path())?;
@@ -85,17 +85,17 @@ fn register_a_node_with_a_software_tpm(node_url: &str) -> Result<()> {
 		Ok((out.status.success(), text))
 	};
 
-	let (ok, text) = register("//Dave")?;
-	ensure!(ok, "Dave's registration failed");
+	let (ok, text) = register("//Ferdie")?;
+	ensure!(ok, "Ferdie's registration failed");
 	ensure!(text.contains("all 3 challenges posted"), "the three validators challenged");
-	ensure!(text.contains("is a node"), "Dave is registered");
+	ensure!(text.contains("is a node"), "Ferdie is registered");
 	ensure!(text.contains("claim grant: 100 CRN"), "the claim grant was paid");
 
-	let (ok, text) = register("//Dave")?;
-	ensure!(ok && text.contains("registered node already"), "the chain knows Dave as a node");
+	let (ok, text) = register("//Ferdie")?;
+	ensure!(ok && text.contains("registered node already"), "the chain knows Ferdie as a node");
 
-	// One TPM, one node: Eve's request with the same EK is refused by name.
-	let (ok, text) = register("//Eve")?;
+	// One TPM, one node: another account's request with the same EK is refused by name.
+	let (ok, text) = register("//One")?;
 	ensure!(!ok && text.contains("Attestation::EkAlreadyOwned"), "a second account cannot claim the TPM");
 	Ok(())
 }

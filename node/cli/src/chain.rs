@@ -88,6 +88,18 @@ impl Chain {
 		self.genesis
 	}
 
+	/// Calls RPC `method`; the node's error message is the error.
+	pub async fn call<T: serde::de::DeserializeOwned>(
+		&self,
+		method: &str,
+		params: jsonrpsee::core::params::ArrayParams,
+	) -> Result<T, String> {
+		self.client.request(method, params).await.map_err(|e| match e {
+			jsonrpsee::core::client::Error::Call(e) => e.message().to_string(),
+			e => format!("{method}: {e}"),
+		})
+	}
+
 	/// The value at a storage key in the best block.
 	pub async fn storage<T: Decode>(&self, key: Vec<u8>) -> Result<Option<T>, String> {
 		self.storage_at(key, None).await

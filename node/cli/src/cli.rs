@@ -46,6 +46,14 @@ pub enum Subcommand {
 	#[command(subcommand)]
 	Client(crate::fragments::ClientCmd),
 
+	/// The fragment store of a stopped node.
+	#[command(subcommand)]
+	Store(crate::fragments::StoreCmd),
+
+	/// Offer this node's storage on the market.
+	#[command(subcommand)]
+	Provider(crate::market::ProviderCmd),
+
 	/// The node's TPM: what it offers for attestation.
 	#[command(subcommand)]
 	Tpm(crate::tpm::TpmCmd),

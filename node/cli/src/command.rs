@@ -149,6 +149,8 @@ pub fn run() -> sc_cli::Result<()> {
 		},
 		Some(Subcommand::Client(cmd)) => crate::fragments::run_client(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::Tpm(cmd)) => crate::tpm::run(cmd).map_err(sc_cli::Error::Input),
+		Some(Subcommand::Provider(cmd)) => crate::market::run_provider(cmd).map_err(sc_cli::Error::Input),
+		Some(Subcommand::Store(cmd)) => crate::fragments::run_store(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<Block>(&config))
@@ -169,16 +171,21 @@ pub fn run() -> sc_cli::Result<()> {
 				let fragments =
 					crate::fragments::start_service(&fragment_args, base).await.map_err(sc_cli::Error::Input)?;
 				let local_endpoint = match &fragments {
-					Some(handle) => Some(
-						crate::fragments::local_endpoint(handle, &fragment_args).await.map_err(sc_cli::Error::Input)?,
+					Some(service) => Some(
+						crate::fragments::local_endpoint(&service.handle, &fragment_args)
+							.await
+							.map_err(sc_cli::Error::Input)?,
 					),
 					None => None,
 				};
+				let provider = fragments
+					.as_ref()
+					.map(|s| service::ProviderParts { store: s.store.clone(), admission: s.admission.clone() });
 				let task_manager = service::new_full::<
 					sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
-				>(config, local_endpoint)
+				>(config, local_endpoint, provider)
 				.map_err(sc_cli::Error::Service)?;
-				if let Some(handle) = fragments {
+				if let Some(crate::fragments::FragmentService { handle, .. }) = fragments {
 					// The service runs while a handle exists: keep one for the node's lifetime.
 					task_manager.spawn_handle().spawn("fragment-service", None, async move {
 						let _handle = handle;

@@ -1,6 +1,6 @@
 //! The service plane in the node (`--fragment-port`) and the `cairn client` commands.
 
-use std::{path::PathBuf, sync::Arc};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use cairn_erasure::{CodecId, Params, ReadCapability};
 use cairn_net::{files, identity::Keypair, Address, Config, Store};
@@ -35,22 +35,38 @@ pub struct FragmentArgs {
 /// `cairn client ...`: store and fetch files through providers' service planes.
 #[derive(Debug, clap::Subcommand)]
 pub enum ClientCmd {
-	/// Encrypt, erasure-code and upload a file; prints its read capability.
+	/// Encrypt, erasure-code and store a file; prints its read capability. Without
+	/// `--providers`, buys storage on chain: the n cheapest reachable providers, one
+	/// contract per fragment, paid by `--suri`.
 	Put {
 		/// The file to store.
 		file: PathBuf,
 		/// Fragments needed to restore the file.
 		#[arg(long, default_value_t = 3)]
 		k: u16,
-		/// Fragments made (fragment i goes to provider i mod the number of providers).
+		/// Fragments made.
 		#[arg(long, default_value_t = 10)]
 		n: u16,
 		/// Erasure code: `simd` (reed-solomon-simd) or `novelpoly`.
 		#[arg(long, default_value = "simd")]
 		codec: String,
-		/// Providers' service-plane addresses, `/ip4/../tcp/../p2p/<peer id>`, comma-separated.
-		#[arg(long, value_delimiter = ',', required = true)]
+		/// Store without contracts on these service-plane addresses,
+		/// `/ip4/../tcp/../p2p/<peer id>`, comma-separated (fragment i goes to provider i
+		/// mod their number).
+		#[arg(long, value_delimiter = ',')]
 		providers: Vec<Address>,
+		/// Contract length in challenge periods (a period is a minute).
+		#[arg(long, default_value_t = 1440)]
+		duration: cairn_primitives::Period,
+		/// The most to pay in all, in CRN; by default the quote is paid.
+		#[arg(long, value_name = "CRN")]
+		max_price: Option<String>,
+		/// The paying account's secret URI (mnemonic, 0x seed or //Name).
+		#[arg(long, value_name = "SECRET_URI")]
+		suri: Option<String>,
+		/// The node's RPC endpoint.
+		#[arg(long, value_name = "URL", default_value = crate::chain::DEFAULT_NODE_URL)]
+		node_url: String,
 	},
 	/// Fetch, check, reconstruct and decrypt a file from its read capability.
 	Get {
@@ -59,10 +75,65 @@ pub enum ClientCmd {
 		/// Where to write the file.
 		#[arg(short, long)]
 		output: PathBuf,
-		/// Providers to ask, comma-separated.
-		#[arg(long, value_delimiter = ',', required = true)]
+		/// Providers to ask, comma-separated; by default those of the file's contracts.
+		#[arg(long, value_delimiter = ',')]
 		providers: Vec<Address>,
+		/// The node's RPC endpoint (to find the file's providers).
+		#[arg(long, value_name = "URL", default_value = crate::chain::DEFAULT_NODE_URL)]
+		node_url: String,
 	},
+	/// Show each fragment's contract, provider and last proof.
+	Status {
+		/// The read capability (`cairn:v1:...`).
+		capability: String,
+		/// The node's RPC endpoint.
+		#[arg(long, value_name = "URL", default_value = crate::chain::DEFAULT_NODE_URL)]
+		node_url: String,
+	},
+}
+
+/// `cairn store ...`: the fragment store of a stopped node.
+#[derive(Debug, clap::Subcommand)]
+pub enum StoreCmd {
+	/// Delete a fragment from the store, as a failed disk would: its contract then misses
+	/// its proofs. The node must be stopped (the store is open in one process at a time).
+	Delete {
+		/// The fragment's Merkle root, `0x` and 64 hex digits.
+		root: String,
+		/// The node's `--base-path`.
+		#[arg(long)]
+		base_path: PathBuf,
+		/// The chain's id (`dev`, `cairn_local`, ...): the store is under
+		/// `<base-path>/chains/<id>/fragments`.
+		#[arg(long, default_value = "dev")]
+		chain_id: String,
+	},
+}
+
+/// Runs a `cairn store` command.
+pub fn run_store(cmd: &StoreCmd) -> Result<(), String> {
+	match cmd {
+		StoreCmd::Delete { root, base_path, chain_id } => {
+			let id = cairn_rpc::cairn::parse_id(root)?;
+			let dir = base_path.join("chains").join(chain_id).join("fragments");
+			if !dir.is_dir() {
+				return Err(format!("no fragment store at {}: check --base-path and --chain-id", dir.display()));
+			}
+			let store = Store::open(&dir, u64::MAX)
+				.map_err(|e| format!("cannot open the store in {} ({e}); is the node still running?", dir.display()))?;
+			match store.delete(&id).map_err(|e| e.to_string())? {
+				true => println!("deleted fragment {root}"),
+				false => return Err(format!("fragment {root} is not in the store")),
+			}
+			Ok(())
+		},
+	}
+}
+
+fn parse_capability(text: &str) -> Result<ReadCapability, String> {
+	text.parse().map_err(|e: cairn_erasure::Error| {
+		format!("{e}; a capability looks like `cairn:v1:...` as `cairn client put` printed it")
+	})
 }
 
 /// Loads the node's service-plane identity from `dir`, creating it on first start.
@@ -79,8 +150,16 @@ fn load_keypair(dir: &std::path::Path) -> Result<Keypair, String> {
 	Ok(keypair)
 }
 
+/// The node's service plane and the store behind it.
+pub struct FragmentService {
+	pub handle: cairn_net::Handle,
+	pub store: Store,
+	/// Which fragments the store takes: decided by the chain once the node runs.
+	pub admission: Arc<crate::provider::LateAdmission>,
+}
+
 /// Starts the node's fragment store and service plane under `base`.
-pub async fn start_service(args: &FragmentArgs, base: PathBuf) -> Result<Option<cairn_net::Handle>, String> {
+pub async fn start_service(args: &FragmentArgs, base: PathBuf) -> Result<Option<FragmentService>, String> {
 	if args.no_fragment_service {
 		return Ok(None);
 	}
@@ -95,13 +174,20 @@ pub async fn start_service(args: &FragmentArgs, base: PathBuf) -> Result<Option<
 	)
 	.parse()
 	.map_err(|e| format!("bad fragment address: {e}"))?;
-	let handle = cairn_net::start(Config { keypair, listen: Some(listen), store: Some(store), ..Config::client() })
-		.await
-		.map_err(|e| format!("fragment service: {e}; choose another port with --fragment-port"))?;
+	let admission = Arc::new(crate::provider::LateAdmission::default());
+	let handle = cairn_net::start(Config {
+		keypair,
+		listen: Some(listen),
+		store: Some(store.clone()),
+		admission: Some(admission.clone()),
+		..Config::client()
+	})
+	.await
+	.map_err(|e| format!("fragment service: {e}; choose another port with --fragment-port"))?;
 	for addr in handle.listen_addrs().await.map_err(|e| e.to_string())? {
 		log::info!("📦 Fragment service on {addr}");
 	}
-	Ok(Some(handle))
+	Ok(Some(FragmentService { handle, store, admission }))
 }
 
 /// What the node publishes as its endpoint (pallet-endpoints): the service plane's peer id
@@ -172,33 +258,86 @@ pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 	runtime.block_on(async {
 		let net = cairn_net::start(Config::client()).await.map_err(|e| e.to_string())?;
 		match cmd {
-			ClientCmd::Put { file, k, n, codec, providers } => {
+			ClientCmd::Put { file, k, n, codec, providers, duration, max_price, suri, node_url } => {
 				let codec: CodecId = codec.parse().map_err(|e: cairn_erasure::Error| e.to_string())?;
 				let params = Params { codec, k: *k, n: *n, ..Params::default() };
+				params.check().map_err(|e| e.to_string())?;
 				if !file.is_file() {
 					return Err(format!("{} is not a readable file", file.display()));
 				}
+				if !providers.is_empty() {
+					let bar = progress_bar("uploading");
+					let (cap, manifest) =
+						files::put_file(&net, file, params, providers, bar.clone()).await.map_err(|e| e.to_string())?;
+					bar.0.finish_and_clear();
+					eprintln!(
+						"stored {} bytes as {n} fragments of {} bytes ({k} needed)",
+						manifest.plain_size, manifest.fragment_size
+					);
+					println!("{cap}");
+					return Ok(());
+				}
+				let Some(suri) = suri else {
+					return Err("give --suri (the account that pays for storage) or --providers".into());
+				};
+				let signer = crate::chain::SignerArgs { node_url: node_url.clone(), suri: suri.clone() };
+				signer.pair()?;
+				let max_price = max_price.as_deref().map(crate::market::parse_crn).transpose()?;
+				let size = std::fs::metadata(file).map_err(|e| format!("{}: {e}", file.display()))?.len();
+				let chain = crate::chain::Chain::connect(node_url).await?;
+				let quote = crate::market::quote(&chain, size, *k, *n, *duration).await?;
+				let total: u128 = quote.total.parse().map_err(|_| "the node quoted a bad total".to_string())?;
+				if let Some(max) = max_price.filter(|max| total > *max) {
+					return Err(format!(
+						"storage costs {}, above --max-price {}",
+						crate::market::format_crn(total),
+						crate::market::format_crn(max)
+					));
+				}
+				let addresses = quote
+					.fragments
+					.iter()
+					.map(|f| crate::market::dial_address(&f.endpoint))
+					.collect::<Result<Vec<_>, _>>()?;
+				let encoded = files::encode_file(file, params).await.map_err(|e| e.to_string())?;
+				if encoded.manifest.fragment_size != quote.fragment_size {
+					return Err("the node's quote is for another fragment size: is it a different version?".into());
+				}
+				let escrow = crate::market::create_contracts(&chain, &signer, &encoded.manifest, &quote).await?;
+				eprintln!("{n} contracts made for {duration} periods, {} in escrow", crate::market::format_crn(escrow));
 				let bar = progress_bar("uploading");
-				let (cap, manifest) =
-					files::put_file(&net, file, params, providers, bar.clone()).await.map_err(|e| e.to_string())?;
+				let cap = files::upload(&net, &encoded, &addresses, bar.clone(), Duration::from_secs(60))
+					.await
+					.map_err(|e| e.to_string())?;
 				bar.0.finish_and_clear();
+				crate::market::wait_accepted(&chain, cap.manifest_id, *n as usize, Duration::from_secs(180)).await?;
 				eprintln!(
-					"stored {} bytes as {n} fragments of {} bytes ({k} needed)",
-					manifest.plain_size, manifest.fragment_size
+					"stored {size} bytes as {n} fragments of {} bytes ({k} needed), all accepted; cost {}",
+					encoded.manifest.fragment_size,
+					crate::market::format_crn(escrow)
 				);
 				println!("{cap}");
 				Ok(())
 			},
-			ClientCmd::Get { capability, output, providers } => {
-				let cap: ReadCapability = capability.parse().map_err(|e: cairn_erasure::Error| {
-					format!("{e}; a capability looks like `cairn:v1:...` as `cairn client put` printed it")
-				})?;
+			ClientCmd::Get { capability, output, providers, node_url } => {
+				let cap = parse_capability(capability)?;
+				let providers = if providers.is_empty() {
+					let chain = crate::chain::Chain::connect(node_url).await?;
+					crate::market::providers_of(&chain, &cap).await?
+				} else {
+					providers.clone()
+				};
 				let bar = progress_bar("downloading");
 				let manifest =
-					files::get_file(&net, &cap, providers, output, bar.clone()).await.map_err(|e| e.to_string())?;
+					files::get_file(&net, &cap, &providers, output, bar.clone()).await.map_err(|e| e.to_string())?;
 				bar.0.finish_and_clear();
 				eprintln!("restored {} bytes to {}", manifest.plain_size, output.display());
 				Ok(())
+			},
+			ClientCmd::Status { capability, node_url } => {
+				let cap = parse_capability(capability)?;
+				let chain = crate::chain::Chain::connect(node_url).await?;
+				crate::market::print_status(&chain, &cap).await
 			},
 		}
 	})

@@ -5,6 +5,8 @@ mod chain_spec;
 mod cli;
 mod command;
 mod fragments;
+mod market;
+mod provider;
 mod service;
 mod tpm;
 

@@ -162,10 +162,18 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 /// (pallet-endpoints).
 pub type LocalEndpoint = (pallet_endpoints::PeerIdBytes, pallet_endpoints::Addresses);
 
-/// Builds and starts a full node; validators also author and vote.
+/// What the provider worker needs of the fragment service.
+pub struct ProviderParts {
+	pub store: cairn_store::Store,
+	pub admission: Arc<crate::provider::LateAdmission>,
+}
+
+/// Builds and starts a full node; validators also author and vote. With a fragment
+/// service (`provider`), the node also runs the provider's side of the storage market.
 pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	config: Configuration,
 	local_endpoint: Option<LocalEndpoint>,
+	provider: Option<ProviderParts>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -255,6 +263,28 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 			"offchain-worker",
 			offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
 		);
+	}
+
+	if let Some(parts) = provider {
+		let node_key = crate::provider::node_key(&keystore_container.keystore());
+		parts.admission.set(Box::new(crate::provider::ChainAdmission {
+			client: client.clone(),
+			provider: node_key.map(cairn_runtime::AccountId::from),
+		}));
+		match node_key {
+			Some(public) => task_manager.spawn_handle().spawn(
+				"cairn-provider",
+				None,
+				crate::provider::run(
+					client.clone(),
+					transaction_pool.clone(),
+					keystore_container.keystore(),
+					parts.store,
+					public,
+				),
+			),
+			None => log::info!("No node key in the keystore: this node stores no fragments under contracts"),
+		}
 	}
 
 	// The BABE worker serves epoch data while a handle to it exists; the node keeps one.

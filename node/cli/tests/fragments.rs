@@ -1,5 +1,6 @@
-//! Four real `cairn` nodes on 127.0.0.1 store a 64 MiB file 2-of-4 through
-//! `cairn client put`, and `cairn client get` restores it with two of them killed.
+//! Four real `cairn` nodes of one dev chain on 127.0.0.1 offer storage; `cairn client put`
+//! buys it and stores a 64 MiB file 2-of-4 under contracts the nodes accept by themselves,
+//! and `cairn client get` restores it with two of them killed.
 
 use std::{
 	io::{BufRead, BufReader},
@@ -16,6 +17,7 @@ fn free_port() -> u16 {
 
 struct Node {
 	child: Child,
+	rpc_url: String,
 	fragment_addr: String,
 }
 
@@ -26,12 +28,27 @@ impl Drop for Node {
 	}
 }
 
-fn start_node() -> Node {
-	let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
-		.args(["--dev", "--tmp", "--no-prometheus", "--no-mdns", "--no-telemetry"])
-		.args(["--rpc-port", &free_port().to_string()])
-		.args(["--port", &free_port().to_string()])
-		.args(["--fragment-port", &free_port().to_string(), "--fragment-listen-ip", "127.0.0.1"])
+/// Alice's libp2p identity on the chain plane (`--node-key` 0x..01), so others find her.
+const ALICE_NODE_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+const ALICE_PEER_ID: &str = "12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp";
+
+/// Starts a node of the dev chain: Alice authors (`--dev`), the others (`--bob`, ...) are
+/// full nodes that find her at `alice_port`. Each is a storage provider with its dev key.
+fn start_node(who: &str, p2p_port: u16, alice_port: u16) -> Node {
+	let rpc_port = free_port();
+	let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+	if who == "alice" {
+		command.args(["--dev", "--node-key", ALICE_NODE_KEY]);
+	} else {
+		command
+			.args(["--chain", "dev", &format!("--{who}")])
+			.args(["--bootnodes", &format!("/ip4/127.0.0.1/tcp/{alice_port}/p2p/{ALICE_PEER_ID}")]);
+	}
+	let mut child = command
+		.args(["--tmp", "--no-prometheus", "--no-mdns", "--no-telemetry"])
+		.args(["--rpc-port", &rpc_port.to_string()])
+		.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
+		.args(["--fragment-port", "0", "--fragment-listen-ip", "127.0.0.1"])
 		.stdout(Stdio::null())
 		.stderr(Stdio::piped())
 		.spawn()
@@ -46,7 +63,11 @@ fn start_node() -> Node {
 		}
 	});
 	let fragment_addr = rx.recv_timeout(Duration::from_secs(60)).expect("fragment service started");
-	Node { child, fragment_addr }
+	Node { child, rpc_url: format!("ws://127.0.0.1:{rpc_port}"), fragment_addr }
+}
+
+fn cairn(args: &[&str]) -> std::process::Output {
+	Command::new(env!("CARGO_BIN_EXE_cairn")).args(args).output().expect("run cairn")
 }
 
 fn client(args: &[&str]) -> std::process::Output {
@@ -68,38 +89,90 @@ fn write_test_file(path: &Path, len: usize) -> Vec<u8> {
 }
 
 #[test]
-fn four_nodes_store_and_restore_a_file_with_two_killed() {
+fn four_providers_store_a_file_under_contracts_and_restore_it_with_two_killed() {
 	let dir = tempfile::tempdir().unwrap();
 	let input = dir.path().join("input.bin");
 	let data = write_test_file(&input, 64 * 1024 * 1024);
-	let mut nodes: Vec<Node> = (0..4).map(|_| start_node()).collect();
-	let providers = nodes.iter().map(|n| n.fragment_addr.clone()).collect::<Vec<_>>().join(",");
+	let alice_port = free_port();
+	let mut nodes: Vec<Node> = ["alice", "bob", "charlie", "dave"]
+		.into_iter()
+		.map(|who| start_node(who, if who == "alice" { alice_port } else { free_port() }, alice_port))
+		.collect();
+	let url = nodes[0].rpc_url.clone();
 
-	let put = client(&["put", input.to_str().unwrap(), "--k", "2", "--n", "4", "--providers", &providers]);
-	assert!(put.status.success(), "put failed: {}", String::from_utf8_lossy(&put.stderr));
+	// Each node offers its storage through its own RPC.
+	let offers: Vec<_> = ["//Alice", "//Bob", "//Charlie", "//Dave"]
+		.into_iter()
+		.zip(&nodes)
+		.map(|(suri, node)| {
+			let url = node.rpc_url.clone();
+			std::thread::spawn(move || {
+				cairn(&["provider", "offer", "--price", "0.01", "--capacity", "1G", "--suri", suri, "--node-url", &url])
+			})
+		})
+		.collect();
+	for offer in offers {
+		let out = offer.join().unwrap();
+		assert!(out.status.success(), "offer failed: {}", String::from_utf8_lossy(&out.stderr));
+	}
+
+	let put = client(&[
+		"put",
+		input.to_str().unwrap(),
+		"--k",
+		"2",
+		"--n",
+		"4",
+		"--duration",
+		"30",
+		"--suri",
+		"//Ferdie",
+		"--node-url",
+		&url,
+	]);
+	let stderr = String::from_utf8_lossy(&put.stderr);
+	assert!(put.status.success(), "put failed: {stderr}");
+	assert!(stderr.contains("all accepted") && stderr.contains("cost"), "{stderr}");
 	let cap = String::from_utf8(put.stdout).unwrap().trim().to_string();
 	assert!(cap.starts_with("cairn:v1:"), "{cap}");
 
+	let status = client(&["status", &cap, "--node-url", &url]);
+	let table = String::from_utf8_lossy(&status.stdout);
+	assert!(status.status.success() && table.matches(" active ").count() == 4, "{table}");
+
+	// The providers come from the chain: no addresses needed.
 	let out = dir.path().join("restored.bin");
-	let get = client(&["get", &cap, "-o", out.to_str().unwrap(), "--providers", &providers]);
+	let get = client(&["get", &cap, "-o", out.to_str().unwrap(), "--node-url", &url]);
 	assert!(get.status.success(), "get failed: {}", String::from_utf8_lossy(&get.stderr));
 	assert!(std::fs::read(&out).unwrap() == data, "restored file differs");
 
-	// Kill n - k = 2 providers; the other two still hold enough.
-	drop(nodes.drain(0..2));
+	// Kill n - k = 2 providers; Alice and Dave still hold enough.
+	drop(nodes.drain(1..3));
 	let out2 = dir.path().join("restored-again.bin");
-	let get = client(&["get", &cap, "-o", out2.to_str().unwrap(), "--providers", &providers]);
+	let get = client(&["get", &cap, "-o", out2.to_str().unwrap(), "--node-url", &url]);
 	assert!(get.status.success(), "get with 2 killed failed: {}", String::from_utf8_lossy(&get.stderr));
 	assert!(std::fs::read(&out2).unwrap() == data, "restored file differs");
 
 	// Kill a third: fewer than k remain, and nothing is left half-written.
-	drop(nodes.remove(0));
+	drop(nodes.remove(1));
 	let out3 = dir.path().join("too-few.bin");
-	let get = client(&["get", &cap, "-o", out3.to_str().unwrap(), "--providers", &providers]);
+	let get = client(&["get", &cap, "-o", out3.to_str().unwrap(), "--node-url", &url]);
 	assert!(!get.status.success());
 	let err = String::from_utf8_lossy(&get.stderr);
 	assert!(err.contains("good fragments") || err.contains("manifest"), "{err}");
 	assert!(!out3.exists() && !dir.path().join("too-few.bin.part").exists());
+}
+
+/// A node refuses a fragment that no contract names, and says why.
+#[test]
+fn a_provider_refuses_fragments_without_a_contract() {
+	let dir = tempfile::tempdir().unwrap();
+	let file = dir.path().join("f");
+	write_test_file(&file, 10_000);
+	let alice = start_node("alice", free_port(), 0);
+	let put = client(&["put", file.to_str().unwrap(), "--k", "1", "--n", "1", "--providers", &alice.fragment_addr]);
+	let err = String::from_utf8_lossy(&put.stderr);
+	assert!(!put.status.success() && err.contains("no pending contract"), "{err}");
 }
 
 /// A well-formed provider address where nothing listens.
@@ -129,4 +202,42 @@ fn client_bad_input_is_a_clear_error() {
 		"{}",
 		String::from_utf8_lossy(&unreachable.stderr)
 	);
+
+	let no_payer = client(&["put", file.to_str().unwrap()]);
+	assert!(String::from_utf8_lossy(&no_payer.stderr).contains("give --suri"));
+	let no_node = client(&["put", file.to_str().unwrap(), "--suri", "//Ferdie", "--node-url", "ws://127.0.0.1:1"]);
+	assert!(String::from_utf8_lossy(&no_node.stderr).contains("cannot reach the node"));
+	let status = client(&["status", "cairn:v1:nonsense"]);
+	assert!(String::from_utf8_lossy(&status.stderr).contains("malformed capability"));
+}
+
+#[test]
+fn provider_and_store_bad_input_is_a_clear_error() {
+	let offer = |price: &str, capacity: &str| {
+		let out = cairn(&[
+			"provider",
+			"offer",
+			"--price",
+			price,
+			"--capacity",
+			capacity,
+			"--suri",
+			"//Bob",
+			"--node-url",
+			"ws://127.0.0.1:1",
+		]);
+		assert!(!out.status.success());
+		String::from_utf8_lossy(&out.stderr).into_owned()
+	};
+	assert!(offer("abc", "1G").contains("not an amount of CRN"));
+	assert!(offer("0.0000000000001", "1G").contains("not an amount of CRN"));
+	assert!(offer("1", "lots").contains("not a size"));
+	assert!(offer("1", "99999999999T").contains("not a size"));
+	assert!(offer("0.5", "512MiB").contains("cannot reach the node"));
+
+	let short = cairn(&["store", "delete", "0x1234", "--base-path", "/nonexistent"]);
+	assert!(String::from_utf8_lossy(&short.stderr).contains("not 32 bytes"));
+	let root = format!("0x{}", "ab".repeat(32));
+	let missing = cairn(&["store", "delete", &root, "--base-path", "/nonexistent"]);
+	assert!(String::from_utf8_lossy(&missing.stderr).contains("no fragment store"));
 }

@@ -68,6 +68,12 @@ impl Params {
 		plain_size + chunks * TAG_LEN as u64
 	}
 
+	/// The length of each fragment of a file of `plain_size` bytes.
+	pub fn fragment_size(&self, plain_size: u64) -> Result<u64, Error> {
+		let codec = new_codec(self.codec, self.k, self.n)?;
+		Ok(self.stripes(self.cipher_size(plain_size)).map(|s| codec.shard_len(s) as u64).sum())
+	}
+
 	/// The lengths of the stripes of a ciphertext of `cipher_size` bytes.
 	pub fn stripes(&self, cipher_size: u64) -> impl Iterator<Item = usize> {
 		let stripe = self.stripe_size as u64;
@@ -158,9 +164,7 @@ impl Manifest {
 
 	/// The fragment length that the sizes and codec imply.
 	pub fn expected_fragment_size(&self) -> Result<u64, Error> {
-		let codec = new_codec(self.codec, self.k, self.n)?;
-		let params = self.params();
-		Ok(params.stripes(self.cipher_size()).map(|s| codec.shard_len(s) as u64).sum())
+		self.params().fragment_size(self.plain_size)
 	}
 }
 

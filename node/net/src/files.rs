@@ -67,6 +67,93 @@ impl Progress for Quiet {
 	fn note(&self, _: &str) {}
 }
 
+/// A file encoded into fragments in a temporary directory, ready to upload.
+pub struct EncodedFile {
+	pub manifest: Manifest,
+	pub key: cairn_erasure::FileKey,
+	paths: Vec<std::path::PathBuf>,
+	_dir: tempfile::TempDir,
+}
+
+impl EncodedFile {
+	/// The read capability of the file.
+	pub fn capability(&self) -> ReadCapability {
+		ReadCapability { manifest_id: self.manifest.id(), key: self.key.clone() }
+	}
+}
+
+/// Encrypts and erasure-codes `path` into fragments in a temporary directory.
+pub async fn encode_file(path: &Path, params: Params) -> Result<EncodedFile, FileError> {
+	params.check()?;
+	let dir = tempfile::tempdir()?;
+	let input = File::open(path)?;
+	let paths: Vec<_> = (0..params.n as usize).map(|i| dir.path().join(format!("fragment-{i}"))).collect();
+	let encoded = {
+		let paths = paths.clone();
+		tokio::task::spawn_blocking(move || -> Result<_, FileError> {
+			let mut sinks = paths.iter().map(|p| File::create(p).map(BufWriter::new)).collect::<Result<Vec<_>, _>>()?;
+			Ok(encode(BufReader::new(input), &params, &mut sinks)?)
+		})
+		.await
+		.map_err(|_| NetError::Stopped)??
+	};
+	Ok(EncodedFile { manifest: encoded.manifest, key: encoded.key, paths, _dir: dir })
+}
+
+/// Stores fragment i of `file` with provider `i mod providers.len()`, and the manifest
+/// with every provider. A provider that refuses a fragment (e.g. because it has not yet
+/// seen the contract for it) is asked again every two seconds for up to `patience`.
+pub async fn upload(
+	net: &Handle,
+	file: &EncodedFile,
+	providers: &[Multiaddr],
+	progress: Arc<dyn Progress>,
+	patience: std::time::Duration,
+) -> Result<ReadCapability, FileError> {
+	if providers.is_empty() {
+		return Err(FileError::NoProviders);
+	}
+	let manifest = &file.manifest;
+	let n = manifest.n as usize;
+	progress.set_total(manifest.fragment_size * n as u64);
+	let uploads = (0..n).map(|i| {
+		let provider = providers[i % providers.len()].clone();
+		let root = manifest.fragment_roots[i];
+		let path = file.paths[i].clone();
+		let progress = progress.clone();
+		let (len, segment) = (manifest.fragment_size, manifest.segment_size);
+		async move {
+			let deadline = std::time::Instant::now() + patience;
+			loop {
+				let mut sent = 0;
+				let result = net
+					.put_fragment(&provider, root, segment, len, BufReader::new(File::open(&path)?), |n| {
+						progress.advance(n.saturating_sub(sent));
+						sent = n;
+					})
+					.await;
+				match result {
+					Err(NetError::Remote { code: crate::ErrorCode::Refused, .. })
+						if std::time::Instant::now() < deadline =>
+					{
+						tokio::time::sleep(std::time::Duration::from_secs(2)).await
+					},
+					result => break result.map_err(|source| FileError::Upload { index: i, provider, source }),
+				}
+			}
+		}
+	});
+	for result in join_all(uploads).await {
+		result?;
+	}
+	let bytes = manifest.to_bytes();
+	let id = manifest.id();
+	for result in join_all(providers.iter().map(|p| net.put_manifest(p, id, bytes.clone()))).await {
+		result?;
+	}
+	Ok(file.capability())
+}
+
 /// Encodes `path` and stores fragment i with provider `i mod providers.len()`, and the
 /// manifest with every provider. Returns the read capability and the manifest.
 pub async fn put_file(
@@ -79,50 +166,9 @@ pub async fn put_file(
 	if providers.is_empty() {
 		return Err(FileError::NoProviders);
 	}
-	params.check()?;
-	let dir = tempfile::tempdir()?;
-	let input = File::open(path)?;
-	let n = params.n as usize;
-	let fragment_paths: Vec<_> = (0..n).map(|i| dir.path().join(format!("fragment-{i}"))).collect();
-	let encoded = {
-		let fragment_paths = fragment_paths.clone();
-		tokio::task::spawn_blocking(move || -> Result<_, FileError> {
-			let mut sinks =
-				fragment_paths.iter().map(|p| File::create(p).map(BufWriter::new)).collect::<Result<Vec<_>, _>>()?;
-			Ok(encode(BufReader::new(input), &params, &mut sinks)?)
-		})
-		.await
-		.map_err(|_| NetError::Stopped)??
-	};
-	let manifest = encoded.manifest;
-	progress.set_total(manifest.fragment_size * n as u64);
-
-	let uploads = (0..n).map(|i| {
-		let provider = providers[i % providers.len()].clone();
-		let root = manifest.fragment_roots[i];
-		let path = fragment_paths[i].clone();
-		let progress = progress.clone();
-		let (len, segment) = (manifest.fragment_size, manifest.segment_size);
-		async move {
-			let file = File::open(&path)?;
-			let mut sent = 0;
-			net.put_fragment(&provider, root, segment, len, BufReader::new(file), |n| {
-				progress.advance(n - sent);
-				sent = n;
-			})
-			.await
-			.map_err(|source| FileError::Upload { index: i, provider, source })
-		}
-	});
-	for result in join_all(uploads).await {
-		result?;
-	}
-	let bytes = manifest.to_bytes();
-	let id = manifest.id();
-	for result in join_all(providers.iter().map(|p| net.put_manifest(p, id, bytes.clone()))).await {
-		result?;
-	}
-	Ok((ReadCapability { manifest_id: id, key: encoded.key }, manifest))
+	let file = encode_file(path, params).await?;
+	let cap = upload(net, &file, providers, progress, std::time::Duration::ZERO).await?;
+	Ok((cap, file.manifest))
 }
 
 /// Fetches the manifest of a capability from the first provider that has it.

@@ -38,6 +38,16 @@ pub struct Config {
 	pub request_timeout: Duration,
 	/// Concurrent streams per connection (bounds each peer's load).
 	pub max_concurrent_streams: usize,
+	/// Which fragments the store takes; `None` takes any (a store without a market).
+	pub admission: Option<std::sync::Arc<dyn Admission>>,
+}
+
+/// Decides which fragments a provider's store takes, e.g. only those under a pending
+/// storage contract that names it.
+pub trait Admission: Send + Sync {
+	/// Whether to take fragment `id` (its Merkle root) of `len` bytes with
+	/// `segment_size`-byte segments; `Err` says why not, for the uploader.
+	fn admit(&self, id: &[u8; 32], len: u64, segment_size: u32) -> Result<(), String>;
 }
 
 impl Config {
@@ -49,6 +59,7 @@ impl Config {
 			store: None,
 			request_timeout: Duration::from_secs(60),
 			max_concurrent_streams: 16,
+			admission: None,
 		}
 	}
 }
@@ -142,7 +153,7 @@ pub async fn start(config: Config) -> Result<Handle, Error> {
 	}
 	let peer_id = *swarm.local_peer_id();
 	let (commands, rx) = mpsc::channel(64);
-	let server = server::Server::new(config.store);
+	let server = server::Server::new(config.store, config.admission);
 	tokio::spawn(run(swarm, rx, server, listening));
 	Ok(Handle { commands, peer_id })
 }

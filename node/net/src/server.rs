@@ -26,6 +26,7 @@ struct Upload {
 #[derive(Clone)]
 pub(crate) struct Server {
 	store: Option<Store>,
+	admission: Option<Arc<dyn crate::Admission>>,
 	uploads: Arc<Mutex<HashMap<(PeerId, [u8; 32]), Upload>>>,
 }
 
@@ -49,8 +50,8 @@ fn store_error(e: cairn_store::Error) -> Response {
 }
 
 impl Server {
-	pub(crate) fn new(store: Option<Store>) -> Self {
-		Server { store, uploads: Default::default() }
+	pub(crate) fn new(store: Option<Store>, admission: Option<Arc<dyn crate::Admission>>) -> Self {
+		Server { store, admission, uploads: Default::default() }
 	}
 
 	/// Answers on a blocking thread and hands the response back to the swarm task.
@@ -125,6 +126,11 @@ impl Server {
 				Ok(Some(meta)) if meta.root == id && meta.len == total_len => return Response::Ok { committed: true },
 				Ok(_) => {},
 				Err(e) => return store_error(e),
+			}
+			if let Some(admission) = &self.admission {
+				if let Err(reason) = admission.admit(&id, total_len, segment_size) {
+					return error(ErrorCode::Refused, reason);
+				}
 			}
 			if uploads.keys().filter(|(p, _)| *p == peer).count() >= MAX_UPLOADS_PER_PEER {
 				return error(ErrorCode::Busy, "too many unfinished uploads from this peer");

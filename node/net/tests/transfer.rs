@@ -103,3 +103,41 @@ async fn taken_port_fails_at_start_with_the_address() {
 	let err = start(config).await.err().unwrap();
 	assert!(err.to_string().contains(&port.to_string()), "{err}");
 }
+
+/// Admits only the fragment it was told about.
+struct OnlyOne([u8; 32]);
+impl cairn_net::Admission for OnlyOne {
+	fn admit(&self, id: &[u8; 32], _len: u64, _segment_size: u32) -> Result<(), String> {
+		(*id == self.0).then_some(()).ok_or_else(|| "no pending contract for this fragment".to_string())
+	}
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_with_admission_takes_only_admitted_fragments() {
+	let dir = tempfile::tempdir().unwrap();
+	let wanted = bytes(3000);
+	let store = Store::open(dir.path(), 1 << 30).unwrap();
+	let config = Config {
+		listen: Some("/ip4/127.0.0.1/tcp/0".parse().unwrap()),
+		store: Some(store),
+		admission: Some(std::sync::Arc::new(OnlyOne(root(&wanted)))),
+		..Config::client()
+	};
+	let handle = start(config).await.unwrap();
+	let addr = handle.listen_addrs().await.unwrap().remove(0);
+	let client = start(Config::client()).await.unwrap();
+
+	let other = bytes(4000);
+	let err = client
+		.put_fragment(&addr, root(&other), 1024, 4000, std::io::Cursor::new(other.clone()), |_| {})
+		.await
+		.unwrap_err();
+	match err {
+		Error::Remote { code: ErrorCode::Refused, message, .. } => assert!(message.contains("no pending contract")),
+		e => panic!("expected a refusal, got {e}"),
+	}
+	assert_eq!(client.has(&addr, root(&other)).await.unwrap(), None);
+	let id = root(&wanted);
+	client.put_fragment(&addr, id, 1024, 3000, std::io::Cursor::new(wanted), |_| {}).await.unwrap();
+	assert_eq!(client.has(&addr, id).await.unwrap(), Some(3000));
+}

@@ -43,7 +43,15 @@ use scale_info::TypeInfo;
 
 /// A segment and its Merkle path.
 #[derive(
-	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 #[scale_info(skip_type_params(MaxSegment, MaxPath))]
 pub struct SegmentProof<MaxSegment: Get<u32>, MaxPath: Get<u32>> {
@@ -53,7 +61,15 @@ pub struct SegmentProof<MaxSegment: Get<u32>, MaxPath: Get<u32>> {
 
 /// The proofs of one challenged fragment: its segments in the challenge's order.
 #[derive(
-	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 #[scale_info(skip_type_params(MaxSegment, MaxPath, MaxSegments))]
 pub struct FragmentProof<MaxSegment: Get<u32>, MaxPath: Get<u32>, MaxSegments: Get<u32>> {
@@ -82,6 +98,13 @@ pub struct Answer<Max: Get<u32>> {
 	pub proven: BoundedVec<ContractId, Max>,
 }
 
+/// What the benchmarks need from the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Gives `provider` a fragment under an active contract, due in the current period.
+	fn add_fragment(provider: &AccountId, root: Node, size: u64, segment_size: u32);
+}
+
 /// A random `u64` from the period's seed, the provider and a counter.
 fn draw(seed: &[u8; 32], provider: &[u8], what: &[u8], counter: u64) -> u64 {
 	let hash = cairn_primitives::blake2_256(&(b"cairn/challenge", seed, provider, what, counter).encode());
@@ -101,11 +124,8 @@ pub mod pallet {
 		sp_runtime::SaturatedConversion,
 	};
 
-	pub type ProofOf<T> = FragmentProof<
-		<T as Config>::MaxSegmentSize,
-		<T as Config>::MaxPathLength,
-		<T as Config>::SegmentsPerFragment,
-	>;
+	pub type ProofOf<T> =
+		FragmentProof<<T as Config>::MaxSegmentSize, <T as Config>::MaxPathLength, <T as Config>::SegmentsPerFragment>;
 	pub type ProofsOf<T> = BoundedVec<ProofOf<T>, <T as Config>::FragmentsPerChallenge>;
 
 	#[pallet::pallet]
@@ -115,8 +135,9 @@ pub mod pallet {
 	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
 		/// The storage market: providers' fragments and settlement.
 		type Market: StorageMarket<Self::AccountId>;
-		/// Randomness nobody can predict a period ahead: BABE's VRF output.
-		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+		/// Randomness nobody can predict a period ahead: BABE's VRF output (`None` only in
+		/// the first block, where the parent hash stands in).
+		type Randomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
 		/// Blocks per challenge period (the same as the market's).
 		#[pallet::constant]
 		type ChallengePeriod: Get<BlockNumberFor<Self>>;
@@ -139,6 +160,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxProviders: Get<u32>;
 		type WeightInfo: WeightInfo;
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
 	/// Each period's seed: the current and the previous one are kept.
@@ -196,6 +219,7 @@ pub mod pallet {
 			let mut weight = T::DbWeight::get().reads(2);
 			if !Seeds::<T>::contains_key(period) {
 				let (random, _) = T::Randomness::random(b"cairn/proofs");
+				let random = random.unwrap_or_else(frame_system::Pallet::<T>::parent_hash);
 				Seeds::<T>::insert(period, cairn_primitives::blake2_256(random.as_ref()));
 				if period >= 2 {
 					Seeds::<T>::remove(period - 2);
@@ -247,9 +271,7 @@ pub mod pallet {
 		/// challenge's order. Every proof sent must be correct; challenged fragments left
 		/// out count as missed. Free when accepted. Emits `ProofsAccepted`.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::submit_proofs(
-			proofs.len() as u32 * T::SegmentsPerFragment::get(),
-		))]
+		#[pallet::weight(T::WeightInfo::submit_proofs(proofs.len() as u32))]
 		pub fn submit_proofs(origin: OriginFor<T>, period: Period, proofs: ProofsOf<T>) -> DispatchResultWithPostInfo {
 			let provider = ensure_signed(origin)?;
 			let current = Self::period_of(frame_system::Pallet::<T>::block_number());
@@ -319,8 +341,8 @@ pub mod pallet {
 		fn verify(c: &Challenge, index: u64, proof: &SegmentProof<T::MaxSegmentSize, T::MaxPathLength>) -> bool {
 			let seg = c.segment_size as u64;
 			let expected = seg.min(c.size.saturating_sub(index.saturating_mul(seg)));
-			proof.segment.len() as u64 == expected &&
-				merkle::verify(
+			proof.segment.len() as u64 == expected
+				&& merkle::verify(
 					&c.root,
 					c.size.div_ceil(seg.max(1)),
 					index,
@@ -330,7 +352,7 @@ pub mod pallet {
 		}
 
 		/// Hands `provider`'s outcome of `period` to the market.
-		fn settle(provider: &T::AccountId, period: Period) {
+		pub(crate) fn settle(provider: &T::AccountId, period: Period) {
 			let outcome = match Answers::<T>::take(period, provider) {
 				Some(answer) => PeriodOutcome {
 					answered: true,

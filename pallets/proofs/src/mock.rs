@@ -12,7 +12,9 @@ use polkadot_sdk::{
 		traits::{ConstU32, ConstU64, Hooks, Randomness},
 		weights::Weight,
 	},
-	frame_system, sp_core::H256, sp_io,
+	frame_system,
+	sp_core::H256,
+	sp_io,
 	sp_runtime::BuildStorage,
 };
 use std::collections::BTreeMap;
@@ -60,10 +62,10 @@ impl StorageMarket<u64> for TestMarket {
 
 /// The block number's hash: a different seed each period.
 pub struct BlockRandomness;
-impl Randomness<H256, u64> for BlockRandomness {
-	fn random(subject: &[u8]) -> (H256, u64) {
+impl Randomness<Option<H256>, u64> for BlockRandomness {
+	fn random(subject: &[u8]) -> (Option<H256>, u64) {
 		let n = System::block_number();
-		(H256(sp_io::hashing::blake2_256(&codec::Encode::encode(&(subject, n)))), n)
+		(Some(H256(sp_io::hashing::blake2_256(&codec::Encode::encode(&(subject, n))))), n)
 	}
 }
 
@@ -81,6 +83,17 @@ impl pallet_fragment_proofs::Config for Test {
 	type ChecksPerBlock = ConstU32<1>;
 	type MaxProviders = ConstU32<9>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TestMarket;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<u64> for TestMarket {
+	fn add_fragment(provider: &u64, root: merkle::Node, size: u64, segment_size: u32) {
+		let contract = Fragments::get().values().map(|f| f.len() as u64).sum();
+		let fragment = ProvableFragment { contract, root, size, segment_size };
+		Fragments::mutate(|f| f.entry(*provider).or_default().push((fragment, vec![])));
+	}
 }
 
 /// Deterministic fragment bytes.

@@ -145,7 +145,11 @@ fn no_challenge_before_the_seed() {
 
 #[test]
 fn oversized_proofs_do_not_decode() {
-	let too_many = vec![FragmentProof::<ConstU32<4096>, ConstU32<40>, ConstU32<2>> { contract: 1, segments: Default::default() }; 3];
+	let too_many =
+		vec![
+			FragmentProof::<ConstU32<4096>, ConstU32<40>, ConstU32<2>> { contract: 1, segments: Default::default() };
+			3
+		];
 	assert!(Proofs_::decode(&mut &too_many.encode()[..]).is_err());
 	let big_segment = (vec![0u8; 4097], Vec::<[u8; 32]>::new());
 	assert!(SegmentProof::<ConstU32<4096>, ConstU32<40>>::decode(&mut &big_segment.encode()[..]).is_err());
@@ -170,10 +174,10 @@ fn the_next_period_settles_every_provider_one_per_block() {
 		run_to(PERIOD + 2);
 		assert_eq!(
 			Settled::get()[1..],
-			[(2, 0, PeriodOutcome { answered: true, missed: vec![] }), (3, 0, PeriodOutcome {
-				answered: false,
-				missed: vec![4]
-			}),]
+			[
+				(2, 0, PeriodOutcome { answered: true, missed: vec![] }),
+				(3, 0, PeriodOutcome { answered: false, missed: vec![4] }),
+			]
 		);
 		System::assert_has_event(Event::ProofsMissed { provider: 1, period: 0, missed: 1, answered: true }.into());
 		System::assert_has_event(Event::ProofsMissed { provider: 3, period: 0, missed: 1, answered: false }.into());

@@ -7,8 +7,8 @@ use core::marker::PhantomData;
 use polkadot_sdk::frame_support::{traits::Get, weights::Weight};
 
 pub trait WeightInfo {
-	/// `s` segments proven.
-	fn submit_proofs(s: u32) -> Weight;
+	/// `f` fragments proven, `SegmentsPerFragment` segments each.
+	fn submit_proofs(f: u32) -> Weight;
 	/// Settling one provider, besides the market's own work.
 	fn settle_provider() -> Weight;
 	/// A period's first block: its seed, and clearing at most `n` stale answers.
@@ -19,9 +19,9 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 
 impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	fn submit_proofs(s: u32) -> Weight {
+	fn submit_proofs(f: u32) -> Weight {
 		Weight::from_parts(60_000_000, 8_000)
-			.saturating_add(Weight::from_parts(100_000_000, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(200_000_000, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads_writes(4, 1))
 	}
 	fn settle_provider() -> Weight {
@@ -35,8 +35,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 }
 
 impl WeightInfo for () {
-	fn submit_proofs(s: u32) -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_mul(s.into())
+	fn submit_proofs(f: u32) -> Weight {
+		Weight::from_parts(200_000_000, 8_000).saturating_mul(f.into())
 	}
 	fn settle_provider() -> Weight {
 		Weight::from_parts(60_000_000, 8_000)

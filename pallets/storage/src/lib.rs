@@ -113,6 +113,13 @@ pub struct Contract<AccountId, Balance, BlockNumber> {
 	pub state: ContractState<BlockNumber>,
 }
 
+/// What the benchmarks need from the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Makes `who` an attested node.
+	fn attest(who: &AccountId);
+}
+
 /// The price of `size` bytes for one period at `price_per_gib`, rounded up to a planck.
 pub fn period_price(size: u64, price_per_gib: u128) -> u128 {
 	(size as u128).saturating_mul(price_per_gib).div_ceil(GIB)
@@ -138,8 +145,7 @@ pub mod pallet {
 	};
 
 	pub type BalanceOf<T> = <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
-	pub type ContractOf<T> =
-		Contract<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+	pub type ContractOf<T> = Contract<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 	pub type OrderOf<T> = FragmentOrder<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 	pub type Orders<T> = BoundedVec<OrderOf<T>, <T as Config>::MaxFragmentsPerFile>;
 
@@ -190,6 +196,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxFragmentsPerFile: Get<u32>;
 		type WeightInfo: WeightInfo;
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
 	#[pallet::composite_enum]
@@ -385,10 +393,7 @@ pub mod pallet {
 					.map_err(|_| Error::<T>::InsufficientBond)?;
 			}
 			let bond = bond.saturating_add(top_up);
-			Offers::<T>::insert(
-				&provider,
-				Offer { price_per_gib, capacity, used, min_duration, max_duration, bond },
-			);
+			Offers::<T>::insert(&provider, Offer { price_per_gib, capacity, used, min_duration, max_duration, bond });
 			Self::deposit_event(Event::OfferSet { provider, price_per_gib, capacity, bond });
 			Ok(())
 		}
@@ -432,10 +437,7 @@ pub mod pallet {
 				let mut offer = Offers::<T>::get(&order.provider).ok_or(Error::<T>::UnknownOffer)?;
 				ensure!(T::Registry::is_attested(&order.provider), Error::<T>::NotAttested);
 				ensure!(offer.bond >= T::ProviderBond::get(), Error::<T>::ProviderUnderbonded);
-				ensure!(
-					(offer.min_duration..=offer.max_duration).contains(&duration),
-					Error::<T>::DurationOutOfRange
-				);
+				ensure!((offer.min_duration..=offer.max_duration).contains(&duration), Error::<T>::DurationOutOfRange);
 				let price = period_price(order.size, offer.price_per_gib.saturated_into())
 					.checked_mul(duration as u128)
 					.ok_or(Error::<T>::Overflow)?;
@@ -701,15 +703,39 @@ pub mod pallet {
 		/// What `size` bytes cost for `duration` periods with `provider`, if it takes them.
 		pub fn quote(provider: &T::AccountId, size: u64, duration: Period) -> Option<BalanceOf<T>> {
 			let offer = Offers::<T>::get(provider)?;
-			let fits = offer.capacity.saturating_sub(offer.used) >= size &&
-				(offer.min_duration..=offer.max_duration).contains(&duration) &&
-				offer.bond >= T::ProviderBond::get() &&
-				T::Registry::is_attested(provider);
+			let fits = offer.capacity.saturating_sub(offer.used) >= size
+				&& (offer.min_duration..=offer.max_duration).contains(&duration)
+				&& offer.bond >= T::ProviderBond::get()
+				&& T::Registry::is_attested(provider);
 			fits.then(|| {
 				period_price(size, offer.price_per_gib.saturated_into())
 					.saturating_mul(duration as u128)
 					.saturated_into()
 			})
+		}
+
+		/// An active contract of `provider` for a fragment, made without payment: for the
+		/// proofs pallet's benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		pub fn insert_active_contract(provider: &T::AccountId, root: [u8; 32], size: u64, segment_size: u32) {
+			let id = NextContractId::<T>::mutate(|id| {
+				*id += 1;
+				*id - 1
+			});
+			let start = Self::period_of(frame_system::Pallet::<T>::block_number());
+			let contract = Contract {
+				client: provider.clone(),
+				provider: provider.clone(),
+				manifest: [0; 32],
+				root,
+				size,
+				segment_size,
+				duration: 10,
+				escrow: Zero::zero(),
+				state: ContractState::Active { start, end: start + 10, next: start, misses: 0, last_proven: None },
+			};
+			Contracts::<T>::insert(id, contract);
+			ProviderContracts::<T>::mutate(provider, |c| c.try_push(id).expect("room for benchmark contracts"));
 		}
 
 		/// Contracts waiting for `provider`'s acceptance.
@@ -730,12 +756,14 @@ pub mod pallet {
 					match c.state {
 						ContractState::Active { start, end, next, .. }
 							if start <= period && period < end && next <= period =>
+						{
 							Some(ProvableFragment {
 								contract: id,
 								root: c.root,
 								size: c.size,
 								segment_size: c.segment_size,
-							}),
+							})
+						},
 						_ => None,
 					}
 				})
@@ -745,8 +773,9 @@ pub mod pallet {
 		fn next_provider(after: Option<&T::AccountId>) -> Option<T::AccountId> {
 			match after {
 				None => ProviderContracts::<T>::iter_keys().next(),
-				Some(after) =>
-					ProviderContracts::<T>::iter_keys_from(ProviderContracts::<T>::hashed_key_for(after)).next(),
+				Some(after) => {
+					ProviderContracts::<T>::iter_keys_from(ProviderContracts::<T>::hashed_key_for(after)).next()
+				},
 			}
 		}
 

@@ -74,6 +74,15 @@ impl pallet_storage::Config for Test {
 	type MaxPendingPerBlock = ConstU32<8>;
 	type MaxFragmentsPerFile = ConstU32<4>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TestRegistry;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<u64> for TestRegistry {
+	fn attest(who: &u64) {
+		Attested::mutate(|a| a.push(*who));
+	}
 }
 
 pub const CLIENT: u64 = 10;

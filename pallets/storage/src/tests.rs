@@ -3,11 +3,11 @@ use cairn_primitives::traits::{PeriodOutcome, ProvableFragment, StorageMarket};
 use polkadot_sdk::{
 	frame_support::{
 		assert_noop, assert_ok,
+		pallet_prelude::DispatchResult,
 		traits::{
 			fungible::{Inspect, InspectHold},
 			Hooks,
 		},
-		pallet_prelude::DispatchResult,
 		BoundedVec,
 	},
 	frame_system::RawOrigin,
@@ -336,10 +336,7 @@ fn proven_periods_pay_the_provider_and_the_last_completes_the_contract() {
 		assert_eq!(escrow_held(CLIENT), 50);
 		for period in 1..=4 {
 			Storage::settle_period(&1, period, answered());
-			assert_eq!(
-				last_event(),
-				Event::PeriodSettled { id, period, paid: 10, refunded: 0, slashed: 0 }.into()
-			);
+			assert_eq!(last_event(), Event::PeriodSettled { id, period, paid: 10, refunded: 0, slashed: 0 }.into());
 		}
 		// Settling the same period twice pays once.
 		Storage::settle_period(&1, 4, answered());
@@ -446,7 +443,13 @@ fn balances_are_conserved_over_random_calls() {
 				let client = [10, 11, 5][rng.below(3) as usize];
 				let id = rng.below(NextContractId::<Test>::get() + 1);
 				let _ = match rng.below(9) {
-					0 => Storage::set_offer(signed(provider), rng.below(30), rng.below(8) * G, 1, 1 + rng.below(10) as u32),
+					0 => Storage::set_offer(
+						signed(provider),
+						rng.below(30),
+						rng.below(8) * G,
+						1,
+						1 + rng.below(10) as u32,
+					),
 					1 => Storage::remove_offer(signed(provider)),
 					2 | 3 => {
 						let size = 1 + rng.below(2 * G);

@@ -22,9 +22,10 @@ use polkadot_sdk::{
 };
 
 use super::{
-	AccountId, Attestation, Babe, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, SessionKeys, System,
-	EPOCH_DURATION_IN_SLOTS, EXISTENTIAL_DEPOSIT, MILLI_SECS_PER_BLOCK, SLOT_DURATION, UNIT, VERSION,
+	AccountId, Attestation, Authorship, Babe, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
+	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session,
+	SessionKeys, Storage, System, EPOCH_DURATION_IN_SLOTS, EXISTENTIAL_DEPOSIT, MILLI_SECS_PER_BLOCK, SLOT_DURATION,
+	UNIT, VERSION,
 };
 
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
@@ -145,8 +146,8 @@ parameter_types! {
 
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	// Fees are burned for now; pallet-rewards will route them to the block author.
-	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
+	// A share of each fee to the block author, the rest burned.
+	type OnChargeTransaction = FungibleAdapter<Balances, pallet_rewards::FeesToAuthor<Runtime>>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = IdentityFee<Balance>;
@@ -173,17 +174,6 @@ impl cairn_primitives::traits::ChallengerSet<AccountId> for AttestedValidators {
 	}
 }
 
-/// Mints the claim grant. The rewards pallet takes this over when it arrives.
-pub struct MintGrant;
-impl cairn_primitives::traits::GrantPayer<AccountId, Balance> for MintGrant {
-	fn pay_grant(who: &AccountId, amount: Balance) {
-		use polkadot_sdk::frame_support::traits::fungible::Mutate;
-		if let Err(e) = Balances::mint_into(who, amount) {
-			log::warn!(target: "runtime::attestation", "claim grant to {who:?} not paid: {e:?}");
-		}
-	}
-}
-
 /// Accounts that set session keys.
 pub struct HasSessionKeys;
 impl polkadot_sdk::frame_support::traits::Contains<AccountId> for HasSessionKeys {
@@ -202,7 +192,7 @@ impl pallet_attestation::Config for Runtime {
 	/// The VRF output of the block that included a request, read in the next block.
 	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
 	type Challengers = AttestedValidators;
-	type Grant = MintGrant;
+	type Grant = crate::Rewards;
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type ChallengersPerRequest = ConstU32<3>;
 	/// One minute.
@@ -223,4 +213,94 @@ impl pallet_endpoints::Config for Runtime {
 	/// A day: nodes refresh their endpoint well before.
 	type Ttl = ConstU32<{ 24 * 600 }>;
 	type WeightInfo = pallet_endpoints::weights::SubstrateWeight<Runtime>;
+}
+
+/// Blocks per challenge period: a minute. Providers prove their fragments once a period
+/// and are paid per period. A network past `MaxProviders` providers raises it (with
+/// `ChecksPerBlock`), since every provider is settled within the following period.
+pub const CHALLENGE_PERIOD: BlockNumber = 10;
+/// Providers settled per block.
+pub const CHECKS_PER_BLOCK: u32 = 8;
+/// The largest Merkle leaf a contract may use (the client's default is 1 KiB).
+pub const MAX_SEGMENT_SIZE: u32 = 4096;
+
+impl pallet_storage::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Registry = Attestation;
+	type Ledger = crate::Rewards;
+	type ChallengePeriod = ConstU32<CHALLENGE_PERIOD>;
+	/// Two minutes to fetch and check a fragment.
+	type AcceptWindow = ConstU32<20>;
+	type ProviderBond = ConstU128<{ 100 * UNIT }>;
+	type MaxMissedProofs = ConstU32<3>;
+	/// A year of one-minute periods.
+	type MaxDuration = ConstU32<{ 365 * 24 * 60 }>;
+	type MaxSegmentSize = ConstU32<MAX_SEGMENT_SIZE>;
+	type MaxProviders = ConstU32<{ CHECKS_PER_BLOCK * (CHALLENGE_PERIOD - 1) }>;
+	type MaxContractsPerProvider = ConstU32<128>;
+	type MaxPendingPerProvider = ConstU32<64>;
+	type MaxPendingPerBlock = ConstU32<256>;
+	type MaxFragmentsPerFile = ConstU32<64>;
+	type WeightInfo = pallet_storage::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MarketBenchmarks;
+}
+
+/// Benchmark set-up that reaches into the attestation and storage pallets.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MarketBenchmarks;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_storage::BenchmarkHelper<AccountId> for MarketBenchmarks {
+	fn attest(who: &AccountId) {
+		pallet_attestation::Nodes::<Runtime>::insert(
+			who,
+			pallet_attestation::Node { ek_id: None, ak_public: Default::default(), registered_at: 0 },
+		);
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_fragment_proofs::BenchmarkHelper<AccountId> for MarketBenchmarks {
+	fn add_fragment(provider: &AccountId, root: [u8; 32], size: u64, segment_size: u32) {
+		Storage::insert_active_contract(provider, root, size, segment_size);
+	}
+}
+
+impl pallet_fragment_proofs::Config for Runtime {
+	type Market = Storage;
+	/// The VRF output of the period's first block's parent.
+	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
+	type ChallengePeriod = ConstU32<CHALLENGE_PERIOD>;
+	type FragmentsPerChallenge = ConstU32<4>;
+	type SegmentsPerFragment = ConstU32<2>;
+	type MaxSegmentSize = ConstU32<MAX_SEGMENT_SIZE>;
+	type MaxPathLength = ConstU32<40>;
+	type ChecksPerBlock = ConstU32<CHECKS_PER_BLOCK>;
+	type MaxProviders = ConstU32<{ CHECKS_PER_BLOCK * (CHALLENGE_PERIOD - 1) }>;
+	type WeightInfo = pallet_fragment_proofs::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MarketBenchmarks;
+}
+
+/// The author of the block being built.
+pub struct BlockAuthor;
+impl polkadot_sdk::frame_support::traits::Get<Option<AccountId>> for BlockAuthor {
+	fn get() -> Option<AccountId> {
+		Authorship::author()
+	}
+}
+
+parameter_types! {
+	pub const AuthorFeeShare: Perbill = Perbill::from_percent(80);
+}
+
+impl pallet_rewards::Config for Runtime {
+	type Currency = Balances;
+	type Author = BlockAuthor;
+	type RewardPerFragment = ConstU128<UNIT>;
+	type FeeShare = AuthorFeeShare;
+	/// A billion CRN.
+	type MaxIssuance = ConstU128<{ 1_000_000_000 * UNIT }>;
 }

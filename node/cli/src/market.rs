@@ -1,0 +1,229 @@
+//! The storage market from the command line: `cairn provider offer`, and the chain side of
+//! `cairn client put|get|status` (quote, contracts, acceptance, status).
+
+use std::time::Duration;
+
+use cairn_erasure::ReadCapability;
+use cairn_net::Address;
+use cairn_primitives::Period;
+use cairn_rpc::cairn::{ContractView, Quote, ResolvedEndpoint};
+use cairn_runtime::{AccountId, Balance, RuntimeCall, RuntimeEvent, UNIT};
+use jsonrpsee::rpc_params;
+
+use crate::chain::{Chain, SignerArgs};
+
+/// `cairn provider ...`: offer this node's disk on the storage market.
+#[derive(Debug, clap::Subcommand)]
+pub enum ProviderCmd {
+	/// Offer storage (or change the offer): the node then takes, stores and proves
+	/// fragments under contracts by itself. The first offer holds the provider bond.
+	Offer {
+		/// Price in CRN of a GiB for one challenge period (a minute), e.g. `0.01`.
+		#[arg(long, value_name = "CRN")]
+		price: String,
+		/// Most bytes to store under contracts: a number with an optional K, M, G or T
+		/// (powers of 1024), e.g. `50G`.
+		#[arg(long, value_name = "SIZE")]
+		capacity: String,
+		/// The shortest contract taken, in periods.
+		#[arg(long, default_value_t = 1)]
+		min_duration: Period,
+		/// The longest contract taken, in periods (a day is 1440).
+		#[arg(long, default_value_t = 30 * 1440)]
+		max_duration: Period,
+		#[command(flatten)]
+		signer: SignerArgs,
+	},
+}
+
+/// `12.5` CRN in plancks.
+pub fn parse_crn(text: &str) -> Result<Balance, String> {
+	let bad = || format!("`{text}` is not an amount of CRN: write e.g. `2` or `0.015`");
+	let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+	let decimals = cairn_runtime::TOKEN_DECIMALS as usize;
+	if fraction.len() > decimals || (whole.is_empty() && fraction.is_empty()) {
+		return Err(bad());
+	}
+	let whole: Balance = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+	let fraction: Balance =
+		if fraction.is_empty() { 0 } else { format!("{fraction:0<decimals$}").parse().map_err(|_| bad())? };
+	whole.checked_mul(UNIT).and_then(|w| w.checked_add(fraction)).ok_or_else(bad)
+}
+
+/// Plancks as CRN, without trailing zeros.
+pub fn format_crn(plancks: Balance) -> String {
+	let decimals = cairn_runtime::TOKEN_DECIMALS as usize;
+	let fraction = format!("{:0>decimals$}", plancks % UNIT);
+	let fraction = fraction.trim_end_matches('0');
+	if fraction.is_empty() {
+		format!("{} CRN", plancks / UNIT)
+	} else {
+		format!("{}.{fraction} CRN", plancks / UNIT)
+	}
+}
+
+/// `50G` in bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+	let bad = || format!("`{text}` is not a size: write bytes, or e.g. `512M`, `50G`, `2T`");
+	let text = text.trim().trim_end_matches("iB").trim_end_matches('B');
+	let (number, shift) = match text.chars().last() {
+		Some('K' | 'k') => (&text[..text.len() - 1], 10),
+		Some('M' | 'm') => (&text[..text.len() - 1], 20),
+		Some('G' | 'g') => (&text[..text.len() - 1], 30),
+		Some('T' | 't') => (&text[..text.len() - 1], 40),
+		_ => (text, 0),
+	};
+	let number: u64 = number.parse().map_err(|_| bad())?;
+	number.checked_mul(1 << shift).ok_or_else(bad)
+}
+
+/// Runs a `cairn provider` command.
+pub fn run_provider(cmd: &ProviderCmd) -> Result<(), String> {
+	let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+	runtime.block_on(async {
+		match cmd {
+			ProviderCmd::Offer { price, capacity, min_duration, max_duration, signer } => {
+				let price_per_gib = parse_crn(price)?;
+				let capacity = parse_size(capacity)?;
+				let pair = signer.pair()?;
+				let chain = Chain::connect(&signer.node_url).await?;
+				let call = RuntimeCall::Storage(pallet_storage::Call::set_offer {
+					price_per_gib,
+					capacity,
+					min_duration: *min_duration,
+					max_duration: *max_duration,
+				});
+				let included = chain.submit(&pair, call).await?;
+				for event in included.events {
+					if let RuntimeEvent::Storage(pallet_storage::Event::OfferSet { provider, bond, .. }) = event {
+						println!(
+							"{provider} offers {capacity} bytes at {} per GiB per period (bond {}), block #{}",
+							format_crn(price_per_gib),
+							format_crn(bond),
+							included.block_number
+						);
+					}
+				}
+				Ok(())
+			},
+		}
+	})
+}
+
+/// A provider's service-plane address with its peer id: the first one it published.
+pub fn dial_address(endpoint: &ResolvedEndpoint) -> Result<Address, String> {
+	let first = endpoint.addresses.first().ok_or("the provider published no address")?;
+	format!("{first}/p2p/{}", endpoint.peer_id).parse().map_err(|e| format!("bad provider address {first}: {e}"))
+}
+
+/// What the chain says a file of `size` bytes costs on the cheapest providers.
+pub async fn quote(chain: &Chain, size: u64, k: u16, n: u16, duration: Period) -> Result<Quote, String> {
+	chain.call("cairn_quote", rpc_params![size, k, n, duration]).await
+}
+
+/// Makes one contract per fragment of `manifest`, with the quoted providers; returns the
+/// total escrowed.
+pub async fn create_contracts(
+	chain: &Chain,
+	signer: &SignerArgs,
+	manifest: &cairn_erasure::Manifest,
+	quote: &Quote,
+) -> Result<Balance, String> {
+	let pair = signer.pair()?;
+	let mut orders = Vec::new();
+	for (fragment, root) in quote.fragments.iter().zip(&manifest.fragment_roots) {
+		let provider: AccountId =
+			fragment.provider.parse().map_err(|_| format!("the node quoted a bad account {}", fragment.provider))?;
+		let max_price: Balance =
+			fragment.price.parse().map_err(|_| format!("the node quoted a bad price {}", fragment.price))?;
+		orders.push(pallet_storage::FragmentOrder { provider, root: *root, size: manifest.fragment_size, max_price });
+	}
+	let call = RuntimeCall::Storage(pallet_storage::Call::create_contracts {
+		manifest: manifest.id(),
+		segment_size: manifest.segment_size,
+		duration: quote.duration,
+		fragments: orders.try_into().map_err(|_| "more fragments than a file may have on chain (64)".to_string())?,
+	});
+	let included = chain.submit(&pair, call).await?;
+	Ok(included
+		.events
+		.iter()
+		.filter_map(|e| match e {
+			RuntimeEvent::Storage(pallet_storage::Event::ContractCreated { escrow, .. }) => Some(*escrow),
+			_ => None,
+		})
+		.sum())
+}
+
+/// The live contracts of a file.
+pub async fn file_status(chain: &Chain, manifest: [u8; 32]) -> Result<Vec<ContractView>, String> {
+	chain.call("cairn_fileStatus", rpc_params![format!("0x{}", hex::encode(manifest))]).await
+}
+
+/// Waits until `count` contracts of the file are active; fails when one is gone or the
+/// acceptance window has passed.
+pub async fn wait_accepted(chain: &Chain, manifest: [u8; 32], count: usize, timeout: Duration) -> Result<(), String> {
+	let deadline = tokio::time::Instant::now() + timeout;
+	loop {
+		let contracts = file_status(chain, manifest).await?;
+		let active = contracts.iter().filter(|c| c.state == "active").count();
+		if active >= count {
+			return Ok(());
+		}
+		if contracts.len() < count {
+			return Err(format!(
+				"{} of {count} contracts were not accepted in time and were refunded; put the file again",
+				count - contracts.len()
+			));
+		}
+		if tokio::time::Instant::now() > deadline {
+			return Err(format!("only {active} of {count} providers accepted within {} s", timeout.as_secs()));
+		}
+		tokio::time::sleep(Duration::from_secs(2)).await;
+	}
+}
+
+/// The service-plane addresses of the providers of a file's live contracts, in contract
+/// order.
+pub async fn providers_of(chain: &Chain, cap: &ReadCapability) -> Result<Vec<Address>, String> {
+	let contracts = file_status(chain, cap.manifest_id).await?;
+	if contracts.is_empty() {
+		return Err("the chain has no live contract for this file".into());
+	}
+	let mut addresses = Vec::new();
+	for c in contracts {
+		let endpoint: Option<ResolvedEndpoint> = chain.call("cairn_resolve", rpc_params![c.provider.clone()]).await?;
+		match endpoint.as_ref().map(dial_address) {
+			Some(Ok(address)) => addresses.push(address),
+			_ => log::warn!("provider {} of contract {} has no reachable endpoint", c.provider, c.id),
+		}
+	}
+	Ok(addresses)
+}
+
+/// Prints a file's contracts.
+pub async fn print_status(chain: &Chain, cap: &ReadCapability) -> Result<(), String> {
+	let contracts = file_status(chain, cap.manifest_id).await?;
+	println!("file 0x{}: {} live contracts", hex::encode(cap.manifest_id), contracts.len());
+	println!(
+		"{:>8}  {:<20}  {:<8}  {:>9}  {:>11}  {:>6}  {:<48}",
+		"contract", "fragment", "state", "periods", "last proof", "misses", "provider"
+	);
+	for c in contracts {
+		let periods = match (c.start, c.end) {
+			(Some(s), Some(e)) => format!("{s}..{e}"),
+			_ => format!("until #{}", c.accept_by.unwrap_or_default()),
+		};
+		println!(
+			"{:>8}  {:<20}  {:<8}  {:>9}  {:>11}  {:>6}  {:<48}",
+			c.id,
+			&c.root[..c.root.len().min(20)],
+			c.state,
+			periods,
+			c.last_proven.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+			c.misses.map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
+			c.provider
+		);
+	}
+	Ok(())
+}
