@@ -147,7 +147,10 @@ pub fn run() -> sc_cli::Result<()> {
 				),
 			})
 		},
-		Some(Subcommand::Client(cmd)) => crate::fragments::run_client(cmd).map_err(sc_cli::Error::Input),
+		Some(Subcommand::Client(cmd)) => {
+			init_tool_logger();
+			crate::fragments::run_client(cmd).map_err(sc_cli::Error::Input)
+		},
 		Some(Subcommand::Tpm(cmd)) => crate::tpm::run(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::Provider(cmd)) => crate::market::run_provider(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::Store(cmd)) => crate::fragments::run_store(cmd).map_err(sc_cli::Error::Input),
@@ -196,6 +199,12 @@ pub fn run() -> sc_cli::Result<()> {
 			})
 		},
 	}
+}
+
+/// Logging for the client tools: errors only, unless `RUST_LOG` asks for more.
+fn init_tool_logger() {
+	let directives = std::env::var("RUST_LOG").unwrap_or_else(|_| "error".into());
+	let _ = sc_cli::LoggerBuilder::new(directives).init();
 }
 
 /// Fails with a clear line when a required RPC address is taken, instead of upstream's

@@ -103,9 +103,9 @@ pub enum StoreCmd {
 		/// The node's `--base-path`.
 		#[arg(long)]
 		base_path: PathBuf,
-		/// The chain's id (`dev`, `cairn_local`, ...): the store is under
+		/// The chain's id (`cairn_dev`, `cairn_local`, ...): the store is under
 		/// `<base-path>/chains/<id>/fragments`.
-		#[arg(long, default_value = "dev")]
+		#[arg(long, default_value = "cairn_dev")]
 		chain_id: String,
 	},
 }

@@ -40,8 +40,11 @@ fn start_node(who: &str, p2p_port: u16, alice_port: u16) -> Node {
 	if who == "alice" {
 		command.args(["--dev", "--node-key", ALICE_NODE_KEY]);
 	} else {
+		// `--bob` and the others run as authorities (without BABE slots): each needs a
+		// network key of its own.
+		let key = format!("{:064x}", 2 + who.as_bytes()[0] as usize);
 		command
-			.args(["--chain", "dev", &format!("--{who}")])
+			.args(["--chain", "dev", &format!("--{who}"), "--node-key", &key])
 			.args(["--bootnodes", &format!("/ip4/127.0.0.1/tcp/{alice_port}/p2p/{ALICE_PEER_ID}")]);
 	}
 	let mut child = command
@@ -57,12 +60,19 @@ fn start_node(who: &str, p2p_port: u16, alice_port: u16) -> Node {
 	let (tx, rx) = mpsc::channel();
 	std::thread::spawn(move || {
 		for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-			if let Some(at) = line.find("Fragment service on ") {
-				let _ = tx.send(line[at + "Fragment service on ".len()..].trim().to_string());
-			}
+			let _ = tx.send(line);
 		}
 	});
-	let fragment_addr = rx.recv_timeout(Duration::from_secs(60)).expect("fragment service started");
+	let mut log = Vec::new();
+	let fragment_addr = loop {
+		match rx.recv_timeout(Duration::from_secs(60)) {
+			Ok(line) => match line.find("Fragment service on ") {
+				Some(at) => break line[at + "Fragment service on ".len()..].trim().to_string(),
+				None => log.push(line),
+			},
+			Err(e) => panic!("{who}'s fragment service did not start ({e}):\n{}", log.join("\n")),
+		}
+	};
 	Node { child, rpc_url: format!("ws://127.0.0.1:{rpc_port}"), fragment_addr }
 }
 
@@ -170,9 +180,18 @@ fn a_provider_refuses_fragments_without_a_contract() {
 	let file = dir.path().join("f");
 	write_test_file(&file, 10_000);
 	let alice = start_node("alice", free_port(), 0);
-	let put = client(&["put", file.to_str().unwrap(), "--k", "1", "--n", "1", "--providers", &alice.fragment_addr]);
-	let err = String::from_utf8_lossy(&put.stderr);
-	assert!(!put.status.success() && err.contains("no pending contract"), "{err}");
+	// Until the chain client runs, the node asks to try again; then it says why not.
+	let mut err = String::new();
+	for _ in 0..30 {
+		let put = client(&["put", file.to_str().unwrap(), "--k", "1", "--n", "2", "--providers", &alice.fragment_addr]);
+		assert!(!put.status.success());
+		err = String::from_utf8_lossy(&put.stderr).into_owned();
+		if !err.contains("is starting") {
+			break;
+		}
+		std::thread::sleep(Duration::from_secs(1));
+	}
+	assert!(err.contains("no pending contract"), "{err}");
 }
 
 /// A well-formed provider address where nothing listens.

@@ -168,15 +168,33 @@ async fn run(
 		request_response::OutboundRequestId,
 		(PeerId, oneshot::Sender<Result<Response, Error>>),
 	> = Default::default();
+	// Requests to peers being dialed. One dial per peer: the request-response behaviour
+	// would start a dial per request, and a second dial to a peer already being dialed
+	// fails every request queued for it.
+	let mut dialing: std::collections::HashMap<PeerId, Vec<(Request, oneshot::Sender<Result<Response, Error>>)>> =
+		Default::default();
 	let (done_tx, mut done_rx) = mpsc::unbounded_channel();
 	loop {
 		tokio::select! {
 			command = commands.recv() => match command {
 				None => break,
 				Some(Command::Request { peer, addr, request, reply }) => {
-					swarm.add_peer_address(peer, addr);
-					let id = swarm.behaviour_mut().fragment.send_request(&peer, request);
-					pending.insert(id, (peer, reply));
+					if swarm.is_connected(&peer) {
+						let id = swarm.behaviour_mut().fragment.send_request(&peer, request);
+						pending.insert(id, (peer, reply));
+					} else if let Some(queue) = dialing.get_mut(&peer) {
+						queue.push((request, reply));
+					} else {
+						let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer).addresses(vec![addr]).build();
+						match swarm.dial(opts) {
+							Ok(()) => {
+								dialing.insert(peer, vec![(request, reply)]);
+							},
+							Err(e) => {
+								let _ = reply.send(Err(Error::Outbound { peer, reason: e.to_string() }));
+							},
+						}
+					}
 				},
 				Some(Command::ListenAddrs(reply)) => {
 					let _ = reply.send(listening.clone());
@@ -206,6 +224,17 @@ async fn run(
 						log::debug!("cairn-net: inbound request from {peer} failed: {error}");
 					},
 					request_response::Event::ResponseSent { .. } => {},
+				},
+				SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+					for (request, reply) in dialing.remove(&peer_id).unwrap_or_default() {
+						let id = swarm.behaviour_mut().fragment.send_request(&peer_id, request);
+						pending.insert(id, (peer_id, reply));
+					}
+				},
+				SwarmEvent::OutgoingConnectionError { peer_id: Some(peer), error, .. } => {
+					for (_, reply) in dialing.remove(&peer).unwrap_or_default() {
+						let _ = reply.send(Err(Error::Outbound { peer, reason: format!("cannot connect: {error}") }));
+					}
 				},
 				SwarmEvent::NewListenAddr { address, .. } => listening.push(address),
 				_ => {},

@@ -141,3 +141,25 @@ async fn a_store_with_admission_takes_only_admitted_fragments() {
 	client.put_fragment(&addr, id, 1024, 3000, std::io::Cursor::new(wanted), |_| {}).await.unwrap();
 	assert_eq!(client.has(&addr, id).await.unwrap(), Some(3000));
 }
+
+/// Many requests to one provider before any connection exists share one dial.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_requests_to_an_unconnected_provider_all_succeed() {
+	let dir = tempfile::tempdir().unwrap();
+	let (_provider, addr) = provider(dir.path(), 1 << 30).await;
+	let client = start(Config::client()).await.unwrap();
+	let fragments: Vec<Vec<u8>> = (0..4).map(|i| bytes(3000 + i * 1000)).collect();
+	let puts = fragments.iter().map(|data| {
+		let (client, addr) = (client.clone(), addr.clone());
+		let data = data.clone();
+		async move {
+			client.put_fragment(&addr, root(&data), 1024, data.len() as u64, std::io::Cursor::new(data), |_| {}).await
+		}
+	});
+	for result in futures::future::join_all(puts).await {
+		result.unwrap();
+	}
+	for data in &fragments {
+		assert_eq!(client.has(&addr, root(data)).await.unwrap(), Some(data.len() as u64));
+	}
+}
