@@ -51,6 +51,13 @@ pub struct Chain {
 	version: RuntimeVersion,
 }
 
+/// Why a submission did not make it into a block.
+enum Submit {
+	/// Another transaction took its nonce: sign again.
+	Usurped(String),
+	Failed(String),
+}
+
 /// A transaction that made it into a block.
 pub struct Included {
 	pub block_number: u32,
@@ -121,14 +128,31 @@ impl Chain {
 	}
 
 	/// Signs `call` as `signer`, submits it and waits until it is in a block. A transaction
-	/// the pool refuses, or a call that fails, is an error that names the reason.
+	/// the pool refuses, or a call that fails, is an error that names the reason. When the
+	/// node's own off-chain worker takes the same nonce first (the operator's account is
+	/// the node key), it is signed again with the next nonce.
 	pub async fn submit(&self, signer: &sr25519::Pair, call: RuntimeCall) -> Result<Included, String> {
+		let mut attempts = 0;
+		loop {
+			attempts += 1;
+			match self.submit_once(signer, call.clone()).await {
+				Err(Submit::Usurped(update)) if attempts < 4 => {
+					log::info!("transaction replaced by another with the same nonce ({update}); signing again");
+				},
+				Err(Submit::Usurped(update)) => return Err(format!("the transaction was not included: {update}")),
+				Err(Submit::Failed(e)) => return Err(e),
+				Ok(included) => return Ok(included),
+			}
+		}
+	}
+
+	async fn submit_once(&self, signer: &sr25519::Pair, call: RuntimeCall) -> Result<Included, Submit> {
 		let account = AccountId::from(signer.public());
 		let nonce: Nonce = self
 			.client
 			.request("system_accountNextIndex", rpc_params![account.to_string()])
 			.await
-			.map_err(|e| format!("reading the nonce of {account}: {e}"))?;
+			.map_err(|e| Submit::Failed(format!("reading the nonce of {account}: {e}")))?;
 		let extrinsic = cairn_runtime::transactions::sign_offline(
 			call,
 			account,
@@ -143,31 +167,45 @@ impl Chain {
 			.client
 			.subscribe("author_submitAndWatchExtrinsic", rpc_params![hex_bytes(&extrinsic)], "author_unwatchExtrinsic")
 			.await
-			.map_err(|e| format!("the node refused the transaction: {e}"))?;
+			.map_err(|e| match e {
+				// Another transaction of the account took this nonce meanwhile.
+				jsonrpsee::core::client::Error::Call(e)
+					if e.message().contains("Priority is too low") || e.message().contains("stale") =>
+				{
+					Submit::Usurped(e.message().to_string())
+				},
+				e => Submit::Failed(format!("the node refused the transaction: {e}")),
+			})?;
 		let block = loop {
 			let next = tokio::time::timeout(INCLUSION_TIMEOUT, status.next()).await.map_err(|_| {
-				format!(
+				Submit::Failed(format!(
 					"the transaction was not in a block after {} s (is the chain producing blocks?)",
 					INCLUSION_TIMEOUT.as_secs()
-				)
+				))
 			})?;
 			let Some(update) = next else {
-				return Err("the node closed the connection before the transaction was in a block".into());
+				return Err(Submit::Failed(
+					"the node closed the connection before the transaction was in a block".into(),
+				));
 			};
-			let update = update.map_err(|e| format!("watching the transaction: {e}"))?;
+			let update = update.map_err(|e| Submit::Failed(format!("watching the transaction: {e}")))?;
 			if let Some(hash) = update.get("inBlock").or_else(|| update.get("finalized")) {
-				break serde_json::from_value::<Hash>(hash.clone()).map_err(|e| format!("bad block hash: {e}"))?;
+				break serde_json::from_value::<Hash>(hash.clone())
+					.map_err(|e| Submit::Failed(format!("bad block hash: {e}")))?;
+			}
+			if update.get("usurped").is_some() {
+				return Err(Submit::Usurped(update.to_string()));
 			}
 			let pending = matches!(update.as_str(), Some("future" | "ready"))
 				|| update.get("broadcast").is_some()
 				|| update.get("retracted").is_some();
 			if !pending {
-				// "dropped", "invalid", "usurped": it will not be included.
-				return Err(format!("the transaction was not included: {update}"));
+				// "dropped", "invalid": it will not be included.
+				return Err(Submit::Failed(format!("the transaction was not included: {update}")));
 			}
 		};
 		let _ = status.unsubscribe().await;
-		self.outcome(block, &extrinsic).await
+		self.outcome(block, &extrinsic).await.map_err(Submit::Failed)
 	}
 
 	/// The events of `extrinsic` in `block`; an error if it failed.

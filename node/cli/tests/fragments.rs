@@ -63,16 +63,26 @@ fn start_node(who: &str, p2p_port: u16, alice_port: u16) -> Node {
 			let _ = tx.send(line);
 		}
 	});
+	// The fragment service starts first, the RPC server last.
 	let mut log = Vec::new();
-	let fragment_addr = loop {
+	let mut fragment_addr = None;
+	loop {
 		match rx.recv_timeout(Duration::from_secs(60)) {
-			Ok(line) => match line.find("Fragment service on ") {
-				Some(at) => break line[at + "Fragment service on ".len()..].trim().to_string(),
-				None => log.push(line),
+			Ok(line) => {
+				if let Some(at) = line.find("Fragment service on ") {
+					fragment_addr = Some(line[at + "Fragment service on ".len()..].trim().to_string());
+				}
+				if line.contains("Running JSON-RPC server") {
+					break;
+				}
+				log.push(line);
 			},
-			Err(e) => panic!("{who}'s fragment service did not start ({e}):\n{}", log.join("\n")),
+			Err(e) => panic!("{who} did not start ({e}):\n{}", log.join("\n")),
 		}
-	};
+	}
+	let fragment_addr = fragment_addr.expect("the fragment service starts before the RPC server");
+	// Keep draining the log, so that the node never blocks on a full pipe.
+	std::thread::spawn(move || for _ in rx {});
 	Node { child, rpc_url: format!("ws://127.0.0.1:{rpc_port}"), fragment_addr }
 }
 
