@@ -17,7 +17,14 @@ use zombienet_sdk::{NetworkConfig, NetworkConfigExt};
 
 const PROVIDERS: [(&str, &str); 5] =
 	[("alice", "0.005"), ("bob", "0.001"), ("charlie", "0.002"), ("dave", "0.004"), ("eve", "0.003")];
-/// Dave's account (`cairn key inspect //Dave`).
+/// The providers' accounts (`cairn key inspect //Alice`, ...).
+const ACCOUNTS: [&str; 5] = [
+	"5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
+	"5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty",
+	"5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y",
+	DAVE,
+	"5HGjWAeFDfFCWPsjFQdVV2Msvz2XtMktvgocEZcCj68kUMaw",
+];
 const DAVE: &str = "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy";
 
 /// Runs `cairn <args>`; returns whether it succeeded, its stdout and its stderr.
@@ -51,6 +58,15 @@ async fn five_providers_store_prove_are_paid_and_a_lost_fragment_is_slashed() ->
 	.await?;
 	let client = RpcClient::from_insecure_url(&url).await?;
 
+	// Every node publishes its endpoint by itself (its off-chain worker, with its node key).
+	for account in ACCOUNTS {
+		wait_for(&format!("{account}'s endpoint"), Duration::from_secs(240), || async {
+			let endpoint: Value = client.request("cairn_resolve", rpc_params![account]).await?;
+			Ok((!endpoint.is_null()).then_some(()))
+		})
+		.await?;
+	}
+
 	// Every provider offers storage through its own node, at its own price.
 	let offers: Vec<_> = PROVIDERS
 		.iter()
@@ -82,7 +98,7 @@ async fn five_providers_store_prove_are_paid_and_a_lost_fragment_is_slashed() ->
 	for offer in offers {
 		offer.join().map_err(|_| anyhow::anyhow!("offer thread panicked"))??;
 	}
-	wait_for("five offers with live endpoints", Duration::from_secs(120), || async {
+	wait_for("five offers with live endpoints", Duration::from_secs(240), || async {
 		let providers: Vec<Value> = client.request("cairn_providers", rpc_params![]).await?;
 		Ok((providers.iter().filter(|p| !p["endpoint"].is_null()).count() == 5).then_some(providers))
 	})
@@ -158,28 +174,26 @@ async fn five_providers_store_prove_are_paid_and_a_lost_fragment_is_slashed() ->
 	let daves = proven.iter().find(|c| field(c, "provider") == DAVE).context("Dave has a contract")?;
 	let root = field(daves, "root").as_str().context("root")?.to_owned();
 	let dave = network.get_node("dave")?;
-	let base = dave.base_dir().join("data");
 	let script = work.path().join("lose-a-fragment-and-start.sh");
-	let cairn = cairn_bin()?;
+	let bin = cairn_bin()?;
 	std::fs::write(
 		&script,
 		format!(
-			"#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8 9 10; do\n  {cairn} store delete {root} --base-path {base} --chain-id \
-			 cairn_local && break\n  sleep 1\ndone\nexec {cairn} \"$@\"\n",
-			cairn = cairn.display(),
-			base = base.display()
+			"#!/bin/sh\n\
+			 store=$(find {home} -type d -name fragments -path '*/chains/*' | head -1)\n\
+			 chains=$(dirname \"$(dirname \"$store\")\")\n\
+			 for i in 1 2 3 4 5 6 7 8 9 10; do\n\
+			 \x20 {cairn} store delete {root} --base-path \"$(dirname \"$chains\")\" --chain-id \"$(basename \"$(dirname \"$store\")\")\" && break\n\
+			 \x20 sleep 1\n\
+			 done\n\
+			 exec {cairn} \"$@\"\n",
+			home = dave.base_dir().display(),
+			cairn = bin.display(),
 		),
 	)?;
-	std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(&script)?.permissions(), 0o755);
 	std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
-	let args: Vec<String> = dave.args().iter().map(|a| a.to_string()).collect();
-	dave.restart_with(
-		&[],
-		script.to_str().context("utf-8 path")?,
-		&args.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
-		None,
-	)
-	.await?;
+	// The same node command and arguments, started through the script.
+	dave.restart_with(vec![], Some(script.to_str().context("utf-8 path")?.to_owned()), None, None).await?;
 
 	// Dave misses its challenges: forgiven once, then slashed, and the contract ends.
 	wait_for("Dave's contract to end", Duration::from_secs(420), || async {
