@@ -77,11 +77,17 @@ fn presets_preregister_nodes_and_trust_only_the_test_ca() {
 		assert_eq!(crate::configs::AttestedValidators::challengers(), vec![Sr25519Keyring::Alice.to_account_id()]);
 	});
 	externalities(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
-		for account in [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie] {
+		for account in [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+			Sr25519Keyring::Eve,
+		] {
 			assert!(Attestation::is_attested(&account.to_account_id()));
 		}
-		// Dave is endowed but must register with a TPM.
-		assert!(!Attestation::is_attested(&Sr25519Keyring::Dave.to_account_id()));
+		// Ferdie is endowed but must register with a TPM.
+		assert!(!Attestation::is_attested(&Sr25519Keyring::Ferdie.to_account_id()));
 		assert_eq!(crate::configs::AttestedValidators::challengers().len(), 3);
 	});
 }
@@ -229,14 +235,14 @@ fn an_attested_node_with_session_keys_joins_the_validators_at_the_next_session()
 	use polkadot_sdk::{frame_support::traits::Get, pallet_session::SessionManager};
 	use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
 	let mut ext = externalities(LOCAL_TESTNET_RUNTIME_PRESET);
-	// Dave's node holds his session keys, which sign the proof that he owns them.
+	// Ferdie's node holds his session keys, which sign the proof that he owns them.
 	let keystore = MemoryKeystore::new();
-	keystore.sr25519_generate_new(sp_core::crypto::key_types::BABE, Some("//Dave")).unwrap();
-	keystore.ed25519_generate_new(sp_core::crypto::key_types::GRANDPA, Some("//Dave")).unwrap();
+	keystore.sr25519_generate_new(sp_core::crypto::key_types::BABE, Some("//Ferdie")).unwrap();
+	keystore.ed25519_generate_new(sp_core::crypto::key_types::GRANDPA, Some("//Ferdie")).unwrap();
 	ext.register_extension(KeystoreExt::new(keystore));
 	ext.execute_with(|| {
-		let dave = Sr25519Keyring::Dave.to_account_id();
-		let origin = || RuntimeOrigin::signed(dave.clone());
+		let ferdie = Sr25519Keyring::Ferdie.to_account_id();
+		let origin = || RuntimeOrigin::signed(ferdie.clone());
 		let genesis_set = vec![
 			Sr25519Keyring::Alice.to_account_id(),
 			Sr25519Keyring::Bob.to_account_id(),
@@ -245,9 +251,9 @@ fn an_attested_node_with_session_keys_joins_the_validators_at_the_next_session()
 		assert_eq!(Attestation::new_session(1), Some(genesis_set.clone()));
 		assert_eq!(Attestation::join_validators(origin()), Err(pallet_attestation::Error::<Runtime>::NotANode.into()));
 
-		// Dave registers (as `cairn tpm register` would) and sets session keys.
+		// Ferdie registers (as `cairn tpm register` would) and sets session keys.
 		pallet_attestation::Nodes::<Runtime>::insert(
-			&dave,
+			&ferdie,
 			pallet_attestation::Node { ek_id: Some([4; 32]), ak_public: Default::default(), registered_at: 1 },
 		);
 		assert_eq!(
@@ -255,14 +261,14 @@ fn an_attested_node_with_session_keys_joins_the_validators_at_the_next_session()
 			Err(pallet_attestation::Error::<Runtime>::NoSessionKeys.into())
 		);
 		let mut keys = crate::SessionKeys {
-			babe: sp_keyring::Sr25519Keyring::Dave.public().into(),
-			grandpa: sp_keyring::Ed25519Keyring::Dave.public().into(),
+			babe: sp_keyring::Sr25519Keyring::Ferdie.public().into(),
+			grandpa: sp_keyring::Ed25519Keyring::Ferdie.public().into(),
 		};
-		let proof = keys.create_ownership_proof(&dave.encode()).expect("the keystore holds the keys");
+		let proof = keys.create_ownership_proof(&ferdie.encode()).expect("the keystore holds the keys");
 		Session::set_keys(origin(), keys, proof.encode()).expect("keys set");
 		Attestation::join_validators(origin()).expect("joined");
 		let bond: u128 = <Runtime as pallet_attestation::Config>::ValidatorBond::get();
-		assert_eq!(Balances::balance(&dave), ENDOWMENT - bond);
-		assert_eq!(Attestation::new_session(2), Some([genesis_set, vec![dave]].concat()));
+		assert_eq!(Balances::balance(&ferdie), ENDOWMENT - bond);
+		assert_eq!(Attestation::new_session(2), Some([genesis_set, vec![ferdie]].concat()));
 	});
 }
