@@ -53,5 +53,6 @@ pub type Hash = H256;
 pub type ContractId = u64;
 /// A file's id: the BLAKE2b-256 hash of its manifest.
 pub type ManifestId = [u8; 32];
-/// A challenge period's number: block number / `ChallengePeriod`.
+/// A proving window's number: block number / the window's length in blocks. Every active
+/// storage contract is proven once per window (see [`traits::ProvingSchedule`]).
 pub type Period = u32;

@@ -47,8 +47,8 @@ pub struct ProviderView {
 	pub min_duration: Period,
 	pub max_duration: Period,
 	pub bond: String,
-	/// Active contracts.
-	pub contracts: u32,
+	/// Partitions it proves (each up to 32 active contracts).
+	pub partitions: u32,
 	/// Where it listens; null if it has no live endpoint (then clients cannot reach it).
 	pub endpoint: Option<ResolvedEndpoint>,
 }
@@ -71,7 +71,13 @@ pub struct Quote {
 	pub fragment_size: u64,
 	pub duration: Period,
 	pub fragments: Vec<QuotedFragment>,
+	/// The escrow of all fragments, paid to the providers window by window as they prove.
 	pub total: String,
+	/// The market fees of all fragments, burned when the providers accept.
+	pub fees: String,
+	/// The reservation fees of all fragments: held until acceptance, then returned; the
+	/// provider's if the client cancels or lets the contract expire.
+	pub reservations: String,
 }
 
 /// A storage contract.
@@ -88,26 +94,41 @@ pub struct ContractView {
 	pub duration: Period,
 	/// Escrow still held.
 	pub escrow: String,
+	/// Pending: the market fee held (burned at acceptance).
+	pub fee: String,
+	/// Pending: the reservation fee held.
+	pub reservation: String,
+	/// Active: the provider's collateral held.
+	pub collateral: String,
 	/// `pending` or `active`.
 	pub state: String,
 	/// Pending: the block by which the provider must accept.
 	pub accept_by: Option<BlockNumber>,
-	/// Active: the periods it runs, `start..end`.
+	/// Active: the proving windows it runs, `start..end`.
 	pub start: Option<Period>,
 	pub end: Option<Period>,
-	/// Active: challenged periods missed in a row.
+	/// Active: the first window not yet settled.
+	pub next: Option<Period>,
+	/// Active: windows missed in a row.
 	pub misses: Option<u32>,
-	/// Active: the last period proven (and paid).
+	/// Active: the last window proven (and paid).
 	pub last_proven: Option<Period>,
+	/// Active: the deadline of each window it is proven in, and its partition.
+	pub deadline: Option<u32>,
+	pub partition: Option<u32>,
 }
 
 impl ContractView {
 	fn new(id: ContractId, c: Contract<AccountId, Balance, BlockNumber>) -> Self {
-		let (state, accept_by, start, end, misses, last_proven) = match c.state {
-			ContractState::Pending { accept_by } => ("pending", Some(accept_by), None, None, None, None),
-			ContractState::Active { start, end, misses, last_proven, .. } => {
-				("active", None, Some(start), Some(end), Some(misses), last_proven)
+		let (state, accept_by) = match c.state {
+			ContractState::Pending { accept_by } => ("pending", Some(accept_by)),
+			ContractState::Active { .. } => ("active", None),
+		};
+		let active = match c.state {
+			ContractState::Active { start, end, next, misses, last_proven, deadline, partition } => {
+				Some((start, end, next, misses, last_proven, deadline, partition))
 			},
+			ContractState::Pending { .. } => None,
 		};
 		ContractView {
 			id,
@@ -119,12 +140,18 @@ impl ContractView {
 			segment_size: c.segment_size,
 			duration: c.duration,
 			escrow: c.escrow.to_string(),
+			fee: c.fee.to_string(),
+			reservation: c.reservation.to_string(),
+			collateral: c.collateral.to_string(),
 			state: state.into(),
 			accept_by,
-			start,
-			end,
-			misses,
-			last_proven,
+			start: active.map(|a| a.0),
+			end: active.map(|a| a.1),
+			next: active.map(|a| a.2),
+			misses: active.map(|a| a.3),
+			last_proven: active.and_then(|a| a.4),
+			deadline: active.map(|a| a.5),
+			partition: active.map(|a| a.6),
 		}
 	}
 }
@@ -141,7 +168,8 @@ pub trait CairnApi<BlockHash> {
 	fn providers(&self, at: Option<BlockHash>) -> RpcResult<Vec<ProviderView>>;
 
 	/// What storing a file of `size` bytes as `n` fragments (`k` restore it) for `duration`
-	/// periods costs, on the `n` cheapest distinct providers that take it and are reachable.
+	/// proving windows costs, on the `n` cheapest distinct providers that take it and are
+	/// reachable: the escrow, the market fees and the reservation fees.
 	#[method(name = "cairn_quote")]
 	fn quote(&self, size: u64, k: u16, n: u16, duration: Period, at: Option<BlockHash>) -> RpcResult<Quote>;
 
@@ -149,9 +177,10 @@ pub trait CairnApi<BlockHash> {
 	#[method(name = "cairn_contract")]
 	fn contract(&self, id: ContractId, at: Option<BlockHash>) -> RpcResult<Option<ContractView>>;
 
-	/// The live contracts of a file, by its manifest id (`0x` + 64 hex digits).
+	/// The live contracts of `client`'s file, by its manifest id (`0x` + 64 hex digits):
+	/// file records are per client, so nobody else can fill or hide them.
 	#[method(name = "cairn_fileStatus")]
-	fn file_status(&self, manifest: String, at: Option<BlockHash>) -> RpcResult<Vec<ContractView>>;
+	fn file_status(&self, client: AccountId, manifest: String, at: Option<BlockHash>) -> RpcResult<Vec<ContractView>>;
 }
 
 /// Implements [`CairnApiServer`] with a client.
@@ -229,7 +258,7 @@ where
 					min_duration: p.offer.min_duration,
 					max_duration: p.offer.max_duration,
 					bond: p.offer.bond.to_string(),
-					contracts: p.contracts,
+					partitions: p.partitions,
 				})
 			})
 			.collect()
@@ -237,7 +266,7 @@ where
 
 	fn quote(&self, size: u64, k: u16, n: u16, duration: Period, at: Option<Block::Hash>) -> RpcResult<Quote> {
 		if duration == 0 {
-			return Err(bad_params("the duration is at least one period"));
+			return Err(bad_params("the duration is at least one proving window"));
 		}
 		let params = cairn_erasure::Params { k, n, ..Default::default() };
 		params.check().map_err(|e| bad_params(e.to_string()))?;
@@ -257,14 +286,22 @@ where
 			return Err(ErrorObject::owned(
 				NOT_ENOUGH_PROVIDERS,
 				format!(
-					"only {available} reachable providers take {fragment_size}-byte fragments for {duration} periods; \
+					"only {available} reachable providers take {fragment_size}-byte fragments for {duration} windows; \
 					 {n} are needed: lower n or the duration"
 				),
 				None::<()>,
 			));
 		}
 		offers.sort_by_key(|(price, ..)| *price);
-		let total: Balance = offers.iter().take(n as usize).map(|(price, ..)| *price).sum();
+		let market = api.params(at).map_err(runtime_error)?;
+		let chosen = offers.iter().take(n as usize);
+		let total: Balance = chosen.clone().map(|(price, ..)| *price).sum();
+		let fees: Balance = chosen
+			.map(|(price, ..)| {
+				pallet_storage::percent_of(*price, market.market_fee_percent as u32).max(market.min_market_fee)
+			})
+			.sum();
+		let reservations = market.reservation_fee.saturating_mul(n as Balance);
 		Ok(Quote {
 			fragment_size,
 			duration,
@@ -280,6 +317,8 @@ where
 				})
 				.collect(),
 			total: total.to_string(),
+			fees: fees.to_string(),
+			reservations: reservations.to_string(),
 		})
 	}
 
@@ -289,10 +328,15 @@ where
 		Ok(contract.map(|c| ContractView::new(id, c)))
 	}
 
-	fn file_status(&self, manifest: String, at: Option<Block::Hash>) -> RpcResult<Vec<ContractView>> {
+	fn file_status(
+		&self,
+		client: AccountId,
+		manifest: String,
+		at: Option<Block::Hash>,
+	) -> RpcResult<Vec<ContractView>> {
 		let manifest = parse_id(&manifest).map_err(bad_params)?;
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
-		let contracts = self.client.runtime_api().file_contracts(at, manifest).map_err(runtime_error)?;
+		let contracts = self.client.runtime_api().file_contracts(at, client, manifest).map_err(runtime_error)?;
 		Ok(contracts.into_iter().map(|c| ContractView::new(c.id, c.contract)).collect())
 	}
 }

@@ -180,7 +180,9 @@ impl_runtime_apis! {
 		fn providers() -> Vec<pallet_storage::ProviderInfo<AccountId, Balance>> {
 			pallet_storage::Offers::<Runtime>::iter()
 				.map(|(provider, offer)| pallet_storage::ProviderInfo {
-					contracts: pallet_storage::ProviderContracts::<Runtime>::decode_len(&provider).unwrap_or(0) as u32,
+					partitions: pallet_storage::ProviderSchedules::<Runtime>::get(&provider)
+						.map(|s| s.partitions)
+						.unwrap_or(0),
 					provider,
 					offer,
 				})
@@ -193,14 +195,12 @@ impl_runtime_apis! {
 			pallet_storage::Contracts::<Runtime>::get(id)
 		}
 		fn file_contracts(
+			client: AccountId,
 			manifest: cairn_primitives::ManifestId,
 		) -> Vec<pallet_storage::ContractInfo<AccountId, Balance, BlockNumber>> {
-			pallet_storage::FileContracts::<Runtime>::get(manifest)
+			Storage::file_contracts(&client, &manifest)
 				.into_iter()
-				.filter_map(|id| {
-					pallet_storage::Contracts::<Runtime>::get(id)
-						.map(|contract| pallet_storage::ContractInfo { id, contract })
-				})
+				.map(|(id, contract)| pallet_storage::ContractInfo { id, contract })
 				.collect()
 		}
 		fn pending_for(provider: AccountId) -> Vec<pallet_storage::ContractInfo<AccountId, Balance, BlockNumber>> {
@@ -209,14 +209,14 @@ impl_runtime_apis! {
 				.map(|(id, contract)| pallet_storage::ContractInfo { id, contract })
 				.collect()
 		}
+		fn params() -> pallet_storage::MarketParams<Balance> {
+			Storage::params()
+		}
 	}
 
 	impl pallet_fragment_proofs::ProofsApi<Block, AccountId> for Runtime {
-		fn challenge(
-			provider: AccountId,
-		) -> (cairn_primitives::Period, Option<Vec<pallet_fragment_proofs::Challenge>>, bool) {
-			let period = FragmentProofs::current_period();
-			(period, FragmentProofs::challenge(&provider, period), FragmentProofs::answered(&provider, period))
+		fn deadline_challenge(provider: AccountId) -> pallet_fragment_proofs::DeadlineChallenge {
+			FragmentProofs::deadline_challenge(&provider, System::block_number().saturating_add(1))
 		}
 	}
 

@@ -1,10 +1,13 @@
 //! Genesis presets: `development` (Alice validates) and `local_testnet` (Alice, Bob and
-//! Charlie validate; Dave and Eve are nodes too). Chain specs are generated from these, never written by hand.
+//! Charlie validate; Dave and Eve are nodes too), both with one-minute proving windows so
+//! tests stay short, and `production`, the market a real network starts from: one-day
+//! windows in 48 deadlines. Chain specs are generated from these, never written by hand.
 
 use crate::{
-	AccountId, AttestationConfig, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
-	BABE_GENESIS_EPOCH_CONFIG, UNIT,
+	AccountId, AttestationConfig, Balance, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
+	StorageConfig, SudoConfig, BABE_GENESIS_EPOCH_CONFIG, UNIT,
 };
+use pallet_storage::MarketParams;
 use alloc::{vec, vec::Vec};
 use polkadot_sdk::{
 	frame_support::build_struct_json_patch,
@@ -41,9 +44,41 @@ fn test_cas() -> Vec<(Vec<u8>, Option<u32>, Vec<u8>)> {
 	]
 }
 
+/// The name of the preset with one-day proving windows.
+pub const PRODUCTION_RUNTIME_PRESET: &str = "production";
+
+/// The market of dev and test chains: the pallet's defaults (a proving window is a minute,
+/// 10 blocks, in two deadlines of 5, so every stage of a contract shows within a test)
+/// with fees and a price floor in CRN.
+pub fn test_market() -> MarketParams<Balance> {
+	MarketParams {
+		min_price_per_gib: UNIT / 1_000,
+		min_market_fee: UNIT / 100,
+		reservation_fee: UNIT / 100,
+		..pallet_storage::Pallet::<crate::Runtime>::default_params()
+	}
+}
+
+/// The market of a real network: every contract proven daily (14,400 blocks) in 48
+/// deadlines of 30 minutes; a missed day costs three days' price; three missed days in a
+/// row lose the fragment.
+pub fn production_market() -> MarketParams<Balance> {
+	MarketParams { window: 14_400, deadlines: 48, accept_window: 100, ..test_market() }
+}
+
 /// `nodes` are registered without a TPM: the genesis validators, and on the dev chain every
 /// dev account.
 fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, nodes: Vec<AccountId>, root: AccountId) -> Value {
+	genesis_with_market(validators, endowed, nodes, root, test_market())
+}
+
+fn genesis_with_market(
+	validators: Vec<Validator>,
+	endowed: Vec<AccountId>,
+	nodes: Vec<AccountId>,
+	root: AccountId,
+	market: MarketParams<Balance>,
+) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		attestation: AttestationConfig {
 			trusted_cas: test_cas(),
@@ -56,6 +91,7 @@ fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, nodes: Vec<Accou
 			keys: validators.into_iter().map(|v| (v.account.clone(), v.account, v.keys)).collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
+		storage: StorageConfig { params: Some(market) },
 	})
 }
 
@@ -96,11 +132,23 @@ fn local_testnet() -> Value {
 	)
 }
 
+/// Alice validates a network with the production market (the local preset's accounts).
+fn production() -> Value {
+	genesis_with_market(
+		vec![Validator::dev(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		dev_accounts(),
+		vec![Sr25519Keyring::Alice.to_account_id()],
+		Sr25519Keyring::Alice.to_account_id(),
+		production_market(),
+	)
+}
+
 /// The JSON patch of the named preset, if there is one.
 pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => development(),
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_testnet(),
+		PRODUCTION_RUNTIME_PRESET => production(),
 		_ => return None,
 	};
 	Some(serde_json::to_string(&patch).expect("serialization to json is expected to work. qed.").into_bytes())
@@ -111,5 +159,6 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(PRODUCTION_RUNTIME_PRESET),
 	]
 }

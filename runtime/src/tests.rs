@@ -3,7 +3,7 @@
 use crate::{
 	genesis_config_presets::{self, ENDOWMENT},
 	transactions, Attestation, Babe, Balances, BalancesCall, Executive, Grandpa, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeGenesisConfig, RuntimeOrigin, Session, SignedPayload, System, UncheckedExtrinsic, UNIT, VERSION,
+	RuntimeGenesisConfig, RuntimeOrigin, Session, SignedPayload, Storage, System, UncheckedExtrinsic, UNIT, VERSION,
 };
 use codec::Encode;
 use polkadot_sdk::{
@@ -95,7 +95,7 @@ fn presets_preregister_nodes_and_trust_only_the_test_ca() {
 #[test]
 fn unknown_preset_is_none() {
 	assert!(genesis_config_presets::get_preset(&"mainnet".into()).is_none());
-	assert_eq!(genesis_config_presets::preset_names().len(), 2);
+	assert_eq!(genesis_config_presets::preset_names().len(), 3);
 }
 
 fn signed(signer: Sr25519Keyring, nonce: u32, call: RuntimeCall) -> UncheckedExtrinsic {
@@ -271,4 +271,152 @@ fn an_attested_node_with_session_keys_joins_the_validators_at_the_next_session()
 		assert_eq!(Balances::balance(&ferdie), ENDOWMENT - bond);
 		assert_eq!(Attestation::new_session(2), Some([genesis_set, vec![ferdie]].concat()));
 	});
+}
+
+#[test]
+fn presets_set_the_market_a_network_starts_with() {
+	externalities(DEV_RUNTIME_PRESET).execute_with(|| {
+		let params = Storage::params();
+		assert_eq!(params, genesis_config_presets::test_market());
+		assert_eq!((params.window, params.deadlines), (10, 2), "a one-minute window on dev chains");
+	});
+	externalities(genesis_config_presets::PRODUCTION_RUNTIME_PRESET).execute_with(|| {
+		let params = Storage::params();
+		assert_eq!((params.window, params.deadlines), (14_400, 48), "a day in 48 deadlines");
+		assert!(params.schedule().deadline_len() >= crate::configs::MIN_DEADLINE_BLOCKS);
+	});
+}
+
+/// The storage market, proofs and rewards of the real runtime over several windows, with
+/// an honest provider (Alice), a lazy one that kept half its fragments (Bob) and an absent
+/// one (Charlie), each holding four of Ferdie's fragments.
+mod market {
+	use super::*;
+	use crate::{AccountId, FragmentProofs};
+	use cairn_primitives::merkle;
+	use pallet_storage::{FragmentOrder, HoldReason};
+	use polkadot_sdk::frame_support::{
+		dispatch::{DispatchClass, GetDispatchInfo, Pays},
+		traits::{fungible::InspectHold, ConstU32, Hooks, UnfilteredDispatchable},
+	};
+
+	const SEGMENT: u32 = 1024;
+	const FRAGMENT: usize = 5 * 1024 + 300;
+
+	fn fragment(tag: u8) -> Vec<u8> {
+		(0..FRAGMENT).map(|i| (i as u8).wrapping_mul(17).wrapping_add(tag)).collect()
+	}
+
+	fn root_of(data: &[u8]) -> [u8; 32] {
+		merkle::root(&data.chunks(SEGMENT as usize).map(merkle::leaf_hash).collect::<Vec<_>>()).unwrap()
+	}
+
+	fn proof_of(
+		data: &[u8],
+		index: u64,
+	) -> pallet_fragment_proofs::SegmentProof<ConstU32<{ crate::configs::MAX_SEGMENT_SIZE }>, ConstU32<40>> {
+		let segments: Vec<_> = data.chunks(SEGMENT as usize).collect();
+		let levels = merkle::levels(segments.iter().map(|s| merkle::leaf_hash(s)).collect());
+		pallet_fragment_proofs::SegmentProof {
+			segment: segments[index as usize].to_vec().try_into().unwrap(),
+			path: merkle::proof(&levels, index).unwrap().try_into().unwrap(),
+		}
+	}
+
+	fn block(n: u32) {
+		System::set_block_number(n);
+		Storage::on_initialize(n);
+		FragmentProofs::on_initialize(n);
+	}
+
+	/// `who` answers the deadline in progress with the fragments it `holds`.
+	fn answer(who: &AccountId, holds: impl Fn(u8) -> bool) {
+		let now = System::block_number();
+		let deadline = FragmentProofs::deadline_challenge(who, now);
+		for partition in deadline.partitions.unwrap_or_default() {
+			if partition.answered {
+				continue;
+			}
+			let answer: Vec<_> = partition
+				.fragments
+				.iter()
+				.map(|c| {
+					let tag = (0..=255u8).find(|t| root_of(&fragment(*t)) == c.root).expect("a known fragment");
+					holds(tag).then(|| pallet_fragment_proofs::FragmentProof {
+						contract: c.contract,
+						segments: c.segments.iter().map(|i| proof_of(&fragment(tag), *i)).collect::<Vec<_>>().try_into().unwrap(),
+					})
+				})
+				.collect();
+			let call = pallet_fragment_proofs::Call::<Runtime>::submit_proofs {
+				window: deadline.window,
+				deadline: deadline.deadline,
+				partition: partition.index,
+				answer: answer.try_into().unwrap(),
+			};
+			assert_eq!(call.get_dispatch_info().class, DispatchClass::Operational);
+			let post = call.dispatch_bypass_filter(RuntimeOrigin::signed(who.clone())).expect("a correct answer");
+			assert_eq!(post.pays_fee, Pays::No);
+		}
+	}
+
+	#[test]
+	fn honest_lazy_and_absent_providers_over_several_windows() {
+		externalities(DEV_RUNTIME_PRESET).execute_with(|| {
+			let [alice, bob, charlie, ferdie] =
+				[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Ferdie]
+					.map(|k| k.to_account_id());
+			let price = UNIT;
+			for p in [&alice, &bob, &charlie] {
+				Storage::set_offer(RuntimeOrigin::signed(p.clone()), price, 1 << 30, 1, 100).expect("offer");
+			}
+			let orders: Vec<_> = (0..12u8)
+				.map(|tag| FragmentOrder {
+					provider: [&alice, &bob, &charlie][(tag / 4) as usize].clone(),
+					root: root_of(&fragment(tag)),
+					size: FRAGMENT as u64,
+					max_price: UNIT,
+				})
+				.collect();
+			Storage::create_contracts(RuntimeOrigin::signed(ferdie.clone()), [1; 32], SEGMENT, 6, orders.try_into().unwrap())
+				.expect("contracts");
+			for id in 0..12u64 {
+				let provider = [&alice, &bob, &charlie][(id / 4) as usize];
+				Storage::accept_contract(RuntimeOrigin::signed(provider.clone()), id).expect("accept");
+			}
+			let start: Vec<u128> = [&alice, &bob, &charlie].iter().map(|p| Balances::total_balance(*p)).collect();
+			let escrow_of = |p: &AccountId| -> u128 {
+				pallet_storage::Contracts::<Runtime>::iter().filter(|(_, c)| &c.provider == p).map(|(_, c)| c.escrow).sum()
+			};
+			let escrow_each = escrow_of(&alice) / 4;
+			assert!(escrow_each > 0);
+
+			// Windows 1 to 6, and the settlement of the last deadline.
+			for n in 2..=71 {
+				block(n);
+				answer(&alice, |_| true);
+				answer(&bob, |tag| tag % 2 == 0);
+				Storage::do_try_state().expect("market invariants");
+			}
+			let earned: Vec<i128> = [&alice, &bob, &charlie]
+				.iter()
+				.zip(&start)
+				.map(|(p, s)| Balances::total_balance(*p) as i128 - *s as i128)
+				.collect();
+			assert_eq!(earned[0], 4 * escrow_each as i128, "the honest provider earned all of its escrow");
+			assert!(earned[1] <= 2 * escrow_each as i128, "the lazy one at most half: {}", earned[1]);
+			assert!(earned[1] < 0, "and lost the collateral of what it dropped: {}", earned[1]);
+			assert!(earned[2] < 0, "the absent one earned nothing and lost collateral: {}", earned[2]);
+			assert_eq!(pallet_storage::Contracts::<Runtime>::iter().count(), 0, "all completed or lost");
+			for p in [&alice, &bob, &charlie] {
+				assert_eq!(Balances::balance_on_hold(&HoldReason::Collateral.into(), p), 0);
+			}
+			assert_eq!(Balances::balance_on_hold(&HoldReason::Escrow.into(), &ferdie), 0);
+			let lost = System::events()
+				.iter()
+				.filter(|r| matches!(r.event, RuntimeEvent::Storage(pallet_storage::Event::FragmentLost { .. })))
+				.count();
+			assert_eq!(lost, 2 + 4, "Bob's two dropped fragments and all of Charlie's");
+		});
+	}
 }

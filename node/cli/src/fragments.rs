@@ -70,8 +70,11 @@ pub enum ClientCmd {
 	},
 	/// Fetch, check, reconstruct and decrypt a file from its read capability.
 	Get {
-		/// The read capability (`cairn:v1:...`).
+		/// The read capability (`cairn:v2:...`, or an older `cairn:v1:...` with `--client`).
 		capability: String,
+		/// The account whose contracts hold the file (SS58), for a v1 capability.
+		#[arg(long, value_name = "ACCOUNT")]
+		client: Option<String>,
 		/// Where to write the file.
 		#[arg(short, long)]
 		output: PathBuf,
@@ -84,8 +87,11 @@ pub enum ClientCmd {
 	},
 	/// Show each fragment's contract, provider and last proof.
 	Status {
-		/// The read capability (`cairn:v1:...`).
+		/// The read capability (`cairn:v2:...`, or an older `cairn:v1:...` with `--client`).
 		capability: String,
+		/// The account whose contracts hold the file (SS58), for a v1 capability.
+		#[arg(long, value_name = "ACCOUNT")]
+		client: Option<String>,
 		/// The node's RPC endpoint.
 		#[arg(long, value_name = "URL", default_value = crate::chain::DEFAULT_NODE_URL)]
 		node_url: String,
@@ -132,7 +138,7 @@ pub fn run_store(cmd: &StoreCmd) -> Result<(), String> {
 
 fn parse_capability(text: &str) -> Result<ReadCapability, String> {
 	text.parse().map_err(|e: cairn_erasure::Error| {
-		format!("{e}; a capability looks like `cairn:v1:...` as `cairn client put` printed it")
+		format!("{e}; a capability looks like `cairn:v2:...` as `cairn client put` printed it")
 	})
 }
 
@@ -281,7 +287,7 @@ pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 					return Err("give --suri (the account that pays for storage) or --providers".into());
 				};
 				let signer = crate::chain::SignerArgs { node_url: node_url.clone(), suri: suri.clone() };
-				signer.pair()?;
+				let client_account = polkadot_sdk::sp_core::Pair::public(&signer.pair()?).0;
 				let max_price = max_price.as_deref().map(crate::market::parse_crn).transpose()?;
 				let size = std::fs::metadata(file).map_err(|e| format!("{}: {e}", file.display()))?.len();
 				let chain = crate::chain::Chain::connect(node_url).await?;
@@ -304,13 +310,16 @@ pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 					return Err("the node's quote is for another fragment size: is it a different version?".into());
 				}
 				let escrow = crate::market::create_contracts(&chain, &signer, &encoded.manifest, &quote).await?;
-				eprintln!("{n} contracts made for {duration} periods, {} in escrow", crate::market::format_crn(escrow));
+				eprintln!("{n} contracts made for {duration} windows, {} in escrow", crate::market::format_crn(escrow));
 				let bar = progress_bar("uploading");
 				let cap = files::upload(&net, &encoded, &addresses, bar.clone(), Duration::from_secs(60))
 					.await
 					.map_err(|e| e.to_string())?;
+				let cap = ReadCapability { client: Some(client_account), ..cap };
 				bar.0.finish_and_clear();
-				crate::market::wait_accepted(&chain, cap.manifest_id, *n as usize, Duration::from_secs(180)).await?;
+				let client = crate::market::client_of(&cap, None)?;
+				crate::market::wait_accepted(&chain, &client, cap.manifest_id, *n as usize, Duration::from_secs(180))
+					.await?;
 				eprintln!(
 					"stored {size} bytes as {n} fragments of {} bytes ({k} needed), all accepted; cost {}",
 					encoded.manifest.fragment_size,
@@ -319,11 +328,12 @@ pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 				println!("{cap}");
 				Ok(())
 			},
-			ClientCmd::Get { capability, output, providers, node_url } => {
+			ClientCmd::Get { capability, client, output, providers, node_url } => {
 				let cap = parse_capability(capability)?;
 				let providers = if providers.is_empty() {
+					let client = crate::market::client_of(&cap, client.as_deref())?;
 					let chain = crate::chain::Chain::connect(node_url).await?;
-					crate::market::providers_of(&chain, &cap).await?
+					crate::market::providers_of(&chain, &client, &cap).await?
 				} else {
 					providers.clone()
 				};
@@ -334,10 +344,11 @@ pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 				eprintln!("restored {} bytes to {}", manifest.plain_size, output.display());
 				Ok(())
 			},
-			ClientCmd::Status { capability, node_url } => {
+			ClientCmd::Status { capability, client, node_url } => {
 				let cap = parse_capability(capability)?;
+				let client = crate::market::client_of(&cap, client.as_deref())?;
 				let chain = crate::chain::Chain::connect(node_url).await?;
-				crate::market::print_status(&chain, &cap).await
+				crate::market::print_status(&chain, &client, &cap).await
 			},
 		}
 	})

@@ -18,18 +18,19 @@ pub enum ProviderCmd {
 	/// Offer storage (or change the offer): the node then takes, stores and proves
 	/// fragments under contracts by itself. The first offer holds the provider bond.
 	Offer {
-		/// Price in CRN of a GiB for one challenge period (a minute), e.g. `0.01`.
+		/// Price in CRN of a GiB for one proving window (a minute on dev chains, a day on a
+		/// production network), e.g. `0.01`; at least the network's floor.
 		#[arg(long, value_name = "CRN")]
 		price: String,
 		/// Most bytes to store under contracts: a number with an optional K, M, G or T
 		/// (powers of 1024), e.g. `50G`.
 		#[arg(long, value_name = "SIZE")]
 		capacity: String,
-		/// The shortest contract taken, in periods.
+		/// The shortest contract taken, in proving windows.
 		#[arg(long, default_value_t = 1)]
 		min_duration: Period,
-		/// The longest contract taken, in periods (a day is 1440).
-		#[arg(long, default_value_t = 30 * 1440)]
+		/// The longest contract taken, in proving windows.
+		#[arg(long, default_value_t = 365)]
 		max_duration: Period,
 		#[command(flatten)]
 		signer: SignerArgs,
@@ -97,7 +98,7 @@ pub fn run_provider(cmd: &ProviderCmd) -> Result<(), String> {
 				for event in included.events {
 					if let RuntimeEvent::Storage(pallet_storage::Event::OfferSet { provider, bond, .. }) = event {
 						println!(
-							"{provider} offers {capacity} bytes at {} per GiB per period (bond {}), block #{}",
+							"{provider} offers {capacity} bytes at {} per GiB per window (bond {}), block #{}",
 							format_crn(price_per_gib),
 							format_crn(bond),
 							included.block_number
@@ -155,17 +156,37 @@ pub async fn create_contracts(
 		.sum())
 }
 
-/// The live contracts of a file.
-pub async fn file_status(chain: &Chain, manifest: [u8; 32]) -> Result<Vec<ContractView>, String> {
-	chain.call("cairn_fileStatus", rpc_params![format!("0x{}", hex::encode(manifest))]).await
+/// The account whose contracts hold a capability's file: the capability's own (v2), else
+/// the one the user named.
+pub fn client_of(cap: &ReadCapability, named: Option<&str>) -> Result<AccountId, String> {
+	match (cap.client, named) {
+		(_, Some(text)) => text
+			.parse()
+			.map_err(|_| format!("--client `{text}` is not an account: give its SS58 address")),
+		(Some(client), None) => Ok(AccountId::from(client)),
+		(None, None) => Err("a v1 capability does not name the account that stored the file; \
+			 give it with --client, or ask for a v2 capability"
+			.into()),
+	}
+}
+
+/// The live contracts of `client`'s file.
+pub async fn file_status(chain: &Chain, client: &AccountId, manifest: [u8; 32]) -> Result<Vec<ContractView>, String> {
+	chain.call("cairn_fileStatus", rpc_params![client.to_string(), format!("0x{}", hex::encode(manifest))]).await
 }
 
 /// Waits until `count` contracts of the file are active; fails when one is gone or the
 /// acceptance window has passed.
-pub async fn wait_accepted(chain: &Chain, manifest: [u8; 32], count: usize, timeout: Duration) -> Result<(), String> {
+pub async fn wait_accepted(
+	chain: &Chain,
+	client: &AccountId,
+	manifest: [u8; 32],
+	count: usize,
+	timeout: Duration,
+) -> Result<(), String> {
 	let deadline = tokio::time::Instant::now() + timeout;
 	loop {
-		let contracts = file_status(chain, manifest).await?;
+		let contracts = file_status(chain, client, manifest).await?;
 		let active = contracts.iter().filter(|c| c.state == "active").count();
 		if active >= count {
 			return Ok(());
@@ -185,8 +206,8 @@ pub async fn wait_accepted(chain: &Chain, manifest: [u8; 32], count: usize, time
 
 /// The service-plane addresses of the providers of a file's live contracts, in contract
 /// order.
-pub async fn providers_of(chain: &Chain, cap: &ReadCapability) -> Result<Vec<Address>, String> {
-	let contracts = file_status(chain, cap.manifest_id).await?;
+pub async fn providers_of(chain: &Chain, client: &AccountId, cap: &ReadCapability) -> Result<Vec<Address>, String> {
+	let contracts = file_status(chain, client, cap.manifest_id).await?;
 	if contracts.is_empty() {
 		return Err("the chain has no live contract for this file".into());
 	}
@@ -202,12 +223,12 @@ pub async fn providers_of(chain: &Chain, cap: &ReadCapability) -> Result<Vec<Add
 }
 
 /// Prints a file's contracts.
-pub async fn print_status(chain: &Chain, cap: &ReadCapability) -> Result<(), String> {
-	let contracts = file_status(chain, cap.manifest_id).await?;
+pub async fn print_status(chain: &Chain, client: &AccountId, cap: &ReadCapability) -> Result<(), String> {
+	let contracts = file_status(chain, client, cap.manifest_id).await?;
 	println!("file 0x{}: {} live contracts", hex::encode(cap.manifest_id), contracts.len());
 	println!(
 		"{:>8}  {:<20}  {:<8}  {:>9}  {:>11}  {:>6}  {:<48}",
-		"contract", "fragment", "state", "periods", "last proof", "misses", "provider"
+		"contract", "fragment", "state", "windows", "last proof", "misses", "provider"
 	);
 	for c in contracts {
 		let periods = match (c.start, c.end) {

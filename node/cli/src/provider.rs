@@ -3,8 +3,10 @@
 //! - the fragment service takes a fragment only under a pending contract that names this
 //!   node ([`ChainAdmission`]);
 //! - once a pending contract's fragment is in the store, the node accepts the contract;
-//! - every challenge period it reads the challenged segments and their Merkle paths from
-//!   the store and submits the proofs.
+//! - in each deadline of every proving window it answers each of its partitions due there:
+//!   it reads the challenged segments and their Merkle paths from the store, declares the
+//!   fragments it cannot read lost for the window, and submits one proof transaction per
+//!   partition. The schedule comes from the runtime at every block, never from constants.
 //!
 //! Transactions are signed with the node key (`cair` in the keystore) and go straight into
 //! the node's transaction pool. The operator's only step is the offer
@@ -17,6 +19,7 @@ use std::{
 
 use cairn_net::Admission;
 use cairn_primitives::{ContractId, Period, NODE_KEY_TYPE};
+use pallet_fragment_proofs::{Challenge, DeadlineChallenge};
 use cairn_runtime::{opaque::Block, AccountId, RuntimeCall};
 use cairn_store::Store;
 use codec::{Decode, Encode};
@@ -104,8 +107,8 @@ struct Worker<P> {
 	account: AccountId,
 	/// Accepts sent: contract -> block.
 	accepts: HashMap<ContractId, u32>,
-	/// The last proofs sent: period and block.
-	proofs: Option<(Period, u32)>,
+	/// Answers sent: (window, deadline, partition) -> block.
+	proofs: HashMap<(Period, u32, u32), u32>,
 }
 
 /// Runs the provider worker until the node stops.
@@ -123,7 +126,7 @@ where
 		public,
 		account,
 		accepts: HashMap::new(),
-		proofs: None,
+		proofs: HashMap::new(),
 	};
 	let mut blocks = client.import_notification_stream();
 	while let Some(block) = blocks.next().await {
@@ -171,57 +174,58 @@ where
 		}
 	}
 
-	/// Answers this period's challenge, once, while the period has a block left.
+	/// Answers each partition due in the deadline in progress, once (again after
+	/// `RESEND_AFTER` blocks if it did not land), while the deadline has a block left.
 	async fn prove(
 		&mut self,
 		best: <Block as polkadot_sdk::sp_runtime::traits::Block>::Hash,
 		number: u32,
 		nonce: &mut u32,
 	) {
-		let (period, challenge, answered) = match self.client.runtime_api().challenge(best, self.account.clone()) {
-			Ok(c) => c,
+		let deadline: DeadlineChallenge = match self.client.runtime_api().deadline_challenge(best, self.account.clone())
+		{
+			Ok(d) => d,
 			Err(e) => return log::warn!(target: "cairn::provider", "cannot read the challenge: {e}"),
 		};
-		let Some(challenge) = challenge.filter(|c| !c.is_empty()) else { return };
-		let last_block_of_period = (number + 1) / cairn_runtime::configs::CHALLENGE_PERIOD != period;
-		let sent_recently = self.proofs.is_some_and(|(p, at)| p == period && number < at + RESEND_AFTER);
-		if answered || last_block_of_period || sent_recently {
+		self.proofs.retain(|(window, d, _), _| (*window, *d) == (deadline.window, deadline.deadline));
+		let Some(partitions) = deadline.partitions else { return };
+		// The next block is the first our transaction can enter; it must be before `close`.
+		if number + 1 >= deadline.close {
 			return;
 		}
-		let mut proofs = Vec::new();
-		for c in &challenge {
-			let segments: Result<Vec<_>, _> = c
-				.segments
-				.iter()
-				.map(|index| {
-					let (segment, path) = self.store.segment_proof(&c.root, *index)?;
-					Ok::<_, cairn_store::Error>(SegmentProof {
-						segment: segment.try_into().map_err(|_| cairn_store::Error::Corrupt("segment too large"))?,
-						path: path.try_into().map_err(|_| cairn_store::Error::Corrupt("path too long"))?,
-					})
-				})
-				.collect();
-			match segments {
-				Ok(segments) => proofs.push(FragmentProof {
-					contract: c.contract,
-					segments: segments.try_into().expect("one per challenged segment"),
-				}),
-				Err(e) => log::warn!(
-					target: "cairn::provider",
-					"⚠️ Cannot prove fragment 0x{} of contract {}: {e}; the contract will count a miss",
-					hex::encode(&c.root[..8]),
-					c.contract
-				),
+		for partition in partitions.into_iter().filter(|p| !p.answered && !p.fragments.is_empty()) {
+			let key = (deadline.window, deadline.deadline, partition.index);
+			if self.proofs.get(&key).is_some_and(|sent| number < sent + RESEND_AFTER) {
+				continue;
 			}
-		}
-		let proven = proofs.len();
-		let call = RuntimeCall::FragmentProofs(pallet_fragment_proofs::Call::submit_proofs {
-			period,
-			proofs: proofs.try_into().expect("at most the challenged fragments"),
-		});
-		if self.submit(best, call, nonce).await {
-			log::info!(target: "cairn::provider", "🔏 Proofs for period {period}: {proven} of {} fragments", challenge.len());
-			self.proofs = Some((period, number));
+			let store = self.store.clone();
+			let fragments = partition.fragments.clone();
+			let answer = match tokio::task::spawn_blocking(move || answer(&store, &fragments)).await {
+				Ok(answer) => answer,
+				Err(e) => return log::error!(target: "cairn::provider", "proof task failed: {e}"),
+			};
+			let proven = answer.iter().filter(|a| a.is_some()).count();
+			let Ok(answer) = answer.try_into() else {
+				log::error!(target: "cairn::provider", "partition {} has more contracts than an answer holds", partition.index);
+				continue;
+			};
+			let call = RuntimeCall::FragmentProofs(pallet_fragment_proofs::Call::submit_proofs {
+				window: deadline.window,
+				deadline: deadline.deadline,
+				partition: partition.index,
+				answer,
+			});
+			if self.submit(best, call, nonce).await {
+				log::info!(
+					target: "cairn::provider",
+					"🔏 Proofs for window {} deadline {} partition {}: {proven} of {} fragments",
+					deadline.window,
+					deadline.deadline,
+					partition.index,
+					partition.fragments.len()
+				);
+				self.proofs.insert(key, number);
+			}
 		}
 	}
 
@@ -290,4 +294,40 @@ where
 			},
 		}
 	}
+}
+
+type Answer = Vec<Option<pallet_fragment_proofs::ProofOf<cairn_runtime::Runtime>>>;
+
+/// Reads each challenged fragment's segments and Merkle paths from the store; a fragment
+/// it cannot read is declared lost for the window (`None`), which costs less than a wrong
+/// proof and lets the rest of the partition be paid.
+fn answer(store: &Store, fragments: &[Challenge]) -> Answer {
+	fragments
+		.iter()
+		.map(|c| {
+			let segments: Result<Vec<_>, cairn_store::Error> = c
+				.segments
+				.iter()
+				.map(|index| {
+					let (segment, path) = store.segment_proof(&c.root, *index)?;
+					Ok(SegmentProof {
+						segment: segment.try_into().map_err(|_| cairn_store::Error::Corrupt("segment too large"))?,
+						path: path.try_into().map_err(|_| cairn_store::Error::Corrupt("path too long"))?,
+					})
+				})
+				.collect();
+			match segments.and_then(|s| s.try_into().map_err(|_| cairn_store::Error::Corrupt("too many segments"))) {
+				Ok(segments) => Some(FragmentProof { contract: c.contract, segments }),
+				Err(e) => {
+					log::warn!(
+						target: "cairn::provider",
+						"⚠️ Cannot prove fragment 0x{} of contract {}: {e}; declaring it lost for this window",
+						hex::encode(&c.root[..8]),
+						c.contract
+					);
+					None
+				},
+			}
+		})
+		.collect()
 }

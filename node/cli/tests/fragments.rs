@@ -154,7 +154,7 @@ fn four_providers_store_a_file_under_contracts_and_restore_it_with_two_killed() 
 	assert!(put.status.success(), "put failed: {stderr}");
 	assert!(stderr.contains("all accepted") && stderr.contains("cost"), "{stderr}");
 	let cap = String::from_utf8(put.stdout).unwrap().trim().to_string();
-	assert!(cap.starts_with("cairn:v1:"), "{cap}");
+	assert!(cap.starts_with("cairn:v2:"), "{cap}");
 
 	let status = client(&["status", &cap, "--node-url", &url]);
 	let table = String::from_utf8_lossy(&status.stdout);

@@ -137,14 +137,22 @@ fn bad_parameters_are_refused_before_any_output() {
 
 #[test]
 fn capability_roundtrips_and_rejects_damage() {
-	let cap = ReadCapability { manifest_id: [7; 32], key: FileKey([8; 32]) };
+	let v1 = ReadCapability { client: None, manifest_id: [7; 32], key: FileKey([8; 32]) };
+	let v1_text = v1.to_string();
+	assert!(v1_text.starts_with("cairn:v1:"));
+	assert_eq!(v1_text.parse::<ReadCapability>().unwrap(), v1, "v1 capabilities still parse");
+	let cap = ReadCapability { client: Some([5; 32]), ..v1.clone() };
 	let text = cap.to_string();
-	assert!(text.starts_with("cairn:v1:"));
+	assert!(text.starts_with("cairn:v2:"));
 	assert_eq!(text.parse::<ReadCapability>().unwrap(), cap);
+	// A v1 body under a v2 label (and the other way round) fails its length or checksum.
+	let swapped = v1_text.replace("cairn:v1:", "cairn:v2:");
+	assert!(swapped.parse::<ReadCapability>().is_err());
 	for bad in [
 		"",
 		"cairn:",
 		"cairn:v2:abc",
+		"cairn:v3:abc",
 		"http://x",
 		"cairn:v1:0OIl",
 		"cairn:v1:abc",
@@ -196,7 +204,7 @@ proptest! {
 
 	/// Fuzz: arbitrary text never panics the capability parser, and nothing random passes.
 	#[test]
-	fn capability_parser_survives_garbage(text in "(cairn:v1:)?[1-9A-HJ-NP-Za-km-z]{0,120}") {
+	fn capability_parser_survives_garbage(text in "(cairn:v[12]:)?[1-9A-HJ-NP-Za-km-z]{0,170}") {
 		let _ = text.parse::<ReadCapability>();
 	}
 }

@@ -76,9 +76,10 @@ pub struct EncodedFile {
 }
 
 impl EncodedFile {
-	/// The read capability of the file.
-	pub fn capability(&self) -> ReadCapability {
-		ReadCapability { manifest_id: self.manifest.id(), key: self.key.clone() }
+	/// The read capability of the file stored under `client`'s contracts (`None`: a v1
+	/// capability without the account).
+	pub fn capability(&self, client: Option<[u8; 32]>) -> ReadCapability {
+		ReadCapability { client, manifest_id: self.manifest.id(), key: self.key.clone() }
 	}
 }
 
@@ -151,7 +152,7 @@ pub async fn upload(
 	for result in join_all(providers.iter().map(|p| net.put_manifest(p, id, bytes.clone()))).await {
 		result?;
 	}
-	Ok(file.capability())
+	Ok(file.capability(None))
 }
 
 /// Encodes `path` and stores fragment i with provider `i mod providers.len()`, and the

@@ -1,4 +1,4 @@
-//! Benchmarks of the proof check and of the per-period work.
+//! Benchmarks of the proof check and of the settlement's visit to one partition.
 //!
 //! A fragment whose segments are all alike has a tree whose levels are all alike: its
 //! root and every segment's path take one hash per level to build, so the benchmarks use
@@ -6,21 +6,24 @@
 
 use super::*;
 use crate::Pallet as Proofs;
-use cairn_primitives::merkle;
+use cairn_primitives::{merkle, traits::StorageMarket};
 use polkadot_sdk::{
 	frame_benchmarking::v2::*,
-	frame_support::traits::{Get, Hooks},
+	frame_support::traits::Get,
 	frame_system::{self, RawOrigin},
-	sp_runtime::{SaturatedConversion, Saturating},
+	sp_runtime::SaturatedConversion,
 };
 
 /// Levels of the benchmark fragments' trees.
 const DEPTH: u32 = 30;
+/// Contracts of other providers in storage while a deadline is benchmarked: the cost must
+/// not depend on them.
+const BACKGROUND: u32 = 10_000;
 
-/// A fragment of identical `segment_size`-byte segments filled with `fill`: its segment,
-/// the path of any segment, and its root.
-fn uniform_fragment(fill: u8, segment_size: u32) -> (Vec<u8>, Vec<Node>, Node) {
-	let segment = alloc::vec![fill; segment_size as usize];
+/// A fragment of identical `segment_size`-byte segments: its segment, the path of any
+/// segment, and its root.
+fn uniform_fragment(segment_size: u32) -> (Vec<u8>, Vec<Node>, Node) {
+	let segment = alloc::vec![7u8; segment_size as usize];
 	let mut node = merkle::leaf_hash(&segment);
 	let mut path = Vec::new();
 	for _ in 0..DEPTH {
@@ -30,86 +33,65 @@ fn uniform_fragment(fill: u8, segment_size: u32) -> (Vec<u8>, Vec<Node>, Node) {
 	(segment, path, node)
 }
 
-/// `provider` holds `f` fragments of the largest segments, and the current period has a
-/// seed: returns the period.
-fn provider_with_fragments<T: Config>(provider: &T::AccountId, f: u32) -> Period {
-	let segment_size = T::MaxSegmentSize::get();
-	for i in 0..f {
-		let (_, _, root) = uniform_fragment(i as u8, segment_size);
-		T::BenchmarkHelper::add_fragment(provider, root, (segment_size as u64) << DEPTH, segment_size);
-	}
-	let period = Proofs::<T>::current_period();
-	Seeds::<T>::insert(period, [7; 32]);
-	period
+/// Moves to the second block of deadline 0 of the next window and draws its seed.
+fn open_deadline<T: Config>() -> (Period, u32) {
+	let schedule = T::Market::schedule();
+	let now: u32 = frame_system::Pallet::<T>::block_number().saturated_into();
+	let window = schedule.window_of(now) + 1;
+	let open = schedule.open(window, 0);
+	frame_system::Pallet::<T>::set_block_number((open + 1).into());
+	Seeds::<T>::insert(open, [7; 32]);
+	(window, open)
 }
 
 #[benchmarks]
 mod benchmarks {
 	use super::*;
 
-	/// Proofs of `f` fragments, `SegmentsPerFragment` segments of `MaxSegmentSize` bytes
-	/// each, with 30-node paths.
+	/// An answer for a partition of `c` fragments, `SegmentsPerFragment` segments of
+	/// `MaxSegmentSize` bytes each, with 30-node paths, over 10,000 other contracts.
 	#[benchmark]
-	fn submit_proofs(f: Linear<1, { T::FragmentsPerChallenge::get() }>) {
+	fn submit_proofs(c: Linear<1, { T::MaxPartitionSize::get() }>) {
 		let provider: T::AccountId = account("provider", 0, 0);
-		let period = provider_with_fragments::<T>(&provider, f);
-		let challenge = Proofs::<T>::challenge(&provider, period).expect("seeded");
-		assert_eq!(challenge.len(), f as usize);
-		let proofs: ProofsOf<T> = challenge
+		let size = T::MaxSegmentSize::get();
+		let (segment, path, root) = uniform_fragment(size);
+		T::BenchmarkHelper::add_background(BACKGROUND);
+		let index = T::BenchmarkHelper::add_fragments(&provider, root, (size as u64) << DEPTH, size, c);
+		let (window, _) = open_deadline::<T>();
+		let one = SegmentProof { segment: segment.try_into().expect("max size"), path: path.try_into().expect("depth") };
+		let at = cairn_primitives::traits::PartitionRef { provider: provider.clone(), deadline: 0, index };
+		let due = T::Market::due(&at, window).expect("partition");
+		assert_eq!(due.len(), c as usize);
+		let answer: AnswerOf<T> = due
 			.iter()
-			.map(|c| {
-				let fill = (0..f)
-					.find(|i| uniform_fragment(*i as u8, T::MaxSegmentSize::get()).2 == c.root)
-					.expect("one of ours") as u8;
-				let (segment, path, _) = uniform_fragment(fill, T::MaxSegmentSize::get());
-				let one = SegmentProof {
-					segment: segment.try_into().expect("max size"),
-					path: path.try_into().expect("depth"),
-				};
-				FragmentProof {
-					contract: c.contract,
-					segments: alloc::vec![one; c.segments.len()].try_into().expect("per fragment"),
-				}
+			.map(|f| {
+				Some(FragmentProof {
+					contract: f.contract,
+					segments: alloc::vec![one.clone(); T::SegmentsPerFragment::get() as usize]
+						.try_into()
+						.expect("per fragment"),
+				})
 			})
 			.collect::<Vec<_>>()
 			.try_into()
-			.expect("per challenge");
+			.expect("per partition");
 		#[extrinsic_call]
-		_(RawOrigin::Signed(provider.clone()), period, proofs);
-		assert!(Proofs::<T>::answered(&provider, period));
+		_(RawOrigin::Signed(provider), window, 0, index, answer);
+		assert!(T::Market::answered(&at, window));
 	}
 
-	/// Settling a provider that did not answer: its challenge is drawn again.
+	/// The settlement's visit to one partition (the market's work for its contracts is
+	/// weighed by the market).
 	#[benchmark]
-	fn settle_provider() {
+	fn settle_partition() {
 		let provider: T::AccountId = account("provider", 0, 0);
-		let period = provider_with_fragments::<T>(&provider, T::FragmentsPerChallenge::get());
+		let (_, _, root) = uniform_fragment(1024);
+		T::BenchmarkHelper::add_fragments(&provider, root, 1 << 20, 1024, 1);
+		SettleQueue::<T>::put(BoundedVec::try_from(alloc::vec![(0, 0)]).expect("one"));
 		#[block]
 		{
-			Proofs::<T>::settle(&provider, period);
+			Proofs::<T>::settle_some();
 		}
-	}
-
-	/// A period's first block: a seed, and `n` answers nobody settled cleared.
-	#[benchmark]
-	fn new_period(n: Linear<0, { T::MaxProviders::get() }>) {
-		let period: Period = 5;
-		for i in 0..n {
-			let who: T::AccountId = account("provider", i, 0);
-			Answers::<T>::insert(
-				period - 2,
-				who,
-				Answer { challenged: Default::default(), proven: Default::default() },
-			);
-		}
-		let first = T::ChallengePeriod::get().saturating_mul(period.saturated_into());
-		frame_system::Pallet::<T>::set_block_number(first);
-		#[block]
-		{
-			Proofs::<T>::on_initialize(first);
-		}
-		assert!(Seeds::<T>::contains_key(period));
-		assert_eq!(Answers::<T>::iter_prefix(period - 2).count(), 0);
 	}
 
 	impl_benchmark_test_suite!(Proofs, crate::mock::new_test_ext(), crate::mock::Test);

@@ -1,22 +1,32 @@
 //! # Fragment proofs pallet
 //!
-//! Providers prove, every challenge period, that they still hold the fragments they are
-//! paid for.
+//! Providers prove, in every proving window, every fragment they are paid for
+//! (Filecoin's WindowPoSt shape; the schedule is [`ProvingSchedule`], set by the market).
 //!
-//! - **Challenges.** At the first block of period `p` the pallet draws a seed from the
-//!   runtime's randomness (BABE's VRF output): nobody knew it when the contracts were made.
-//!   A provider's challenge for `p` is derived from that seed when asked, never stored:
-//!   up to `FragmentsPerChallenge` of its fragments due in `p` (all of them when it has
-//!   no more), and `SegmentsPerFragment` segment indices in each. No hook walks the
-//!   contracts.
-//! - **Proofs.** During period `p` the provider's node sends one `submit_proofs` with a
-//!   segment and its Merkle path for each challenged segment it holds; the runtime checks
-//!   them against the contracts' roots ([`cairn_primitives::merkle::verify`]). A fragment
-//!   is proven when all its challenged segments are. A correct submission is free.
-//! - **Settlement.** During period `p + 1` the pallet visits each provider with
-//!   contracts, `ChecksPerBlock` per block, and hands the outcome of `p` to the market
-//!   ([`StorageMarket::settle_period`]): proven fragments and unchallenged ones of a
-//!   provider that answered are paid; challenged fragments without a proof are missed.
+//! - **Deadlines.** A window is cut into deadlines; each active contract belongs to one
+//!   partition of its provider in one deadline, fixed at acceptance. A contract accepted in
+//!   window `w` is first due in window `w + 1`, so a deadline's contract set is frozen
+//!   when its window begins.
+//! - **Challenges.** In the block after a deadline opens, the pallet draws the deadline's
+//!   seed from the runtime's randomness (BABE's VRF output of the deadline's first block,
+//!   made after the freeze). Each due fragment's challenge, `SegmentsPerFragment` segment
+//!   indices, is derived from the seed and the contract id when asked, never stored.
+//! - **Proofs.** During the deadline the provider's node sends one `submit_proofs` per
+//!   partition: for each due contract, in order, its segments with Merkle paths, or
+//!   `None` to declare the fragment lost for the window. Every proof sent must verify, or
+//!   the whole transaction fails (and pays its fee). An accepted answer is free; the
+//!   market pays proven contracts and faults declared ones at once. Proofs are
+//!   operational transactions: ordinary ones cannot fill the block space they need.
+//! - **Settlement.** Once a deadline closes, the pallet walks that deadline's partitions,
+//!   `SettlePerBlock` per block, and the market faults every due contract of a partition
+//!   that was not answered. The work per block depends on the partitions due, never on
+//!   the number of providers or contracts in all.
+//!
+//! Bias that remains: the author of a deadline's first block knows its VRF output before
+//! publishing and may withhold the block (losing its reward) to let the next slot's
+//! author draw instead. That chooses between seeds, never which contracts are due, so
+//! it helps only a provider that keeps part of a fragment, and at most doubles its odds
+//! of passing one window.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -34,7 +44,11 @@ pub mod weights;
 pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
-use cairn_primitives::{merkle::Node, ContractId, Period};
+use cairn_primitives::{
+	merkle::Node,
+	traits::{ProvableFragment, ProvingSchedule},
+	ContractId, Period,
+};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use polkadot_sdk::frame_support::{
 	pallet_prelude::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
@@ -59,7 +73,7 @@ pub struct SegmentProof<MaxSegment: Get<u32>, MaxPath: Get<u32>> {
 	pub path: BoundedVec<Node, MaxPath>,
 }
 
-/// The proofs of one challenged fragment: its segments in the challenge's order.
+/// The proof of one due fragment: its challenged segments in the challenge's order.
 #[derive(
 	CloneNoBound,
 	PartialEqNoBound,
@@ -77,7 +91,7 @@ pub struct FragmentProof<MaxSegment: Get<u32>, MaxPath: Get<u32>, MaxSegments: G
 	pub segments: BoundedVec<SegmentProof<MaxSegment, MaxPath>, MaxSegments>,
 }
 
-/// One challenged fragment: which segments to prove.
+/// One due fragment: which segments to prove.
 #[derive(Clone, Encode, Decode, PartialEq, Eq, Debug, TypeInfo)]
 pub struct Challenge {
 	pub contract: ContractId,
@@ -88,26 +102,42 @@ pub struct Challenge {
 	pub segments: Vec<u64>,
 }
 
-/// A provider's answer to a period's challenge.
-#[derive(CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, TypeInfo, MaxEncodedLen)]
-#[scale_info(skip_type_params(Max))]
-pub struct Answer<Max: Get<u32>> {
-	/// The challenged contracts, when the answer came.
-	pub challenged: BoundedVec<ContractId, Max>,
-	/// Those proven.
-	pub proven: BoundedVec<ContractId, Max>,
+/// One of a provider's partitions in the current deadline.
+#[derive(Clone, Encode, Decode, PartialEq, Eq, Debug, TypeInfo)]
+pub struct PartitionChallenge {
+	pub index: u32,
+	/// Whether its answer for this window was accepted.
+	pub answered: bool,
+	/// Its due fragments, in the order the answer must follow.
+	pub fragments: Vec<Challenge>,
+}
+
+/// What a provider's node needs to answer the deadline in progress.
+#[derive(Clone, Encode, Decode, PartialEq, Eq, Debug, TypeInfo)]
+pub struct DeadlineChallenge {
+	pub schedule: ProvingSchedule,
+	pub window: Period,
+	pub deadline: u32,
+	/// Proofs are taken in blocks `open + 1 .. close`.
+	pub open: u32,
+	pub close: u32,
+	/// `None` until the seed is drawn (in block `open + 1`).
+	pub partitions: Option<Vec<PartitionChallenge>>,
 }
 
 /// What the benchmarks need from the runtime.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
-	/// Gives `provider` a fragment under an active contract, due in the current period.
-	fn add_fragment(provider: &AccountId, root: Node, size: u64, segment_size: u32);
+	/// Gives `provider` `count` fragments with this root under active contracts that are
+	/// due in deadline 0 of the current window's successor; returns the partition index.
+	fn add_fragments(provider: &AccountId, root: Node, size: u64, segment_size: u32, count: u32) -> u32;
+	/// Adds `count` other contracts in storage (other providers, other deadlines).
+	fn add_background(count: u32);
 }
 
-/// A random `u64` from the period's seed, the provider and a counter.
-fn draw(seed: &[u8; 32], provider: &[u8], what: &[u8], counter: u64) -> u64 {
-	let hash = cairn_primitives::blake2_256(&(b"cairn/challenge", seed, provider, what, counter).encode());
+/// A random `u64` from a deadline's seed, a contract and a counter.
+fn draw(seed: &[u8; 32], contract: ContractId, counter: u64) -> u64 {
+	let hash = cairn_primitives::blake2_256(&(b"cairn/challenge", seed, contract, counter).encode());
 	u64::from_le_bytes(hash[..8].try_into().expect("8 bytes"))
 }
 
@@ -116,7 +146,7 @@ pub mod pallet {
 	use super::*;
 	use cairn_primitives::{
 		merkle,
-		traits::{PeriodOutcome, ProvableFragment, StorageMarket},
+		traits::{PartitionRef, StorageMarket},
 	};
 	use polkadot_sdk::{
 		frame_support::{pallet_prelude::*, traits::Randomness},
@@ -126,25 +156,23 @@ pub mod pallet {
 
 	pub type ProofOf<T> =
 		FragmentProof<<T as Config>::MaxSegmentSize, <T as Config>::MaxPathLength, <T as Config>::SegmentsPerFragment>;
-	pub type ProofsOf<T> = BoundedVec<ProofOf<T>, <T as Config>::FragmentsPerChallenge>;
+	pub type AnswerOf<T> = BoundedVec<Option<ProofOf<T>>, <T as Config>::MaxPartitionSize>;
+
+	/// 1: seeds per deadline, per-partition answers, settlement per deadline.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
 	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
-		/// The storage market: providers' fragments and settlement.
+		/// The storage market: schedule, partitions and settlement.
 		type Market: StorageMarket<Self::AccountId>;
-		/// Randomness nobody can predict a period ahead: BABE's VRF output (`None` only in
-		/// the first block, where the parent hash stands in).
+		/// Randomness from the parent block: BABE's VRF output (`None` only in the first
+		/// block, where the parent hash stands in).
 		type Randomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
-		/// Blocks per challenge period (the same as the market's).
-		#[pallet::constant]
-		type ChallengePeriod: Get<BlockNumberFor<Self>>;
-		/// Fragments challenged per provider per period.
-		#[pallet::constant]
-		type FragmentsPerChallenge: Get<u32>;
-		/// Segments challenged per fragment.
+		/// Segments challenged per fragment per window.
 		#[pallet::constant]
 		type SegmentsPerFragment: Get<u32>;
 		/// The largest segment (the market's bound).
@@ -153,57 +181,59 @@ pub mod pallet {
 		/// The longest Merkle path: 40 covers 2^40 segments.
 		#[pallet::constant]
 		type MaxPathLength: Get<u32>;
-		/// Providers settled per block; with `MaxProviders` this must fit a period.
+		/// Contracts per partition (the market's bound).
 		#[pallet::constant]
-		type ChecksPerBlock: Get<u32>;
-		/// The market's bound on providers.
+		type MaxPartitionSize: Get<u32>;
+		/// Partitions settled per block after their deadline closed.
 		#[pallet::constant]
-		type MaxProviders: Get<u32>;
+		type SettlePerBlock: Get<u32>;
 		type WeightInfo: WeightInfo;
 		#[cfg(feature = "runtime-benchmarks")]
 		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
-	/// Each period's seed: the current and the previous one are kept.
+	/// Each deadline's seed, by the block the deadline opened at (the last two are kept).
 	#[pallet::storage]
-	pub type Seeds<T> = StorageMap<_, Twox64Concat, Period, [u8; 32]>;
+	pub type Seeds<T> = StorageMap<_, Twox64Concat, u32, [u8; 32]>;
 
-	/// Answers by period and provider, until the period is settled.
+	/// Deadlines waiting to be settled, `(window, deadline)`, oldest first.
 	#[pallet::storage]
-	pub type Answers<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, Period, Blake2_128Concat, T::AccountId, Answer<T::FragmentsPerChallenge>>;
+	pub type SettleQueue<T> = StorageValue<_, BoundedVec<(Period, u32), ConstU32<8>>, ValueQuery>;
 
-	/// The settlement in progress: its period and the last provider visited.
+	/// The storage key of the last partition settled of the queue's first deadline.
 	#[pallet::storage]
-	pub type Cursor<T: Config> = StorageValue<_, (Period, Option<T::AccountId>)>;
+	pub type SettleCursor<T> = StorageValue<_, BoundedVec<u8, ConstU32<256>>>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// `provider` proved `proven` of its `challenged` fragments for `period`.
-		ProofsAccepted { provider: T::AccountId, period: Period, proven: u32, challenged: u32 },
-		/// `provider` left `missed` challenged fragments of `period` unproven (`answered`
-		/// says whether it sent proofs at all).
-		ProofsMissed { provider: T::AccountId, period: Period, missed: u32, answered: bool },
+		/// `provider`'s answer for a partition was checked: `proven` contracts proven,
+		/// `faulty` declared lost for the window.
+		ProofsAccepted { provider: T::AccountId, window: Period, deadline: u32, partition: u32, proven: u32, faulty: u32 },
+		/// Deadline `deadline` of `window` was settled: `faulted` contracts of unanswered
+		/// partitions missed the window.
+		DeadlineSettled { window: Period, deadline: u32, faulted: u32 },
 	}
 
 	#[pallet::error]
 	pub enum Error<T> {
-		/// Proofs for a period that has ended.
-		StalePeriod,
-		/// Proofs for a period that has not begun.
-		FuturePeriod,
-		/// The period's seed is not drawn yet; try in the next block.
-		NoChallenge,
-		/// The provider has no fragments due in this period.
+		/// The deadline's answer window has passed.
+		DeadlineClosed,
+		/// The deadline's answer window has not begun (its seed is drawn in the block after
+		/// it opens).
+		DeadlineNotOpen,
+		/// No such deadline in the schedule.
+		BadDeadline,
+		/// The provider has no such partition.
+		UnknownPartition,
+		/// The partition has no contract due in this window.
 		NothingToProve,
-		/// The provider already answered this period.
+		/// The partition was already answered for this window.
 		AlreadySubmitted,
-		/// A proof names a contract that is not in the provider's challenge (another
-		/// provider's, unknown, or not drawn).
-		NotChallenged,
-		/// Two proofs for one contract.
-		DuplicateProof,
+		/// The answer does not have one entry per due contract.
+		WrongProofCount,
+		/// An entry names another contract than the one due at its place.
+		WrongContract,
 		/// A fragment's proof does not have one segment per challenged index.
 		WrongSegmentCount,
 		/// A segment does not hash to the contract's root along its path.
@@ -212,180 +242,202 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// At a period's first block: draws its seed and starts settling the previous one.
-		/// Every block: settles up to `ChecksPerBlock` providers.
+		/// In the block after a deadline opens: draws its seed. In the block a deadline
+		/// closes: queues its settlement. Every block: settles up to `SettlePerBlock`
+		/// partitions.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let period = Self::period_of(now);
+			let now: u32 = now.saturated_into();
+			let schedule = T::Market::schedule();
+			let len = schedule.deadline_len();
 			let mut weight = T::DbWeight::get().reads(2);
-			if !Seeds::<T>::contains_key(period) {
+			if now % len == 1 {
+				let open = now - 1;
 				let (random, _) = T::Randomness::random(b"cairn/proofs");
 				let random = random.unwrap_or_else(frame_system::Pallet::<T>::parent_hash);
-				Seeds::<T>::insert(period, cairn_primitives::blake2_256(random.as_ref()));
-				if period >= 2 {
-					Seeds::<T>::remove(period - 2);
-					// Answers nobody settled (only if the settlement could not finish).
-					let _ = Answers::<T>::clear_prefix(period - 2, T::MaxProviders::get(), None);
+				Seeds::<T>::insert(open, cairn_primitives::blake2_256(&(open, random).encode()));
+				if let Some(old) = open.checked_sub(2 * len) {
+					Seeds::<T>::remove(old);
 				}
-				if period >= 1 {
-					Cursor::<T>::put((period - 1, None::<T::AccountId>));
-				}
-				weight = weight.saturating_add(T::WeightInfo::new_period(T::MaxProviders::get()));
+				weight = weight.saturating_add(T::DbWeight::get().writes(2));
 			}
-			if let Some((settling, mut last)) = Cursor::<T>::get() {
-				let mut done = false;
-				for _ in 0..T::ChecksPerBlock::get() {
-					let Some(provider) = T::Market::next_provider(last.as_ref()) else {
-						done = true;
-						break;
-					};
-					Self::settle(&provider, settling);
-					weight = weight
-						.saturating_add(T::WeightInfo::settle_provider())
-						.saturating_add(T::Market::settle_weight());
-					last = Some(provider);
+			if now % len == 0 && now >= len {
+				let closed = schedule.deadline_at(now - len);
+				let pushed = SettleQueue::<T>::mutate(|q| q.try_push((closed.window, closed.deadline)).is_ok());
+				if !pushed {
+					// Cannot happen while `MinDeadlineBlocks` holds; contracts of a dropped
+					// deadline are faulted at their next settlement.
+					log::error!(target: "runtime::proofs", "settlement queue full; deadline {closed:?} dropped");
 				}
-				if done {
-					Cursor::<T>::kill();
-				} else {
-					Cursor::<T>::put((settling, last));
-				}
+				weight = weight.saturating_add(T::DbWeight::get().reads_writes(1, 1));
 			}
-			weight
+			weight.saturating_add(Self::settle_some())
 		}
 
 		fn integrity_test() {
-			let period: u32 = T::ChallengePeriod::get().saturated_into();
-			assert!(period >= 2, "a period needs a block to answer and one to settle");
-			assert!(
-				T::MaxProviders::get() <= T::ChecksPerBlock::get().saturating_mul(period - 1),
-				"every provider must be settled within a period"
-			);
-			assert!(T::FragmentsPerChallenge::get() > 0 && T::SegmentsPerFragment::get() > 0);
+			assert!(T::SegmentsPerFragment::get() > 0, "a proof shows at least one segment");
+			assert!(T::SettlePerBlock::get() > 0, "settlement must make progress");
 		}
 	}
 
 	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
-		/// Signed by a provider during `period`: proofs of the segments its challenge
-		/// names, one [`FragmentProof`] per fragment it holds, each with its segments in the
-		/// challenge's order. Every proof sent must be correct; challenged fragments left
-		/// out count as missed. Free when accepted. Emits `ProofsAccepted`.
+		/// Signed by a provider during deadline `deadline` of `window`: the answer for its
+		/// partition `partition`, one entry per due contract in the challenge's order,
+		/// each the segments the challenge names with their Merkle paths, or `None` to
+		/// declare the fragment lost for the window (a miss, without the cost of a wrong
+		/// proof). Every proof sent must verify. Free when accepted; an operational
+		/// transaction. Emits `ProofsAccepted`.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::submit_proofs(proofs.len() as u32))]
-		pub fn submit_proofs(origin: OriginFor<T>, period: Period, proofs: ProofsOf<T>) -> DispatchResultWithPostInfo {
+		#[pallet::weight((
+			T::WeightInfo::submit_proofs(answer.len() as u32)
+				.saturating_add(T::Market::settle_weight(answer.len() as u32)),
+			DispatchClass::Operational
+		))]
+		pub fn submit_proofs(
+			origin: OriginFor<T>,
+			window: Period,
+			deadline: u32,
+			partition: u32,
+			answer: AnswerOf<T>,
+		) -> DispatchResultWithPostInfo {
 			let provider = ensure_signed(origin)?;
-			let current = Self::period_of(frame_system::Pallet::<T>::block_number());
-			ensure!(period >= current, Error::<T>::StalePeriod);
-			ensure!(period <= current, Error::<T>::FuturePeriod);
-			ensure!(!Answers::<T>::contains_key(period, &provider), Error::<T>::AlreadySubmitted);
-			let challenge = Self::challenge(&provider, period).ok_or(Error::<T>::NoChallenge)?;
-			ensure!(!challenge.is_empty(), Error::<T>::NothingToProve);
-			let mut proven = BoundedVec::<ContractId, T::FragmentsPerChallenge>::new();
-			for proof in &proofs {
-				let c = challenge.iter().find(|c| c.contract == proof.contract).ok_or(Error::<T>::NotChallenged)?;
-				ensure!(!proven.contains(&c.contract), Error::<T>::DuplicateProof);
-				ensure!(proof.segments.len() == c.segments.len(), Error::<T>::WrongSegmentCount);
-				for (index, segment) in c.segments.iter().zip(&proof.segments) {
-					ensure!(Self::verify(c, *index, segment), Error::<T>::InvalidProof);
+			let schedule = T::Market::schedule();
+			ensure!(deadline < schedule.deadlines, Error::<T>::BadDeadline);
+			let open = schedule.open(window, deadline);
+			let now: u32 = frame_system::Pallet::<T>::block_number().saturated_into();
+			ensure!(now > open, Error::<T>::DeadlineNotOpen);
+			ensure!(now < open.saturating_add(schedule.deadline_len()), Error::<T>::DeadlineClosed);
+			let seed = Seeds::<T>::get(open).ok_or(Error::<T>::DeadlineNotOpen)?;
+			let at = PartitionRef { provider: provider.clone(), deadline, index: partition };
+			let due = T::Market::due(&at, window).ok_or(Error::<T>::UnknownPartition)?;
+			ensure!(!due.is_empty(), Error::<T>::NothingToProve);
+			ensure!(!T::Market::answered(&at, window), Error::<T>::AlreadySubmitted);
+			ensure!(answer.len() == due.len(), Error::<T>::WrongProofCount);
+			let mut proven = Vec::with_capacity(due.len());
+			for (fragment, entry) in due.iter().zip(&answer) {
+				let Some(proof) = entry else {
+					proven.push(false);
+					continue;
+				};
+				ensure!(proof.contract == fragment.contract, Error::<T>::WrongContract);
+				let segments = Self::segments(&seed, fragment);
+				ensure!(proof.segments.len() == segments.len(), Error::<T>::WrongSegmentCount);
+				for (index, segment) in segments.iter().zip(&proof.segments) {
+					ensure!(Self::verify(fragment, *index, segment), Error::<T>::InvalidProof);
 				}
-				proven.try_push(c.contract).map_err(|_| Error::<T>::DuplicateProof)?;
+				proven.push(true);
 			}
-			let challenged: BoundedVec<_, _> =
-				challenge.iter().map(|c| c.contract).collect::<Vec<_>>().try_into().expect("at most the bound");
-			let (proven_count, challenged_count) = (proven.len() as u32, challenged.len() as u32);
-			Answers::<T>::insert(period, &provider, Answer { challenged, proven });
+			T::Market::record_proofs(&at, window, &proven);
+			let count = proven.iter().filter(|p| **p).count() as u32;
 			Self::deposit_event(Event::ProofsAccepted {
 				provider,
-				period,
-				proven: proven_count,
-				challenged: challenged_count,
+				window,
+				deadline,
+				partition,
+				proven: count,
+				faulty: proven.len() as u32 - count,
 			});
-			Ok(Pays::No.into())
+			let used = T::WeightInfo::submit_proofs(due.len() as u32)
+				.saturating_add(T::Market::settle_weight(due.len() as u32));
+			Ok(polkadot_sdk::frame_support::dispatch::PostDispatchInfo { actual_weight: Some(used), pays_fee: Pays::No })
 		}
 	}
 
 	impl<T: Config> Pallet<T> {
-		/// The challenge period of block `n`.
-		pub fn period_of(n: BlockNumberFor<T>) -> Period {
-			(n / T::ChallengePeriod::get()).saturated_into()
+		/// The segment indices a fragment must show for a deadline with `seed`.
+		pub fn segments(seed: &[u8; 32], fragment: &ProvableFragment) -> Vec<u64> {
+			(0..T::SegmentsPerFragment::get() as u64)
+				.map(|j| draw(seed, fragment.contract, j) % fragment.segments().max(1))
+				.collect()
 		}
 
-		/// `provider`'s challenge for `period`, or `None` before the period's seed is drawn.
-		pub fn challenge(provider: &T::AccountId, period: Period) -> Option<Vec<Challenge>> {
-			let seed = Seeds::<T>::get(period)?;
-			let who = provider.encode();
-			let mut due = T::Market::provable(provider, period);
-			let pick = (T::FragmentsPerChallenge::get() as usize).min(due.len());
-			// A partial Fisher-Yates shuffle: the first `pick` are a uniform sample.
-			for i in 0..pick {
-				let j = i + (draw(&seed, &who, b"fragment", i as u64) % (due.len() - i) as u64) as usize;
-				due.swap(i, j);
+		/// Whether `proof` shows segment `index` of the fragment.
+		fn verify(
+			f: &ProvableFragment,
+			index: u64,
+			proof: &SegmentProof<T::MaxSegmentSize, T::MaxPathLength>,
+		) -> bool {
+			let seg = f.segment_size as u64;
+			let expected = seg.min(f.size.saturating_sub(index.saturating_mul(seg)));
+			proof.segment.len() as u64 == expected &&
+				merkle::verify(&f.root, f.segments(), index, merkle::leaf_hash(&proof.segment), &proof.path)
+		}
+
+		/// Settles up to `SettlePerBlock` partitions of the oldest queued deadline.
+		pub(crate) fn settle_some() -> Weight {
+			let mut queue = SettleQueue::<T>::get();
+			let Some(&(window, deadline)) = queue.first() else { return Weight::zero() };
+			let mut cursor = SettleCursor::<T>::get().map(|c| c.into_inner());
+			let mut weight = T::DbWeight::get().reads_writes(2, 2);
+			let mut faulted = 0u32;
+			let mut done = true;
+			for _ in 0..T::SettlePerBlock::get() {
+				let Some((partition, key)) = T::Market::next_partition(deadline, cursor.as_deref()) else {
+					done = true;
+					break;
+				};
+				let settled = T::Market::settle_unanswered(&partition, window);
+				faulted = faulted.saturating_add(settled);
+				weight = weight
+					.saturating_add(T::WeightInfo::settle_partition())
+					.saturating_add(T::Market::settle_weight(settled));
+				cursor = Some(key);
+				done = false;
 			}
-			due.truncate(pick);
-			Some(
-				due.into_iter()
-					.map(|f: ProvableFragment| Challenge {
-						contract: f.contract,
-						root: f.root,
-						size: f.size,
-						segment_size: f.segment_size,
-						segments: (0..T::SegmentsPerFragment::get() as u64)
-							.map(|j| draw(&seed, &who, &f.contract.to_le_bytes(), j) % f.segments().max(1))
-							.collect(),
+			if done {
+				queue.remove(0);
+				SettleQueue::<T>::put(queue);
+				SettleCursor::<T>::kill();
+				Self::deposit_event(Event::DeadlineSettled { window, deadline, faulted });
+			} else {
+				match cursor.and_then(|c| BoundedVec::try_from(c).ok()) {
+					Some(c) => SettleCursor::<T>::put(c),
+					None => SettleCursor::<T>::kill(),
+				}
+				if faulted > 0 {
+					Self::deposit_event(Event::DeadlineSettled { window, deadline, faulted });
+				}
+			}
+			weight
+		}
+
+		/// What `provider`'s node must answer in the deadline that block `at` falls in.
+		pub fn deadline_challenge(provider: &T::AccountId, at: u32) -> DeadlineChallenge {
+			let schedule = T::Market::schedule();
+			let now = schedule.deadline_at(at);
+			let close = now.open.saturating_add(schedule.deadline_len());
+			let partitions = Seeds::<T>::get(now.open).map(|seed| {
+				T::Market::partitions_of(provider, now.deadline)
+					.into_iter()
+					.filter_map(|index| {
+						let at = PartitionRef { provider: provider.clone(), deadline: now.deadline, index };
+						let due = T::Market::due(&at, now.window)?;
+						Some(PartitionChallenge {
+							index,
+							answered: T::Market::answered(&at, now.window),
+							fragments: due
+								.iter()
+								.map(|f| Challenge {
+									contract: f.contract,
+									root: f.root,
+									size: f.size,
+									segment_size: f.segment_size,
+									segments: Self::segments(&seed, f),
+								})
+								.collect(),
+						})
 					})
-					.collect(),
-			)
-		}
-
-		/// Whether `proof` shows segment `index` of the challenged fragment.
-		fn verify(c: &Challenge, index: u64, proof: &SegmentProof<T::MaxSegmentSize, T::MaxPathLength>) -> bool {
-			let seg = c.segment_size as u64;
-			let expected = seg.min(c.size.saturating_sub(index.saturating_mul(seg)));
-			proof.segment.len() as u64 == expected
-				&& merkle::verify(
-					&c.root,
-					c.size.div_ceil(seg.max(1)),
-					index,
-					merkle::leaf_hash(&proof.segment),
-					&proof.path,
-				)
-		}
-
-		/// Hands `provider`'s outcome of `period` to the market.
-		pub(crate) fn settle(provider: &T::AccountId, period: Period) {
-			let outcome = match Answers::<T>::take(period, provider) {
-				Some(answer) => PeriodOutcome {
-					answered: true,
-					missed: answer.challenged.into_iter().filter(|c| !answer.proven.contains(c)).collect(),
-				},
-				None => PeriodOutcome {
-					answered: false,
-					missed: Self::challenge(provider, period)
-						.unwrap_or_default()
-						.into_iter()
-						.map(|c| c.contract)
-						.collect(),
-				},
-			};
-			if !outcome.missed.is_empty() || !outcome.answered {
-				Self::deposit_event(Event::ProofsMissed {
-					provider: provider.clone(),
-					period,
-					missed: outcome.missed.len() as u32,
-					answered: outcome.answered,
-				});
+					.filter(|p| !p.fragments.is_empty())
+					.collect()
+			});
+			DeadlineChallenge {
+				schedule,
+				window: now.window,
+				deadline: now.deadline,
+				open: now.open,
+				close,
+				partitions,
 			}
-			T::Market::settle_period(provider, period, outcome);
-		}
-
-		/// Whether `provider` answered `period`.
-		pub fn answered(provider: &T::AccountId, period: Period) -> bool {
-			Answers::<T>::contains_key(period, provider)
-		}
-
-		/// The current period, by the block being built.
-		pub fn current_period() -> Period {
-			Self::period_of(frame_system::Pallet::<T>::block_number())
 		}
 	}
 }
@@ -393,8 +445,8 @@ pub mod pallet {
 polkadot_sdk::sp_api::decl_runtime_apis! {
 	/// Challenges for providers' nodes.
 	pub trait ProofsApi<AccountId> where AccountId: codec::Codec {
-		/// The current period, `provider`'s challenge in it (`None` before its seed is drawn)
-		/// and whether it answered already.
-		fn challenge(provider: AccountId) -> (Period, Option<Vec<Challenge>>, bool);
+		/// What `provider` must answer in the deadline of the next block (the block its
+		/// transactions can enter first).
+		fn deadline_challenge(provider: AccountId) -> DeadlineChallenge;
 	}
 }

@@ -1,12 +1,14 @@
 use crate::{mock::*, *};
-use cairn_primitives::{merkle, traits::PeriodOutcome};
+use cairn_primitives::merkle;
 use codec::{Decode, Encode};
 use polkadot_sdk::{
-	frame_support::{assert_noop, assert_ok, dispatch::Pays},
+	frame_support::{
+		assert_noop, assert_ok,
+		dispatch::{DispatchClass, GetDispatchInfo, Pays},
+		traits::ConstU32,
+	},
 	frame_system::RawOrigin,
 };
-
-type Proofs_ = ProofsOf<Test>;
 
 fn signed(who: u64) -> RuntimeOrigin {
 	RawOrigin::Signed(who).into()
@@ -23,134 +25,174 @@ fn segment_proof(contract: ContractId, index: u64) -> SegmentProof<ConstU32<4096
 	}
 }
 
-use polkadot_sdk::frame_support::traits::ConstU32;
+/// The partition's challenge in the deadline in progress.
+fn challenge_of(provider: u64, index: u32) -> Vec<Challenge> {
+	let now = System::block_number() as u32;
+	Proofs::deadline_challenge(&provider, now)
+		.partitions
+		.expect("seed drawn")
+		.into_iter()
+		.find(|p| p.index == index)
+		.expect("partition due")
+		.fragments
+}
 
-/// Proofs of every segment `provider`'s challenge names, for the fragments in `contracts`.
-fn answer(provider: u64, period: Period, contracts: &[ContractId]) -> Proofs_ {
-	let challenge = Proofs::challenge(&provider, period).expect("seed drawn");
-	challenge
+/// An answer proving every fragment of the partition but those in `lost` (declared).
+fn answer(provider: u64, index: u32, lost: &[ContractId]) -> AnswerOf<Test> {
+	challenge_of(provider, index)
 		.iter()
-		.filter(|c| contracts.contains(&c.contract))
-		.map(|c| FragmentProof {
-			contract: c.contract,
-			segments: c.segments.iter().map(|i| segment_proof(c.contract, *i)).collect::<Vec<_>>().try_into().unwrap(),
+		.map(|c| {
+			(!lost.contains(&c.contract)).then(|| FragmentProof {
+				contract: c.contract,
+				segments: c.segments.iter().map(|i| segment_proof(c.contract, *i)).collect::<Vec<_>>().try_into().unwrap(),
+			})
 		})
 		.collect::<Vec<_>>()
 		.try_into()
 		.unwrap()
 }
 
-fn challenged(provider: u64, period: Period) -> Vec<ContractId> {
-	Proofs::challenge(&provider, period).unwrap().iter().map(|c| c.contract).collect()
+fn submit(provider: u64, window: Period, deadline: u32, index: u32, answer: AnswerOf<Test>) -> DispatchResultWithPostInfo {
+	Proofs::submit_proofs(signed(provider), window, deadline, index, answer)
 }
 
+use polkadot_sdk::frame_support::dispatch::DispatchResultWithPostInfo;
+
 #[test]
-fn each_period_draws_a_seed_and_keeps_two() {
+fn each_deadline_draws_its_seed_in_its_second_block_and_two_are_kept() {
 	new_test_ext().execute_with(|| {
+		run_to(1);
 		assert!(Seeds::<Test>::get(0).is_some());
-		run_to(PERIOD);
-		assert!(Seeds::<Test>::get(1).is_some());
-		assert_ne!(Seeds::<Test>::get(0), Seeds::<Test>::get(1));
-		run_to(2 * PERIOD);
+		run_to(5);
+		assert!(Seeds::<Test>::get(5).is_none(), "not in the deadline's first block");
+		run_to(6);
+		assert!(Seeds::<Test>::get(5).is_some());
+		assert_ne!(Seeds::<Test>::get(0), Seeds::<Test>::get(5));
+		run_to(11);
 		assert!(Seeds::<Test>::get(0).is_none());
-		assert!(Seeds::<Test>::get(1).is_some() && Seeds::<Test>::get(2).is_some());
-		assert_eq!(Proofs::challenge(&1, 3), None, "no challenge before its period");
+		assert!(Seeds::<Test>::get(5).is_some() && Seeds::<Test>::get(10).is_some());
 	});
 }
 
 #[test]
-fn challenges_sample_fragments_and_segments_in_range() {
+fn challenges_cover_every_due_fragment_with_segments_in_range() {
 	new_test_ext().execute_with(|| {
-		add_fragment(1, 7, 3000);
-		assert_eq!(challenged(1, 0), vec![7], "all fragments when fewer than the sample");
-		for c in 8..14 {
-			add_fragment(1, c, 10 * 1024 + 100);
+		for c in 0..4 {
+			add_fragment((0, 1, 0), c, 10 * 1024 + 100);
 		}
+		add_fragment((1, 1, 1), 9, 3000);
+		assert_eq!(Proofs::deadline_challenge(&1, 0).partitions, None, "no seed, no challenge");
 		let mut seen = std::collections::BTreeSet::new();
-		for period in 0..6 {
-			run_to(period as u64 * PERIOD + 1);
-			let challenge = Proofs::challenge(&1, period).unwrap();
-			assert_eq!(challenge.len(), 2);
-			assert_ne!(challenge[0].contract, challenge[1].contract);
-			assert_eq!(challenge, Proofs::challenge(&1, period).unwrap(), "the same when asked again");
+		for window in 0..4u64 {
+			run_to(window * 10 + 1);
+			let challenge = challenge_of(1, 0);
+			assert_eq!(challenge.iter().map(|c| c.contract).collect::<Vec<_>>(), vec![0, 1, 2, 3], "every one");
+			assert_eq!(challenge, challenge_of(1, 0), "the same when asked again");
 			for c in &challenge {
 				assert_eq!(c.segments.len(), 2);
-				assert!(c.segments.iter().all(|s| *s < c.size.div_ceil(1024)));
-				seen.insert(c.contract);
+				assert!(c.segments.iter().all(|s| *s < 11));
+				seen.extend(c.segments.iter().copied());
 			}
+			let d = Proofs::deadline_challenge(&1, (window * 10 + 1) as u32);
+			assert_eq!((d.window, d.deadline, d.open, d.close), (window as u32, 0, window as u32 * 10, window as u32 * 10 + 5));
+			assert!(d.partitions.unwrap().iter().all(|p| p.index == 0), "deadline 1's partition is not due in 0");
 		}
-		assert!(seen.len() > 2, "different periods challenge different fragments");
+		assert!(seen.len() > 4, "different windows challenge different segments");
 	});
 }
 
 #[test]
-fn correct_proofs_are_accepted_for_free() {
+fn a_correct_answer_is_free_operational_and_recorded() {
 	new_test_ext().execute_with(|| {
-		add_fragment(1, 1, 5000);
-		add_fragment(1, 2, 1024);
-		let proofs = answer(1, 0, &[1, 2]);
-		let info = Proofs::submit_proofs(signed(1), 0, proofs).unwrap();
+		add_fragment((0, 1, 0), 1, 5000);
+		add_fragment((0, 1, 0), 2, 1024);
+		run_to(2);
+		let answer = answer(1, 0, &[]);
+		let call = Call::<Test>::submit_proofs { window: 0, deadline: 0, partition: 0, answer: answer.clone() };
+		assert_eq!(call.get_dispatch_info().class, DispatchClass::Operational);
+		let info = submit(1, 0, 0, 0, answer).unwrap();
 		assert_eq!(info.pays_fee, Pays::No);
-		System::assert_last_event(Event::ProofsAccepted { provider: 1, period: 0, proven: 2, challenged: 2 }.into());
-		assert!(Proofs::answered(&1, 0));
+		assert_eq!(Recorded::get(), vec![((0, 1, 0), 0, vec![true, true])]);
+		System::assert_last_event(
+			Event::ProofsAccepted { provider: 1, window: 0, deadline: 0, partition: 0, proven: 2, faulty: 0 }.into(),
+		);
 	});
 }
 
 #[test]
-fn bad_proofs_are_named_errors_and_record_nothing() {
+fn a_declared_loss_is_recorded_as_not_proven() {
 	new_test_ext().execute_with(|| {
-		add_fragment(1, 1, 5000);
-		add_fragment(2, 2, 5000);
-		add_fragment(1, 3, 2048);
-		let good = answer(1, 0, &[1, 3]);
-		assert_noop!(Proofs::submit_proofs(signed(1), 1, good.clone()), Error::<Test>::FuturePeriod);
-		assert_noop!(Proofs::submit_proofs(signed(3), 0, Default::default()), Error::<Test>::NothingToProve);
-		// Another provider's contract.
-		let theirs = answer(2, 0, &[2]);
-		assert_noop!(Proofs::submit_proofs(signed(1), 0, theirs), Error::<Test>::NotChallenged);
-		// The same fragment twice.
-		let mut twice = good.clone();
-		twice[1] = twice[0].clone();
-		assert_noop!(Proofs::submit_proofs(signed(1), 0, twice), Error::<Test>::DuplicateProof);
-		// One segment short.
+		add_fragment((0, 1, 0), 1, 5000);
+		add_fragment((0, 1, 0), 2, 5000);
+		run_to(2);
+		assert_ok!(submit(1, 0, 0, 0, answer(1, 0, &[2])));
+		assert_eq!(Recorded::get(), vec![((0, 1, 0), 0, vec![true, false])]);
+	});
+}
+
+#[test]
+fn bad_answers_are_named_errors_and_record_nothing() {
+	new_test_ext().execute_with(|| {
+		add_fragment((0, 1, 0), 1, 5000);
+		add_fragment((0, 1, 0), 3, 2048);
+		add_fragment((0, 2, 0), 2, 5000);
+		add_fragment((0, 3, 0), 4, 5000);
+		Partitions::mutate(|p| p.insert((0, 3, 1), vec![]));
+		run_to(2);
+		let good = answer(1, 0, &[]);
+		// The attack of issue 11: an empty answer proves nothing and is refused.
+		assert_noop!(submit(1, 0, 0, 0, Default::default()), Error::<Test>::WrongProofCount);
+		assert_noop!(submit(1, 0, 0, 0, answer(1, 0, &[]).into_iter().take(1).collect::<Vec<_>>().try_into().unwrap()), Error::<Test>::WrongProofCount);
+		assert_noop!(submit(1, 0, 2, 0, good.clone()), Error::<Test>::BadDeadline);
+		assert_noop!(submit(1, 0, 1, 0, good.clone()), Error::<Test>::DeadlineNotOpen);
+		assert_noop!(submit(1, 0, 0, 7, good.clone()), Error::<Test>::UnknownPartition);
+		assert_noop!(submit(3, 0, 0, 1, Default::default()), Error::<Test>::NothingToProve);
+		// Another provider's proofs for this one's partition.
+		let mut theirs = good.clone();
+		theirs[0] = answer(2, 0, &[])[0].clone();
+		assert_noop!(submit(1, 0, 0, 0, theirs), Error::<Test>::WrongContract);
+		// Swapped order.
+		let mut swapped = good.clone().into_inner();
+		swapped.swap(0, 1);
+		let swapped: AnswerOf<Test> = swapped.try_into().unwrap();
+		assert_noop!(submit(1, 0, 0, 0, swapped), Error::<Test>::WrongContract);
 		let mut short = good.clone();
-		short[0].segments.pop();
-		assert_noop!(Proofs::submit_proofs(signed(1), 0, short), Error::<Test>::WrongSegmentCount);
+		short[0].as_mut().unwrap().segments.pop();
+		assert_noop!(submit(1, 0, 0, 0, short), Error::<Test>::WrongSegmentCount);
 		// A flipped byte, a wrong path, a segment of the wrong length.
 		let mut flipped = good.clone();
-		flipped[0].segments[0].segment[0] ^= 1;
-		assert_noop!(Proofs::submit_proofs(signed(1), 0, flipped), Error::<Test>::InvalidProof);
+		flipped[0].as_mut().unwrap().segments[0].segment[0] ^= 1;
+		assert_noop!(submit(1, 0, 0, 0, flipped), Error::<Test>::InvalidProof);
 		let mut wrong_path = good.clone();
-		wrong_path[0].segments[0].path[0] = [0; 32];
-		assert_noop!(Proofs::submit_proofs(signed(1), 0, wrong_path), Error::<Test>::InvalidProof);
+		wrong_path[0].as_mut().unwrap().segments[0].path[0] = [0; 32];
+		assert_noop!(submit(1, 0, 0, 0, wrong_path), Error::<Test>::InvalidProof);
 		let mut longer = good.clone();
-		longer[0].segments[0].segment.try_push(0).unwrap();
-		assert_noop!(Proofs::submit_proofs(signed(1), 0, longer), Error::<Test>::InvalidProof);
-		// Nothing was recorded: the good proofs still go in, once.
-		assert_ok!(Proofs::submit_proofs(signed(1), 0, good.clone()));
-		assert_noop!(Proofs::submit_proofs(signed(1), 0, good.clone()), Error::<Test>::AlreadySubmitted);
-		run_to(PERIOD);
-		assert_noop!(Proofs::submit_proofs(signed(1), 0, good), Error::<Test>::StalePeriod);
+		longer[0].as_mut().unwrap().segments[0].segment.try_push(0).unwrap();
+		assert_noop!(submit(1, 0, 0, 0, longer), Error::<Test>::InvalidProof);
+		assert!(Recorded::get().is_empty());
+		// The good answer still goes in, once, and only in its deadline.
+		assert_ok!(submit(1, 0, 0, 0, good.clone()));
+		assert_noop!(submit(1, 0, 0, 0, good.clone()), Error::<Test>::AlreadySubmitted);
+		run_to(5);
+		Answered::set(vec![]);
+		assert_noop!(submit(1, 0, 0, 0, good), Error::<Test>::DeadlineClosed);
 	});
 }
 
 #[test]
-fn no_challenge_before_the_seed() {
+fn a_failed_answer_pays_its_fee() {
 	new_test_ext().execute_with(|| {
-		add_fragment(1, 1, 5000);
-		Seeds::<Test>::remove(0);
-		assert_noop!(Proofs::submit_proofs(signed(1), 0, Default::default()), Error::<Test>::NoChallenge);
+		add_fragment((0, 1, 0), 1, 5000);
+		run_to(2);
+		let err = submit(1, 0, 0, 0, Default::default()).unwrap_err();
+		assert_eq!(err.post_info.pays_fee, Pays::Yes);
 	});
 }
 
 #[test]
-fn oversized_proofs_do_not_decode() {
-	let too_many =
-		vec![
-			FragmentProof::<ConstU32<4096>, ConstU32<40>, ConstU32<2>> { contract: 1, segments: Default::default() };
-			3
-		];
-	assert!(Proofs_::decode(&mut &too_many.encode()[..]).is_err());
+fn oversized_answers_do_not_decode() {
+	let entry = Some(FragmentProof::<ConstU32<4096>, ConstU32<40>, ConstU32<2>> { contract: 1, segments: Default::default() });
+	assert!(AnswerOf::<Test>::decode(&mut &vec![entry; 5].encode()[..]).is_err());
 	let big_segment = (vec![0u8; 4097], Vec::<[u8; 32]>::new());
 	assert!(SegmentProof::<ConstU32<4096>, ConstU32<40>>::decode(&mut &big_segment.encode()[..]).is_err());
 	let long_path = (vec![0u8; 1], vec![[0u8; 32]; 41]);
@@ -158,33 +200,29 @@ fn oversized_proofs_do_not_decode() {
 }
 
 #[test]
-fn the_next_period_settles_every_provider_one_per_block() {
+fn a_closed_deadline_settles_its_unanswered_partitions_one_per_block() {
 	new_test_ext().execute_with(|| {
-		add_fragment(1, 1, 5000);
-		add_fragment(1, 2, 5000);
-		add_fragment(2, 3, 5000);
-		add_fragment(3, 4, 5000);
-		// Provider 1 proves one of its two fragments; 2 proves all; 3 sends nothing.
-		assert_ok!(Proofs::submit_proofs(signed(1), 0, answer(1, 0, &[1])));
-		assert_ok!(Proofs::submit_proofs(signed(2), 0, answer(2, 0, &[3])));
-		run_to(PERIOD - 1);
-		assert!(Settled::get().is_empty(), "nothing settles during the period");
-		run_to(PERIOD);
-		assert_eq!(Settled::get(), vec![(1, 0, PeriodOutcome { answered: true, missed: vec![2] })]);
-		run_to(PERIOD + 2);
-		assert_eq!(
-			Settled::get()[1..],
-			[
-				(2, 0, PeriodOutcome { answered: true, missed: vec![] }),
-				(3, 0, PeriodOutcome { answered: false, missed: vec![4] }),
-			]
-		);
-		System::assert_has_event(Event::ProofsMissed { provider: 1, period: 0, missed: 1, answered: true }.into());
-		System::assert_has_event(Event::ProofsMissed { provider: 3, period: 0, missed: 1, answered: false }.into());
-		run_to(PERIOD + 3);
-		assert!(Cursor::<Test>::get().is_none(), "done until the next period");
-		assert!(!Proofs::answered(&1, 0), "settled answers are removed");
-		run_to(2 * PERIOD + 5);
-		assert_eq!(Settled::get().len(), 6);
+		add_fragment((0, 1, 0), 1, 5000);
+		add_fragment((0, 2, 0), 2, 5000);
+		add_fragment((0, 3, 0), 3, 5000);
+		add_fragment((1, 1, 1), 4, 5000);
+		run_to(2);
+		assert_ok!(submit(2, 0, 0, 0, answer(2, 0, &[])));
+		run_to(4);
+		assert!(Unanswered::get().is_empty(), "nothing settles during the deadline");
+		run_to(5);
+		assert_eq!(SettleQueue::<Test>::get().into_inner(), vec![(0, 0)]);
+		assert_eq!(Unanswered::get(), vec![((0, 1, 0), 0)]);
+		run_to(6);
+		assert_eq!(Unanswered::get().len(), 1, "partition 2 answered");
+		run_to(7);
+		assert_eq!(Unanswered::get(), vec![((0, 1, 0), 0), ((0, 3, 0), 0)]);
+		run_to(8);
+		assert!(SettleQueue::<Test>::get().is_empty());
+		assert!(SettleCursor::<Test>::get().is_none());
+		System::assert_has_event(Event::DeadlineSettled { window: 0, deadline: 0, faulted: 1 }.into());
+		// Deadline 1 settles from block 10.
+		run_to(12);
+		assert_eq!(Unanswered::get().last(), Some(&((1, 1, 1), 0)));
 	});
 }

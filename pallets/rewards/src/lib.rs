@@ -4,9 +4,11 @@
 //!
 //! - **Fees.** [`FeesToAuthor`] is the transaction-payment pallet's fee handler: the author
 //!   receives `FeeShare` of each fee and tip, the rest is burned.
-//! - **Stored fragments.** The storage market reports each accepted fragment
-//!   ([`FragmentLedger`]); at the end of the block the author receives `RewardPerFragment`
-//!   for each, newly minted.
+//! - **Stored fragments.** The storage market reports, as each window of a newly stored
+//!   fragment is proven, the currency to mint for it ([`FragmentLedger`]): a share of at
+//!   most half the market fee that fragment's contract burned, so a party that deals
+//!   with itself burns more than it can mint. At the end of the block the author receives
+//!   the block's sum, newly minted.
 //! - **Claim grants.** The attestation pallet's one-off grant to a newly registered TPM is
 //!   minted here ([`GrantPayer`]).
 //!
@@ -19,6 +21,8 @@ pub use pallet::*;
 
 #[cfg(test)]
 mod tests;
+pub mod weights;
+pub use weights::WeightInfo;
 
 use polkadot_sdk::{
 	frame_support::traits::{
@@ -48,26 +52,24 @@ pub mod pallet {
 		type Currency: Mutate<Self::AccountId> + Balanced<Self::AccountId>;
 		/// The current block's author.
 		type Author: Get<Option<Self::AccountId>>;
-		/// Minted to the author per fragment accepted in its block.
-		#[pallet::constant]
-		type RewardPerFragment: Get<BalanceOf<Self>>;
 		/// The author's share of fees and tips; the rest is burned.
 		#[pallet::constant]
 		type FeeShare: Get<Perbill>;
 		/// Minting stops at this total issuance.
 		#[pallet::constant]
 		type MaxIssuance: Get<BalanceOf<Self>>;
+		type WeightInfo: WeightInfo;
 	}
 
-	/// Fragments accepted in the current block.
+	/// Currency earned by the proofs in the current block, minted to its author at its end.
 	#[pallet::storage]
-	pub type StoredInBlock<T> = StorageValue<_, u32, ValueQuery>;
+	pub type MintInBlock<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// The block's author received `amount` for `fragments` newly stored fragments.
-		AuthorRewarded { author: T::AccountId, fragments: u32, amount: BalanceOf<T> },
+		/// The block's author received `amount` for the storage proven in its block.
+		AuthorRewarded { author: T::AccountId, amount: BalanceOf<T> },
 		/// A newly registered TPM's claim grant.
 		GrantPaid { who: T::AccountId, amount: BalanceOf<T> },
 	}
@@ -75,19 +77,18 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(_: BlockNumberFor<T>) -> Weight {
-			// `on_finalize`: reads the count and the author, kills the count, mints.
-			T::DbWeight::get().reads_writes(4, 3).saturating_add(Weight::from_parts(40_000_000, 3_000))
+			// What `on_finalize` may do.
+			T::WeightInfo::on_finalize()
 		}
 
 		fn on_finalize(_: BlockNumberFor<T>) {
-			let fragments = StoredInBlock::<T>::take();
-			if fragments == 0 {
+			let reward = MintInBlock::<T>::take();
+			if reward.is_zero() {
 				return;
 			}
 			let Some(author) = T::Author::get() else { return };
-			let reward = T::RewardPerFragment::get().saturating_mul(fragments.into());
 			let amount = Self::mint(&author, reward);
-			Self::deposit_event(Event::AuthorRewarded { author, fragments, amount });
+			Self::deposit_event(Event::AuthorRewarded { author, amount });
 		}
 	}
 
@@ -109,9 +110,11 @@ pub mod pallet {
 		}
 	}
 
-	impl<T: Config> FragmentLedger for Pallet<T> {
-		fn on_fragments_stored(count: u32) {
-			StoredInBlock::<T>::mutate(|n| *n = n.saturating_add(count));
+	impl<T: Config> FragmentLedger<BalanceOf<T>> for Pallet<T> {
+		fn on_proven(amount: BalanceOf<T>) {
+			if !amount.is_zero() {
+				MintInBlock::<T>::mutate(|n| *n = n.saturating_add(amount));
+			}
 		}
 	}
 

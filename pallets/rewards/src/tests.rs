@@ -43,10 +43,10 @@ parameter_types! {
 impl pallet_rewards::Config for Test {
 	type Currency = Balances;
 	type Author = Author;
-	type RewardPerFragment = ConstU64<5>;
 	type FeeShare = Share;
 	/// Genesis issues 1_000.
 	type MaxIssuance = ConstU64<1_100>;
+	type WeightInfo = ();
 }
 
 fn new_test_ext() -> sp_io::TestExternalities {
@@ -67,14 +67,14 @@ fn end_block() {
 }
 
 #[test]
-fn the_author_is_paid_per_fragment_stored_in_its_block() {
+fn the_author_is_paid_what_the_proofs_in_its_block_earned() {
 	new_test_ext().execute_with(|| {
-		Rewards::on_fragments_stored(2);
-		Rewards::on_fragments_stored(1);
+		Rewards::on_proven(10);
+		Rewards::on_proven(5);
 		end_block();
 		assert_eq!(Balances::balance(&7), 15);
 		assert_eq!(Balances::total_issuance(), 1_015);
-		System::assert_last_event(Event::AuthorRewarded { author: 7, fragments: 3, amount: 15 }.into());
+		System::assert_last_event(Event::AuthorRewarded { author: 7, amount: 15 }.into());
 		// The count starts again in the next block.
 		end_block();
 		assert_eq!(Balances::balance(&7), 15);
@@ -86,7 +86,7 @@ fn a_block_without_fragments_or_author_mints_nothing() {
 	new_test_ext().execute_with(|| {
 		end_block();
 		Author::set(None);
-		Rewards::on_fragments_stored(4);
+		Rewards::on_proven(20);
 		end_block();
 		assert_eq!(Balances::total_issuance(), 1_000);
 		assert!(System::events().is_empty());
@@ -98,7 +98,7 @@ fn minting_stops_at_the_issuance_cap() {
 	new_test_ext().execute_with(|| {
 		Rewards::pay_grant(&2, 90);
 		System::assert_last_event(Event::GrantPaid { who: 2, amount: 90 }.into());
-		Rewards::on_fragments_stored(4);
+		Rewards::on_proven(20);
 		end_block();
 		// 20 earned, 10 left under the cap.
 		assert_eq!(Balances::balance(&7), 10);

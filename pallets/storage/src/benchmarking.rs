@@ -1,14 +1,12 @@
-//! Benchmarks of every call and of the per-period settlement, at their worst case.
+//! Benchmarks of every call, the expiry hook and a partition's settlement, at their worst
+//! case.
 
 use super::*;
 use crate::Pallet as Storage;
-use cairn_primitives::traits::{PeriodOutcome, StorageMarket};
+use cairn_primitives::traits::{PartitionRef, StorageMarket};
 use polkadot_sdk::{
 	frame_benchmarking::v2::*,
-	frame_support::{
-		traits::{fungible::Mutate, Get, Hooks},
-		BoundedVec,
-	},
+	frame_support::traits::{fungible::Mutate, Get, Hooks},
 	frame_system::{self, RawOrigin},
 	sp_runtime::traits::Bounded,
 };
@@ -21,11 +19,11 @@ fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	who
 }
 
-/// `provider` offers a planck per GiB per period, any duration, ample capacity.
+/// `provider` offers at the price floor, any duration, ample capacity.
 fn offer<T: Config>(provider: &T::AccountId) {
 	Storage::<T>::set_offer(
 		RawOrigin::Signed(provider.clone()).into(),
-		1u32.into(),
+		Storage::<T>::params().min_price_per_gib,
 		u64::MAX / 2,
 		1,
 		T::MaxDuration::get(),
@@ -49,20 +47,14 @@ fn orders<T: Config>(provider: &T::AccountId, first: u32, n: u32) -> Orders<T> {
 
 /// How many contracts one call and one provider's pending list hold.
 fn batch<T: Config>() -> u32 {
-	T::MaxFragmentsPerFile::get().min(T::MaxPendingPerProvider::get())
+	T::MaxFragmentsPerFile::get().min(T::MaxPendingPerProvider::get()).min(T::MaxPendingPerClient::get())
 }
 
 /// `client` makes `n` contracts with `provider` in file `file`.
 fn create<T: Config>(client: &T::AccountId, provider: &T::AccountId, file: u32, first: u32, n: u32) {
 	let manifest = cairn_primitives::blake2_256(&(b"file", file).encode());
-	Storage::<T>::create_contracts(
-		RawOrigin::Signed(client.clone()).into(),
-		manifest,
-		1024,
-		10,
-		orders::<T>(provider, first, n),
-	)
-	.expect("contracts");
+	Storage::<T>::create_contracts(RawOrigin::Signed(client.clone()).into(), manifest, 1024, 10, orders::<T>(provider, first, n))
+		.expect("contracts");
 }
 
 #[benchmarks]
@@ -72,8 +64,9 @@ mod benchmarks {
 	#[benchmark]
 	fn set_offer() {
 		let provider = funded::<T>("provider", 0);
+		let price = Storage::<T>::params().min_price_per_gib;
 		#[extrinsic_call]
-		_(RawOrigin::Signed(provider.clone()), 1u32.into(), 1 << 40, 1, T::MaxDuration::get());
+		_(RawOrigin::Signed(provider.clone()), price, 1 << 40, 1, T::MaxDuration::get());
 		assert!(Offers::<T>::contains_key(&provider));
 	}
 
@@ -96,18 +89,17 @@ mod benchmarks {
 		assert_eq!(NextContractId::<T>::get(), n as u64);
 	}
 
+	/// The provider's open partition is full: a new partition opens.
 	#[benchmark]
 	fn accept_contract() {
 		let provider = funded::<T>("provider", 0);
 		let client = funded::<T>("client", 0);
 		offer::<T>(&provider);
 		create::<T>(&client, &provider, 0, 0, 1);
-		// The longest list of active contracts to extend.
-		let others = (1..T::MaxContractsPerProvider::get() as u64).collect::<Vec<_>>();
-		ProviderContracts::<T>::insert(&provider, BoundedVec::try_from(others).expect("bound - 1"));
+		Storage::<T>::insert_active_contracts(&provider, [9; 32], 1 << 20, 1024, T::MaxPartitionSize::get());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(provider), 0);
-		assert!(matches!(Contracts::<T>::get(0).unwrap().state, ContractState::Active { .. }));
+		assert!(matches!(Contracts::<T>::get(0).unwrap().state, ContractState::Active { partition: 1, .. }));
 	}
 
 	#[benchmark]
@@ -118,6 +110,17 @@ mod benchmarks {
 		create::<T>(&client, &provider, 0, 0, batch::<T>());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(client), 0);
+		assert!(!Contracts::<T>::contains_key(0));
+	}
+
+	#[benchmark]
+	fn reject_contract() {
+		let provider = funded::<T>("provider", 0);
+		let client = funded::<T>("client", 0);
+		offer::<T>(&provider);
+		create::<T>(&client, &provider, 0, 0, batch::<T>());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), 0);
 		assert!(!Contracts::<T>::contains_key(0));
 	}
 
@@ -133,32 +136,40 @@ mod benchmarks {
 		assert_eq!(Contracts::<T>::get(0).unwrap().duration, 15);
 	}
 
-	/// `n` pending contracts whose acceptance window closes in this block are refunded.
 	#[benchmark]
-	fn on_initialize(n: Linear<0, { T::MaxPendingPerBlock::get() }>) {
-		let client = funded::<T>("client", 0);
+	fn set_params() {
+		let params = MarketParams { fault_fee_windows: 4, ..Storage::<T>::params() };
+		#[extrinsic_call]
+		_(RawOrigin::Root, params);
+		assert_eq!(Storage::<T>::params().fault_fee_windows, 4);
+	}
+
+	/// `n` pending contracts whose acceptance window closed are refunded.
+	#[benchmark]
+	fn on_initialize(n: Linear<0, { T::MaxExpiriesPerBlock::get() }>) {
 		let mut made = 0;
 		let mut index = 0;
 		while made < n {
 			let provider = funded::<T>("provider", index);
+			let client = funded::<T>("client", index);
 			offer::<T>(&provider);
 			let count = batch::<T>().min(n - made);
 			create::<T>(&client, &provider, index, made, count);
 			made += count;
 			index += 1;
 		}
-		let deadline = frame_system::Pallet::<T>::block_number() + T::AcceptWindow::get();
+		let closed = frame_system::Pallet::<T>::block_number() + Storage::<T>::params().accept_window.into();
 		#[block]
 		{
-			Storage::<T>::on_initialize(deadline);
+			Storage::<T>::on_initialize(closed);
 		}
 		assert_eq!(Contracts::<T>::iter().count(), 0);
 	}
 
-	/// A provider with `c` active contracts, all challenged and missed a second time in a
-	/// row: every contract refunds a period and slashes the bond.
+	/// A partition of `c` contracts, each missing its window for the last time: each
+	/// refunds, pays a fault fee and ends with its fragment lost.
 	#[benchmark]
-	fn settle_period(c: Linear<1, { T::MaxContractsPerProvider::get() }>) {
+	fn settle_partition(c: Linear<1, { T::MaxPartitionSize::get() }>) {
 		let provider = funded::<T>("provider", 0);
 		let client = funded::<T>("client", 0);
 		offer::<T>(&provider);
@@ -173,25 +184,25 @@ mod benchmarks {
 			made += count;
 			file += 1;
 		}
-		let ids: Vec<u64> = (0..c as u64).collect();
-		let mut start = 0;
-		for id in &ids {
+		let mut window = 0;
+		let mut at = PartitionRef { provider: provider.clone(), deadline: 0, index: 0 };
+		for id in 0..c as u64 {
 			Contracts::<T>::mutate(id, |contract| {
-				if let Some(Contract { state: ContractState::Active { start: s, misses, .. }, .. }) = contract {
-					*misses = 1;
-					start = *s;
+				if let Some(Contract {
+					state: ContractState::Active { start, misses, deadline, partition, .. }, ..
+				}) = contract
+				{
+					*misses = Storage::<T>::params().max_missed - 1;
+					window = *start;
+					at = PartitionRef { provider: provider.clone(), deadline: *deadline, index: *partition };
 				}
 			});
 		}
 		#[block]
 		{
-			<Storage<T> as StorageMarket<T::AccountId>>::settle_period(
-				&provider,
-				start,
-				PeriodOutcome { answered: true, missed: ids.clone() },
-			);
+			<Storage<T> as StorageMarket<T::AccountId>>::settle_unanswered(&at, window);
 		}
-		assert!(Offers::<T>::get(&provider).unwrap().bond < T::ProviderBond::get());
+		assert_eq!(Contracts::<T>::iter().count(), 0);
 	}
 
 	impl_benchmark_test_suite!(Storage, crate::mock::new_test_ext(), crate::mock::Test);

@@ -1,30 +1,32 @@
 //! # Storage pallet
 //!
-//! Cairn's storage market.
+//! Cairn's storage market. `docs/market.md` explains the economics and why they hold
+//! against lazy providers, self-dealers and griefers.
 //!
-//! - **Offers.** An attested node offers storage: a price per GiB per challenge period, a
-//!   capacity, and the shortest and longest contract it takes. Its first offer holds
-//!   `ProviderBond` from its balance; slashing eats into that bond, and an offer whose
-//!   bond fell short takes no new contracts until `set_offer` tops it up.
+//! - **Offers.** An attested node offers storage: a price per GiB per proving window (at
+//!   least the network's floor), a capacity, and the shortest and longest contract it
+//!   takes. An offer holds `ProviderBond` as a deposit until it is removed.
 //! - **Contracts.** A client stores a file as one contract per fragment
-//!   (`create_contracts`): provider, fragment root, size, duration in periods and the most
-//!   it will pay. The whole price is held from the client's balance as escrow. Only the
-//!   named provider may accept, once it holds the fragment and before `AcceptWindow`
-//!   blocks pass; otherwise the client gets the escrow back. The client may cancel a
-//!   contract that is not yet accepted, and renew an active one.
-//! - **Settlement.** An accepted contract runs from the next challenge period for
-//!   `duration` periods. The proofs pallet settles each provider's periods through
-//!   [`StorageMarket::settle_period`]: a proven period moves that period's share of the
-//!   escrow to the provider; an unproven one returns it to the client. A challenged
-//!   fragment that was not proven also costs the provider a slice of its bond, paid to
-//!   the client: nothing at the first miss in a row (small nodes go offline now and then),
-//!   then one period's price for the second, two for the third, and so on. After
-//!   `MaxMissedProofs` misses in a row the contract ends, the rest of the escrow returns
-//!   to the client and [`Event::FragmentLost`] names the fragment, so it can be repaired
-//!   from the file's other fragments. After its last period a contract is done.
+//!   (`create_contracts`): provider, fragment root, size, duration in windows and the most
+//!   it will pay. Held from the client: the whole price (escrow), the market fee and a
+//!   reservation fee. Only the named provider may accept, before the acceptance window
+//!   closes, and only with free balance for the contract's collateral (a share of its
+//!   price); acceptance burns the market fee and returns the reservation. The provider may
+//!   reject (everything returns to the client); a contract the client cancels or leaves
+//!   to expire pays the provider the reservation fee. Files are recorded per client.
+//! - **Proofs and pay.** An accepted contract joins one of the provider's partitions, in
+//!   one deadline of the proving window, and is proven there in every window it runs
+//!   (the proofs pallet checks the proofs and calls [`StorageMarket::record_proofs`]). A
+//!   proven window pays its share of the escrow to the provider and mints its share of
+//!   the contract's mint budget to the block author; a missed window (no proof, a
+//!   declared loss, or a proof that did not verify) returns the share to the client and
+//!   moves a fault fee from the provider's collateral to the client. `max_missed` misses in
+//!   a row end the contract: the client gets the rest of the escrow and of the collateral,
+//!   and [`Event::FragmentLost`] names the fragment to repair. A contract that ran its
+//!   course returns the collateral to the provider.
 //!
-//! Balances move only between the client, the provider and their holds: the market mints
-//! and burns nothing.
+//! Balances move between the client, the provider and their holds; the market fee is
+//! burned, and the rewards pallet mints at most `mint_percent` (at most half) of it.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -34,84 +36,21 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod market;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
 mod tests;
+mod types;
 pub mod weights;
+
+pub use types::*;
 pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use cairn_primitives::{ContractId, ManifestId, Period};
-use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use codec::{Decode, Encode};
 use scale_info::TypeInfo;
-
-/// Bytes in a GiB: offers are priced per GiB per period.
-pub const GIB: u128 = 1 << 30;
-
-/// What a provider offers.
-#[derive(Clone, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
-pub struct Offer<Balance> {
-	/// Price of a GiB for one challenge period.
-	pub price_per_gib: Balance,
-	/// Bytes it will store under contracts.
-	pub capacity: u64,
-	/// Bytes under its pending and active contracts.
-	pub used: u64,
-	/// The shortest contract it takes, in periods.
-	pub min_duration: Period,
-	/// The longest contract it takes, in periods.
-	pub max_duration: Period,
-	/// Its bond, held from its balance; slashing lowers it.
-	pub bond: Balance,
-}
-
-/// One fragment of a file, as a client orders its storage.
-#[derive(Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
-pub struct FragmentOrder<AccountId, Balance> {
-	/// Who stores it.
-	pub provider: AccountId,
-	/// Its Merkle root (also its name in the provider's store).
-	pub root: [u8; 32],
-	/// Its length in bytes.
-	pub size: u64,
-	/// The most the client pays for the whole duration.
-	pub max_price: Balance,
-}
-
-/// Where a contract stands.
-#[derive(Clone, Copy, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
-pub enum ContractState<BlockNumber> {
-	/// Waiting for the provider, which must accept before block `accept_by`.
-	Pending { accept_by: BlockNumber },
-	/// Accepted: runs for periods `start..end`; `next` is the first period not settled.
-	Active {
-		start: Period,
-		end: Period,
-		next: Period,
-		/// Challenged periods missed in a row.
-		misses: u32,
-		/// The last period the provider was paid for.
-		last_proven: Option<Period>,
-	},
-}
-
-/// One fragment's storage contract.
-#[derive(Clone, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
-pub struct Contract<AccountId, Balance, BlockNumber> {
-	pub client: AccountId,
-	pub provider: AccountId,
-	/// The file the fragment belongs to.
-	pub manifest: ManifestId,
-	pub root: [u8; 32],
-	pub size: u64,
-	pub segment_size: u32,
-	/// Periods paid for.
-	pub duration: Period,
-	/// Escrow still held from the client for this contract.
-	pub escrow: Balance,
-	pub state: ContractState<BlockNumber>,
-}
 
 /// What the benchmarks need from the runtime.
 #[cfg(feature = "runtime-benchmarks")]
@@ -120,15 +59,20 @@ pub trait BenchmarkHelper<AccountId> {
 	fn attest(who: &AccountId);
 }
 
-/// The price of `size` bytes for one period at `price_per_gib`, rounded up to a planck.
+/// The price of `size` bytes for one window at `price_per_gib`, rounded up to a planck.
 pub fn period_price(size: u64, price_per_gib: u128) -> u128 {
 	(size as u128).saturating_mul(price_per_gib).div_ceil(GIB)
+}
+
+/// `percent` % of `amount`, rounded down.
+pub fn percent_of(amount: u128, percent: u32) -> u128 {
+	amount.saturating_mul(percent as u128) / 100
 }
 
 #[polkadot_sdk::frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use cairn_primitives::traits::{FragmentLedger, NodeRegistry, PeriodOutcome, ProvableFragment, StorageMarket};
+	use cairn_primitives::traits::{FragmentLedger, NodeRegistry};
 	use polkadot_sdk::{
 		frame_support::{
 			pallet_prelude::*,
@@ -138,18 +82,22 @@ pub mod pallet {
 			},
 		},
 		frame_system::{self, pallet_prelude::*},
-		sp_runtime::{
-			traits::{Saturating, Zero},
-			SaturatedConversion,
-		},
+		sp_runtime::{traits::Zero, SaturatedConversion},
 	};
 
 	pub type BalanceOf<T> = <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 	pub type ContractOf<T> = Contract<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 	pub type OrderOf<T> = FragmentOrder<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 	pub type Orders<T> = BoundedVec<OrderOf<T>, <T as Config>::MaxFragmentsPerFile>;
+	pub type ParamsOf<T> = MarketParams<BalanceOf<T>>;
+	pub type PartitionOf<T> = Partition<<T as Config>::MaxPartitionSize>;
+
+	/// The storage layout's version: 1 is the windowed market (deadlines, partitions,
+	/// collateral, per-client file records).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -160,38 +108,39 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 		/// Who is an attested node: only they offer storage.
 		type Registry: NodeRegistry<Self::AccountId>;
-		/// Told of each accepted fragment (the block author's reward).
-		type Ledger: FragmentLedger;
-		/// Blocks per challenge period (the same as the proofs pallet's).
-		#[pallet::constant]
-		type ChallengePeriod: Get<BlockNumberFor<Self>>;
-		/// Blocks a provider has to accept a contract.
-		#[pallet::constant]
-		type AcceptWindow: Get<BlockNumberFor<Self>>;
-		/// The bond an offer holds.
+		/// Mints the block author's share for proven windows.
+		type Ledger: FragmentLedger<BalanceOf<Self>>;
+		/// Who may change the market's parameters.
+		type ParamsOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// The deposit an offer holds.
 		#[pallet::constant]
 		type ProviderBond: Get<BalanceOf<Self>>;
-		/// Challenged periods missed in a row that end a contract.
-		#[pallet::constant]
-		type MaxMissedProofs: Get<u32>;
-		/// The longest contract, in periods.
+		/// The longest contract, in windows.
 		#[pallet::constant]
 		type MaxDuration: Get<Period>;
 		/// The largest segment (Merkle leaf) a contract may use.
 		#[pallet::constant]
 		type MaxSegmentSize: Get<u32>;
-		/// Providers with an offer: bounded so the proofs pallet visits each every period.
+		/// Contracts in one partition: what one proof transaction covers.
 		#[pallet::constant]
-		type MaxProviders: Get<u32>;
-		/// Active contracts per provider.
+		type MaxPartitionSize: Get<u32>;
+		/// Partitions in one deadline, over all providers: the settlement visits them all
+		/// within the next deadline.
 		#[pallet::constant]
-		type MaxContractsPerProvider: Get<u32>;
+		type MaxPartitionsPerDeadline: Get<u32>;
+		/// The shortest deadline in blocks that lets the settlement visit
+		/// `MaxPartitionsPerDeadline` partitions (the proofs pallet's rate).
+		#[pallet::constant]
+		type MinDeadlineBlocks: Get<u32>;
 		/// Contracts waiting for one provider's acceptance.
 		#[pallet::constant]
 		type MaxPendingPerProvider: Get<u32>;
-		/// Contracts whose acceptance window ends in one block.
+		/// Contracts one client may have waiting for acceptance.
 		#[pallet::constant]
-		type MaxPendingPerBlock: Get<u32>;
+		type MaxPendingPerClient: Get<u32>;
+		/// Expired pending contracts refunded per block.
+		#[pallet::constant]
+		type MaxExpiriesPerBlock: Get<u32>;
 		/// Fragments (contracts) of one file.
 		#[pallet::constant]
 		type MaxFragmentsPerFile: Get<u32>;
@@ -202,15 +151,21 @@ pub mod pallet {
 
 	#[pallet::composite_enum]
 	pub enum HoldReason {
-		/// A client's payment for its contracts, until each period is settled.
+		/// A client's payment, market fee and reservation fee for its contracts.
 		Escrow,
-		/// A provider's bond, slashed for missed proofs.
+		/// A provider's offer deposit.
 		ProviderBond,
+		/// A provider's collateral for its active contracts.
+		Collateral,
 	}
+
+	/// The market's parameters.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, ParamsOf<T>, OptionQuery>;
 
 	/// Offers, by provider.
 	#[pallet::storage]
-	pub type Offers<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AccountId, Offer<BalanceOf<T>>>;
+	pub type Offers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Offer<BalanceOf<T>>>;
 
 	/// Pending and active contracts.
 	#[pallet::storage]
@@ -220,25 +175,82 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextContractId<T> = StorageValue<_, ContractId, ValueQuery>;
 
-	/// Each provider's active contracts, oldest first.
+	/// Active contracts, over all providers.
 	#[pallet::storage]
-	pub type ProviderContracts<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, BoundedVec<ContractId, T::MaxContractsPerProvider>, ValueQuery>;
+	pub type ActiveContracts<T> = StorageValue<_, u64, ValueQuery>;
 
 	/// Each provider's contracts waiting for its acceptance.
 	#[pallet::storage]
 	pub type ProviderPending<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, BoundedVec<ContractId, T::MaxPendingPerProvider>, ValueQuery>;
 
-	/// Pending contracts by the block at which their acceptance window closes.
+	/// How many contracts each client has waiting for acceptance.
 	#[pallet::storage]
-	pub type AcceptDeadlines<T: Config> =
-		StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<ContractId, T::MaxPendingPerBlock>, ValueQuery>;
+	pub type ClientPending<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
 
-	/// Each file's live contracts.
+	/// Pending contracts in the order their acceptance windows close: a queue from
+	/// `ExpiryHead` (the next to look at) to `ExpiryTail` (the next free slot).
 	#[pallet::storage]
-	pub type FileContracts<T: Config> =
-		StorageMap<_, Identity, ManifestId, BoundedVec<ContractId, T::MaxFragmentsPerFile>, ValueQuery>;
+	pub type ExpiryQueue<T> = StorageMap<_, Twox64Concat, u64, ContractId>;
+
+	#[pallet::storage]
+	pub type ExpiryHead<T> = StorageValue<_, u64, ValueQuery>;
+
+	#[pallet::storage]
+	pub type ExpiryTail<T> = StorageValue<_, u64, ValueQuery>;
+
+	/// Each client's files' live contracts.
+	#[pallet::storage]
+	pub type FileContracts<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Identity,
+		ManifestId,
+		BoundedVec<ContractId, T::MaxFragmentsPerFile>,
+		ValueQuery,
+	>;
+
+	/// Partitions by (deadline, provider, index).
+	#[pallet::storage]
+	pub type Partitions<T: Config> = StorageNMap<
+		_,
+		(
+			NMapKey<Twox64Concat, u32>,
+			NMapKey<Blake2_128Concat, T::AccountId>,
+			NMapKey<Twox64Concat, u32>,
+		),
+		PartitionOf<T>,
+	>;
+
+	/// Partitions per deadline, over all providers.
+	#[pallet::storage]
+	pub type PartitionCount<T> = StorageMap<_, Twox64Concat, u32, u32, ValueQuery>;
+
+	/// Where each provider's next contracts go.
+	#[pallet::storage]
+	pub type ProviderSchedules<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, ProviderSchedule>;
+
+	/// Active contracts per fragment root: only the first earns minting.
+	#[pallet::storage]
+	pub type RootRefs<T> = StorageMap<_, Identity, [u8; 32], u32, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(polkadot_sdk::frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The market's parameters; `None` leaves [`Pallet::params`]'s defaults.
+		pub params: Option<ParamsOf<T>>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if let Some(params) = &self.params {
+				Pallet::<T>::check_params(params).expect("genesis market parameters are valid");
+				Params::<T>::put(params);
+			}
+		}
+	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -247,37 +259,83 @@ pub mod pallet {
 		OfferSet { provider: T::AccountId, price_per_gib: BalanceOf<T>, capacity: u64, bond: BalanceOf<T> },
 		/// `provider` withdrew its offer and got its bond back.
 		OfferRemoved { provider: T::AccountId },
-		/// A contract was made; `escrow` is held from the client.
+		/// A contract was made; `escrow`, `fee` and `reservation` are held from the client.
 		ContractCreated {
 			id: ContractId,
 			client: T::AccountId,
 			provider: T::AccountId,
 			manifest: ManifestId,
 			root: [u8; 32],
+			size: u64,
 			escrow: BalanceOf<T>,
+			fee: BalanceOf<T>,
+			reservation: BalanceOf<T>,
 		},
-		/// The provider holds the fragment; the contract runs for periods `start..end`.
-		ContractAccepted { id: ContractId, provider: T::AccountId, start: Period, end: Period },
-		/// The client cancelled a contract before acceptance and got its escrow back.
-		ContractCancelled { id: ContractId },
-		/// The provider did not accept in time; the client got its escrow back.
-		ContractExpired { id: ContractId },
-		/// The client paid `escrow` more for periods up to `end`.
-		ContractRenewed { id: ContractId, end: Period, escrow: BalanceOf<T> },
-		/// Periods up to `period` settled: `paid` to the provider, `refunded` and `slashed`
-		/// (from the provider's bond) to the client.
-		PeriodSettled {
+		/// The provider holds the fragment: the contract runs for windows `start..end`, is
+		/// proven in `deadline`, holds `collateral` from the provider; `fee_burned` was burned.
+		ContractAccepted {
 			id: ContractId,
-			period: Period,
-			paid: BalanceOf<T>,
-			refunded: BalanceOf<T>,
-			slashed: BalanceOf<T>,
+			provider: T::AccountId,
+			start: Period,
+			end: Period,
+			deadline: u32,
+			partition: u32,
+			collateral: BalanceOf<T>,
+			fee_burned: BalanceOf<T>,
 		},
-		/// The contract ran its course.
-		ContractCompleted { id: ContractId },
-		/// The provider missed `MaxMissedProofs` challenges in a row: the contract ended, the
-		/// rest of the escrow went back to the client, and this fragment must be repaired.
-		FragmentLost { id: ContractId, provider: T::AccountId, manifest: ManifestId, root: [u8; 32] },
+		/// The provider turned the contract down; the client got everything back.
+		ContractRejected { id: ContractId },
+		/// The client cancelled a pending contract: the escrow and fee went back to it, the
+		/// reservation fee to the provider.
+		ContractCancelled { id: ContractId, reservation: BalanceOf<T> },
+		/// The provider did not accept in time: the escrow and fee went back to the client,
+		/// the reservation fee to the provider.
+		ContractExpired { id: ContractId, reservation: BalanceOf<T> },
+		/// The client paid `escrow` more for windows up to `end`; the provider holds
+		/// `collateral` more; `fee_burned` was burned.
+		ContractRenewed {
+			id: ContractId,
+			end: Period,
+			escrow: BalanceOf<T>,
+			collateral: BalanceOf<T>,
+			fee_burned: BalanceOf<T>,
+		},
+		/// A partition's proof for `window` was accepted: `proven` contracts were paid
+		/// `paid` in all and earned `minted` for the block author; `faulty` were declared lost
+		/// for the window.
+		PartitionProven {
+			provider: T::AccountId,
+			deadline: u32,
+			partition: u32,
+			window: Period,
+			proven: u32,
+			faulty: u32,
+			paid: BalanceOf<T>,
+			minted: BalanceOf<T>,
+		},
+		/// The contract's `window` was not proven: its share `refunded` and `fault_fee` from
+		/// the provider's collateral went to the client; `misses` in a row so far.
+		WindowMissed {
+			id: ContractId,
+			window: Period,
+			refunded: BalanceOf<T>,
+			fault_fee: BalanceOf<T>,
+			misses: u32,
+		},
+		/// The contract ran its course; `collateral` went back to the provider.
+		ContractCompleted { id: ContractId, collateral: BalanceOf<T> },
+		/// The provider missed `max_missed` windows in a row: the contract ended, the client
+		/// got the rest of the escrow and `collateral`, and this fragment must be repaired.
+		FragmentLost {
+			id: ContractId,
+			provider: T::AccountId,
+			client: T::AccountId,
+			manifest: ManifestId,
+			root: [u8; 32],
+			collateral: BalanceOf<T>,
+		},
+		/// Root changed the market's parameters.
+		ParamsSet { params: ParamsOf<T> },
 	}
 
 	#[pallet::error]
@@ -286,22 +344,22 @@ pub mod pallet {
 		NotAttested,
 		/// The provider has no offer.
 		UnknownOffer,
-		/// An offer's minimum duration is at least one period and at most its maximum, which
+		/// An offer's minimum duration is at least one window and at most its maximum, which
 		/// is at most `MaxDuration`.
 		BadDuration,
+		/// The price is below the network's floor (`min_price_per_gib`).
+		PriceBelowFloor,
 		/// The capacity is below what the provider's contracts already use.
 		CapacityBelowUsed,
-		/// The balance cannot cover the bond.
+		/// The balance cannot cover the offer's bond.
 		InsufficientBond,
-		/// As many providers as `MaxProviders` already have offers.
-		TooManyProviders,
 		/// The provider still has pending or active contracts.
 		ContractsOpen,
 		/// A file has at least one fragment.
 		NoFragments,
 		/// Fragments have at least one byte.
 		ZeroSize,
-		/// Durations are at least one period.
+		/// Durations are at least one window.
 		ZeroDuration,
 		/// A segment is 1..=`MaxSegmentSize` bytes.
 		BadSegmentSize,
@@ -311,16 +369,18 @@ pub mod pallet {
 		PriceAboveMax,
 		/// The provider's free capacity is too small for the fragment.
 		ProviderFull,
-		/// The provider's bond was slashed below `ProviderBond`: it takes no new contracts.
-		ProviderUnderbonded,
 		/// The provider has as many pending contracts as it may.
 		TooManyPending,
-		/// The provider has as many active contracts as it may.
-		TooManyContracts,
+		/// The client has as many pending contracts as it may.
+		ClientTooManyPending,
 		/// The file has as many contracts as it may.
 		TooManyFragments,
-		/// The balance cannot cover the escrow.
+		/// The balance cannot cover the escrow, the market fee and the reservation fee.
 		InsufficientBalance,
+		/// The provider's free balance cannot cover the contract's collateral.
+		InsufficientCollateral,
+		/// Every deadline holds as many partitions as the network allows; try later.
+		DeadlinesFull,
 		/// No such contract.
 		UnknownContract,
 		/// Only the contract's provider may do this.
@@ -333,40 +393,47 @@ pub mod pallet {
 		NotActive,
 		/// The acceptance window has closed.
 		AcceptWindowClosed,
+		/// The parameters are unusable: the window must split into deadlines of at least
+		/// `MinDeadlineBlocks` (and 3) blocks, `max_missed` and `accept_window` at least 1,
+		/// `mint_percent` at most 50, `market_fee_percent` at most 100, and the price floor
+		/// and the least market fee above zero.
+		BadParams,
+		/// The proving schedule cannot change while contracts are active.
+		ScheduleInUse,
 		/// An amount overflowed.
 		Overflow,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// Refunds contracts whose acceptance window closes at `now`.
+		/// Refunds up to `MaxExpiriesPerBlock` contracts whose acceptance window closed.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let expired = AcceptDeadlines::<T>::take(now);
-			let count = expired.len() as u32;
-			for id in expired {
-				if let Some(contract) = Contracts::<T>::get(id) {
-					if matches!(contract.state, ContractState::Pending { .. }) {
-						Self::drop_pending(id, &contract);
-						Self::deposit_event(Event::ContractExpired { id });
-					}
-				}
-			}
-			T::WeightInfo::on_initialize(count)
+			let visited = Self::expire_pending(now);
+			T::WeightInfo::on_initialize(visited)
 		}
 
 		fn integrity_test() {
-			assert!(!T::ChallengePeriod::get().is_zero(), "ChallengePeriod must be at least one block");
-			assert!(T::MaxMissedProofs::get() > 0, "MaxMissedProofs must be at least 1");
+			assert!(T::MaxPartitionSize::get() > 0, "a partition holds at least one contract");
 			assert!(T::MaxSegmentSize::get() > 0, "MaxSegmentSize must be at least 1");
+			assert!(T::MaxExpiriesPerBlock::get() > 0, "expiry must make progress");
+			assert!(
+				T::MaxPendingPerClient::get() >= T::MaxFragmentsPerFile::get(),
+				"a client must be able to place one whole file"
+			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
 		}
 	}
 
 	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
-		/// Signed by an attested node: offers storage at `price_per_gib` per GiB per period,
-		/// up to `capacity` bytes, for contracts of `min_duration..=max_duration` periods.
-		/// The first offer holds `ProviderBond`; a later one changes the terms (for new
-		/// contracts) and tops a slashed bond up. Emits `OfferSet`.
+		/// Signed by an attested node: offers storage at `price_per_gib` per GiB per window
+		/// (at least the floor), up to `capacity` bytes, for contracts of
+		/// `min_duration..=max_duration` windows. The first offer holds `ProviderBond`; a
+		/// later one changes the terms for new contracts. Emits `OfferSet`.
 		#[pallet::call_index(0)]
 		pub fn set_offer(
 			origin: OriginFor<T>,
@@ -376,26 +443,7 @@ pub mod pallet {
 			max_duration: Period,
 		) -> DispatchResult {
 			let provider = ensure_signed(origin)?;
-			ensure!(T::Registry::is_attested(&provider), Error::<T>::NotAttested);
-			ensure!(
-				min_duration >= 1 && min_duration <= max_duration && max_duration <= T::MaxDuration::get(),
-				Error::<T>::BadDuration
-			);
-			let existing = Offers::<T>::get(&provider);
-			if existing.is_none() {
-				ensure!(Offers::<T>::count() < T::MaxProviders::get(), Error::<T>::TooManyProviders);
-			}
-			let (used, bond) = existing.map(|o| (o.used, o.bond)).unwrap_or((0, Zero::zero()));
-			ensure!(capacity >= used, Error::<T>::CapacityBelowUsed);
-			let top_up = T::ProviderBond::get().saturating_sub(bond);
-			if !top_up.is_zero() {
-				T::Currency::hold(&HoldReason::ProviderBond.into(), &provider, top_up)
-					.map_err(|_| Error::<T>::InsufficientBond)?;
-			}
-			let bond = bond.saturating_add(top_up);
-			Offers::<T>::insert(&provider, Offer { price_per_gib, capacity, used, min_duration, max_duration, bond });
-			Self::deposit_event(Event::OfferSet { provider, price_per_gib, capacity, bond });
-			Ok(())
+			Self::do_set_offer(provider, price_per_gib, capacity, min_duration, max_duration)
 		}
 
 		/// Signed by a provider without pending or active contracts: withdraws its offer and
@@ -411,10 +459,10 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Signed by a client: one contract per fragment of file `manifest`, each for
-		/// `duration` periods, with `segment_size`-byte Merkle leaves. Each fragment's whole
-		/// price is held as escrow; all contracts are made or none. Emits
-		/// `ContractCreated` for each.
+		/// Signed by a client: one contract per fragment of its file `manifest`, each for
+		/// `duration` windows, with `segment_size`-byte Merkle leaves. Held per contract:
+		/// its whole price, the market fee and the reservation fee. All contracts are made
+		/// or none. Emits `ContractCreated` for each.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::create_contracts(fragments.len() as u32))]
 		pub fn create_contracts(
@@ -425,109 +473,38 @@ pub mod pallet {
 			fragments: Orders<T>,
 		) -> DispatchResult {
 			let client = ensure_signed(origin)?;
-			ensure!(!fragments.is_empty(), Error::<T>::NoFragments);
-			ensure!(duration > 0, Error::<T>::ZeroDuration);
-			ensure!(segment_size > 0 && segment_size <= T::MaxSegmentSize::get(), Error::<T>::BadSegmentSize);
-			let now = frame_system::Pallet::<T>::block_number();
-			let accept_by = now.saturating_add(T::AcceptWindow::get());
-			let mut file = FileContracts::<T>::get(manifest);
-			let mut deadlines = AcceptDeadlines::<T>::get(accept_by);
-			for order in fragments {
-				ensure!(order.size > 0, Error::<T>::ZeroSize);
-				let mut offer = Offers::<T>::get(&order.provider).ok_or(Error::<T>::UnknownOffer)?;
-				ensure!(T::Registry::is_attested(&order.provider), Error::<T>::NotAttested);
-				ensure!(offer.bond >= T::ProviderBond::get(), Error::<T>::ProviderUnderbonded);
-				ensure!((offer.min_duration..=offer.max_duration).contains(&duration), Error::<T>::DurationOutOfRange);
-				let price = period_price(order.size, offer.price_per_gib.saturated_into())
-					.checked_mul(duration as u128)
-					.ok_or(Error::<T>::Overflow)?;
-				ensure!(price <= order.max_price.saturated_into::<u128>(), Error::<T>::PriceAboveMax);
-				let escrow: BalanceOf<T> = price.saturated_into();
-				offer.used = offer.used.checked_add(order.size).ok_or(Error::<T>::Overflow)?;
-				ensure!(offer.used <= offer.capacity, Error::<T>::ProviderFull);
-
-				let id = NextContractId::<T>::get();
-				ProviderPending::<T>::try_mutate(&order.provider, |p| p.try_push(id))
-					.map_err(|_| Error::<T>::TooManyPending)?;
-				deadlines.try_push(id).map_err(|_| Error::<T>::TooManyPending)?;
-				file.try_push(id).map_err(|_| Error::<T>::TooManyFragments)?;
-				T::Currency::hold(&HoldReason::Escrow.into(), &client, escrow)
-					.map_err(|_| Error::<T>::InsufficientBalance)?;
-				Offers::<T>::insert(&order.provider, offer);
-				NextContractId::<T>::put(id.checked_add(1).ok_or(Error::<T>::Overflow)?);
-				Contracts::<T>::insert(
-					id,
-					Contract {
-						client: client.clone(),
-						provider: order.provider.clone(),
-						manifest,
-						root: order.root,
-						size: order.size,
-						segment_size,
-						duration,
-						escrow,
-						state: ContractState::Pending { accept_by },
-					},
-				);
-				Self::deposit_event(Event::ContractCreated {
-					id,
-					client: client.clone(),
-					provider: order.provider,
-					manifest,
-					root: order.root,
-					escrow,
-				});
-			}
-			FileContracts::<T>::insert(manifest, file);
-			AcceptDeadlines::<T>::insert(accept_by, deadlines);
-			Ok(())
+			Self::do_create_contracts(client, manifest, segment_size, duration, fragments)
 		}
 
 		/// Signed by the contract's provider, once it holds the fragment and before the
-		/// acceptance window closes: the contract runs from the next period. Emits
-		/// `ContractAccepted`.
+		/// acceptance window closes, with free balance for the collateral: the contract runs
+		/// from the next window, the market fee is burned and the reservation returns to the
+		/// client. Emits `ContractAccepted`.
 		#[pallet::call_index(3)]
 		pub fn accept_contract(origin: OriginFor<T>, id: ContractId) -> DispatchResult {
 			let provider = ensure_signed(origin)?;
-			let mut contract = Contracts::<T>::get(id).ok_or(Error::<T>::UnknownContract)?;
-			ensure!(contract.provider == provider, Error::<T>::NotProvider);
-			let ContractState::Pending { accept_by } = contract.state else {
-				return Err(Error::<T>::NotPending.into());
-			};
-			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(now < accept_by, Error::<T>::AcceptWindowClosed);
-			ProviderContracts::<T>::try_mutate(&provider, |c| c.try_push(id))
-				.map_err(|_| Error::<T>::TooManyContracts)?;
-			ProviderPending::<T>::mutate(&provider, |p| p.retain(|c| *c != id));
-			AcceptDeadlines::<T>::mutate(accept_by, |d| d.retain(|c| *c != id));
-			let start = Self::period_of(now).saturating_add(1);
-			let end = start.saturating_add(contract.duration);
-			contract.state = ContractState::Active { start, end, next: start, misses: 0, last_proven: None };
-			Contracts::<T>::insert(id, contract);
-			T::Ledger::on_fragments_stored(1);
-			Self::deposit_event(Event::ContractAccepted { id, provider, start, end });
-			Ok(())
+			Self::do_accept(provider, id)
 		}
 
-		/// Signed by the client of a contract not yet accepted: cancels it and refunds the
-		/// escrow. Emits `ContractCancelled`.
+		/// Signed by the client of a pending contract: cancels it. The escrow and the fee
+		/// return to the client; the reservation fee goes to the provider. Emits
+		/// `ContractCancelled`.
 		#[pallet::call_index(4)]
 		pub fn cancel_contract(origin: OriginFor<T>, id: ContractId) -> DispatchResult {
 			let client = ensure_signed(origin)?;
 			let contract = Contracts::<T>::get(id).ok_or(Error::<T>::UnknownContract)?;
 			ensure!(contract.client == client, Error::<T>::NotClient);
-			let ContractState::Pending { accept_by } = contract.state else {
-				return Err(Error::<T>::NotPending.into());
-			};
-			AcceptDeadlines::<T>::mutate(accept_by, |d| d.retain(|c| *c != id));
-			Self::drop_pending(id, &contract);
-			Self::deposit_event(Event::ContractCancelled { id });
+			ensure!(matches!(contract.state, ContractState::Pending { .. }), Error::<T>::NotPending);
+			let reservation = Self::drop_pending(id, &contract, true);
+			Self::deposit_event(Event::ContractCancelled { id, reservation });
 			Ok(())
 		}
 
-		/// Signed by the client of an active contract: extends it by `extra` periods at the
-		/// provider's current price, if that costs at most `max_price` and the periods left
-		/// stay within the offer's maximum. Emits `ContractRenewed`.
+		/// Signed by the client of an active contract: extends it by `extra` windows at the
+		/// provider's current price, if that costs at most `max_price` and the windows left
+		/// stay within the offer's maximum. Holds the price and a market fee (burned) from
+		/// the client, and the matching collateral from the provider. Emits
+		/// `ContractRenewed`.
 		#[pallet::call_index(5)]
 		pub fn renew_contract(
 			origin: OriginFor<T>,
@@ -536,206 +513,103 @@ pub mod pallet {
 			max_price: BalanceOf<T>,
 		) -> DispatchResult {
 			let client = ensure_signed(origin)?;
-			ensure!(extra > 0, Error::<T>::ZeroDuration);
-			let mut contract = Contracts::<T>::get(id).ok_or(Error::<T>::UnknownContract)?;
-			ensure!(contract.client == client, Error::<T>::NotClient);
-			let ContractState::Active { start, end, next, misses, last_proven } = contract.state else {
-				return Err(Error::<T>::NotActive.into());
-			};
-			let offer = Offers::<T>::get(&contract.provider).ok_or(Error::<T>::UnknownOffer)?;
-			let new_end = end.checked_add(extra).ok_or(Error::<T>::Overflow)?;
-			let left = new_end - next.max(Self::period_of(frame_system::Pallet::<T>::block_number()));
-			ensure!(left <= offer.max_duration, Error::<T>::DurationOutOfRange);
-			let price = period_price(contract.size, offer.price_per_gib.saturated_into())
-				.checked_mul(extra as u128)
-				.ok_or(Error::<T>::Overflow)?;
-			ensure!(price <= max_price.saturated_into::<u128>(), Error::<T>::PriceAboveMax);
-			let price: BalanceOf<T> = price.saturated_into();
-			T::Currency::hold(&HoldReason::Escrow.into(), &client, price)
-				.map_err(|_| Error::<T>::InsufficientBalance)?;
-			contract.escrow = contract.escrow.saturating_add(price);
-			contract.duration = contract.duration.saturating_add(extra);
-			contract.state = ContractState::Active { start, end: new_end, next, misses, last_proven };
-			Contracts::<T>::insert(id, contract);
-			Self::deposit_event(Event::ContractRenewed { id, end: new_end, escrow: price });
+			Self::do_renew(client, id, extra, max_price)
+		}
+
+		/// Signed by the contract's provider: turns a pending contract down (it cannot or
+		/// will not store the fragment). Everything held returns to the client. Emits
+		/// `ContractRejected`.
+		#[pallet::call_index(6)]
+		pub fn reject_contract(origin: OriginFor<T>, id: ContractId) -> DispatchResult {
+			let provider = ensure_signed(origin)?;
+			let contract = Contracts::<T>::get(id).ok_or(Error::<T>::UnknownContract)?;
+			ensure!(contract.provider == provider, Error::<T>::NotProvider);
+			ensure!(matches!(contract.state, ContractState::Pending { .. }), Error::<T>::NotPending);
+			Self::drop_pending(id, &contract, false);
+			Self::deposit_event(Event::ContractRejected { id });
+			Ok(())
+		}
+
+		/// Root: sets the market's parameters. The proving schedule (`window`,
+		/// `deadlines`) may change only while no contract is active. Emits `ParamsSet`.
+		#[pallet::call_index(7)]
+		pub fn set_params(origin: OriginFor<T>, params: ParamsOf<T>) -> DispatchResult {
+			T::ParamsOrigin::ensure_origin(origin)?;
+			Self::check_params(&params)?;
+			if params.schedule() != Self::params().schedule() {
+				ensure!(ActiveContracts::<T>::get() == 0, Error::<T>::ScheduleInUse);
+			}
+			Params::<T>::put(&params);
+			Self::deposit_event(Event::ParamsSet { params });
 			Ok(())
 		}
 	}
 
 	impl<T: Config> Pallet<T> {
-		/// The challenge period of block `n`.
-		pub fn period_of(n: BlockNumberFor<T>) -> Period {
-			(n / T::ChallengePeriod::get()).saturated_into()
+		/// The parameters in force: what genesis or root set, else the defaults of a
+		/// one-minute window (for tests and dev chains).
+		pub fn params() -> ParamsOf<T> {
+			Params::<T>::get().unwrap_or_else(Self::default_params)
 		}
 
-		/// Removes a pending contract and refunds its escrow.
-		fn drop_pending(id: ContractId, contract: &ContractOf<T>) {
-			Self::release_escrow(&contract.client, contract.escrow);
-			ProviderPending::<T>::mutate(&contract.provider, |p| p.retain(|c| *c != id));
-			Self::forget(id, contract);
-		}
-
-		/// Removes a contract from the file's list and frees the provider's capacity.
-		fn forget(id: ContractId, contract: &ContractOf<T>) {
-			Contracts::<T>::remove(id);
-			Offers::<T>::mutate(&contract.provider, |o| {
-				if let Some(o) = o {
-					o.used = o.used.saturating_sub(contract.size);
-				}
-			});
-			FileContracts::<T>::mutate_exists(contract.manifest, |f| {
-				if let Some(list) = f {
-					list.retain(|c| *c != id);
-					if list.is_empty() {
-						*f = None;
-					}
-				}
-			});
-		}
-
-		/// Ends an active contract: refunds what escrow is left.
-		fn end_active(id: ContractId, contract: &ContractOf<T>) {
-			Self::release_escrow(&contract.client, contract.escrow);
-			ProviderContracts::<T>::mutate_exists(&contract.provider, |c| {
-				if let Some(list) = c {
-					list.retain(|x| *x != id);
-					if list.is_empty() {
-						*c = None;
-					}
-				}
-			});
-			Self::forget(id, contract);
-		}
-
-		fn release_escrow(client: &T::AccountId, amount: BalanceOf<T>) {
-			if amount.is_zero() {
-				return;
-			}
-			if let Err(e) = T::Currency::release(&HoldReason::Escrow.into(), client, amount, Precision::BestEffort) {
-				log::error!(target: "runtime::storage", "escrow of {client:?} not released: {e:?}");
+		/// One-minute windows (10 blocks) in 2 deadlines; 200 % collateral; a missed window
+		/// costs 3 windows' price; 3 misses end a contract; 10 % market fee, half of it
+		/// minted back.
+		pub fn default_params() -> ParamsOf<T> {
+			MarketParams {
+				window: 10,
+				deadlines: 2,
+				accept_window: 20,
+				collateral_percent: 200,
+				fault_fee_windows: 3,
+				max_missed: 3,
+				min_price_per_gib: 1u32.into(),
+				market_fee_percent: 10,
+				min_market_fee: 1u32.into(),
+				mint_percent: 50,
+				reservation_fee: 1u32.into(),
 			}
 		}
 
-		/// Settles contract `id` for the periods up to `period`.
-		fn settle_contract(id: ContractId, period: Period, outcome: &PeriodOutcome) {
-			let Some(mut contract) = Contracts::<T>::get(id) else { return };
-			let ContractState::Active { start, end, next, mut misses, mut last_proven } = contract.state else {
-				return;
-			};
-			if period < start || period < next || next >= end {
-				return;
-			}
-			let periods = (period + 1).min(end) - next;
-			let left = end - next;
-			let escrow: u128 = contract.escrow.saturated_into();
-			let amount = escrow.saturating_mul(periods as u128) / left as u128;
-			let per_period = amount / periods as u128;
-			let amount: BalanceOf<T> = amount.saturated_into();
-			let missed = outcome.missed.contains(&id);
-			let (mut paid, mut refunded, mut slashed) = (Zero::zero(), Zero::zero(), Zero::zero());
-			if outcome.answered && !missed {
-				match T::Currency::transfer_on_hold(
-					&HoldReason::Escrow.into(),
-					&contract.client,
-					&contract.provider,
-					amount,
-					Precision::BestEffort,
-					Restriction::Free,
-					Fortitude::Polite,
-				) {
-					Ok(moved) => paid = moved,
-					Err(e) => log::error!(target: "runtime::storage", "contract {id}: payment failed: {e:?}"),
-				}
-				misses = 0;
-				last_proven = Some(period);
-			} else {
-				Self::release_escrow(&contract.client, amount);
-				refunded = amount;
-				if missed {
-					misses = misses.saturating_add(1);
-					slashed = Self::slash(&contract, per_period.saturating_mul((misses - 1) as u128));
-				}
-			}
-			contract.escrow = contract.escrow.saturating_sub(amount);
-			contract.state = ContractState::Active { start, end, next: period + 1, misses, last_proven };
-			Self::deposit_event(Event::PeriodSettled { id, period, paid, refunded, slashed });
-			if misses >= T::MaxMissedProofs::get() {
-				Self::end_active(id, &contract);
-				Self::deposit_event(Event::FragmentLost {
-					id,
-					provider: contract.provider,
-					manifest: contract.manifest,
-					root: contract.root,
-				});
-			} else if period + 1 >= end {
-				Self::end_active(id, &contract);
-				Self::deposit_event(Event::ContractCompleted { id });
-			} else {
-				Contracts::<T>::insert(id, contract);
-			}
+		/// Whether `params` are usable.
+		pub fn check_params(params: &ParamsOf<T>) -> DispatchResult {
+			let schedule = params.schedule();
+			ensure!(
+				schedule.is_valid() &&
+					schedule.deadline_len() >= T::MinDeadlineBlocks::get() &&
+					params.max_missed >= 1 &&
+					params.accept_window >= 1 &&
+					params.mint_percent <= 50 &&
+					params.market_fee_percent <= 100 &&
+					!params.min_price_per_gib.is_zero() &&
+					!params.min_market_fee.is_zero(),
+				Error::<T>::BadParams
+			);
+			Ok(())
 		}
 
-		/// Moves up to `amount` of the provider's bond to the client; returns what moved.
-		fn slash(contract: &ContractOf<T>, amount: u128) -> BalanceOf<T> {
-			let Some(mut offer) = Offers::<T>::get(&contract.provider) else { return Zero::zero() };
-			let amount: BalanceOf<T> = amount.saturated_into::<BalanceOf<T>>().min(offer.bond);
-			if amount.is_zero() {
-				return amount;
-			}
-			let moved = T::Currency::transfer_on_hold(
-				&HoldReason::ProviderBond.into(),
-				&contract.provider,
-				&contract.client,
-				amount,
-				Precision::BestEffort,
-				Restriction::Free,
-				Fortitude::Force,
-			)
-			.unwrap_or_else(|e| {
-				log::error!(target: "runtime::storage", "slash of {:?} failed: {e:?}", contract.provider);
-				Zero::zero()
-			});
-			offer.bond = offer.bond.saturating_sub(moved);
-			Offers::<T>::insert(&contract.provider, offer);
-			moved
+		/// The proving window of block `n`.
+		pub fn window_of(n: BlockNumberFor<T>) -> Period {
+			Self::params().schedule().window_of(n.saturated_into())
 		}
 
-		/// What `size` bytes cost for `duration` periods with `provider`, if it takes them.
+		/// The market fee of a contract priced `price`.
+		pub fn market_fee(params: &ParamsOf<T>, price: u128) -> u128 {
+			percent_of(price, params.market_fee_percent as u32).max(params.min_market_fee.saturated_into())
+		}
+
+		/// What `size` bytes cost for `duration` windows with `provider`, if it takes them:
+		/// the escrow, without the market and reservation fees.
 		pub fn quote(provider: &T::AccountId, size: u64, duration: Period) -> Option<BalanceOf<T>> {
 			let offer = Offers::<T>::get(provider)?;
-			let fits = offer.capacity.saturating_sub(offer.used) >= size
-				&& (offer.min_duration..=offer.max_duration).contains(&duration)
-				&& offer.bond >= T::ProviderBond::get()
-				&& T::Registry::is_attested(provider);
+			let fits = offer.capacity.saturating_sub(offer.used) >= size &&
+				(offer.min_duration..=offer.max_duration).contains(&duration) &&
+				T::Registry::is_attested(provider);
 			fits.then(|| {
 				period_price(size, offer.price_per_gib.saturated_into())
 					.saturating_mul(duration as u128)
 					.saturated_into()
 			})
-		}
-
-		/// An active contract of `provider` for a fragment, made without payment: for the
-		/// proofs pallet's benchmarks.
-		#[cfg(feature = "runtime-benchmarks")]
-		pub fn insert_active_contract(provider: &T::AccountId, root: [u8; 32], size: u64, segment_size: u32) {
-			let id = NextContractId::<T>::mutate(|id| {
-				*id += 1;
-				*id - 1
-			});
-			let start = Self::period_of(frame_system::Pallet::<T>::block_number());
-			let contract = Contract {
-				client: provider.clone(),
-				provider: provider.clone(),
-				manifest: [0; 32],
-				root,
-				size,
-				segment_size,
-				duration: 10,
-				escrow: Zero::zero(),
-				state: ContractState::Active { start, end: start + 10, next: start, misses: 0, last_proven: None },
-			};
-			Contracts::<T>::insert(id, contract);
-			ProviderContracts::<T>::mutate(provider, |c| c.try_push(id).expect("room for benchmark contracts"));
 		}
 
 		/// Contracts waiting for `provider`'s acceptance.
@@ -745,48 +619,47 @@ pub mod pallet {
 				.filter_map(|id| Contracts::<T>::get(id).map(|c| (id, c)))
 				.collect()
 		}
-	}
 
-	impl<T: Config> StorageMarket<T::AccountId> for Pallet<T> {
-		fn provable(provider: &T::AccountId, period: Period) -> Vec<ProvableFragment> {
-			ProviderContracts::<T>::get(provider)
+		/// A client's file's live contracts.
+		pub fn file_contracts(client: &T::AccountId, manifest: &ManifestId) -> Vec<(ContractId, ContractOf<T>)> {
+			FileContracts::<T>::get(client, manifest)
 				.into_iter()
-				.filter_map(|id| {
-					let c = Contracts::<T>::get(id)?;
-					match c.state {
-						ContractState::Active { start, end, next, .. }
-							if start <= period && period < end && next <= period =>
-						{
-							Some(ProvableFragment {
-								contract: id,
-								root: c.root,
-								size: c.size,
-								segment_size: c.segment_size,
-							})
-						},
-						_ => None,
-					}
-				})
+				.filter_map(|id| Contracts::<T>::get(id).map(|c| (id, c)))
 				.collect()
 		}
 
-		fn next_provider(after: Option<&T::AccountId>) -> Option<T::AccountId> {
-			match after {
-				None => ProviderContracts::<T>::iter_keys().next(),
-				Some(after) => {
-					ProviderContracts::<T>::iter_keys_from(ProviderContracts::<T>::hashed_key_for(after)).next()
-				},
+		pub(crate) fn release_escrow(client: &T::AccountId, amount: BalanceOf<T>) {
+			if amount.is_zero() {
+				return;
+			}
+			if let Err(e) = T::Currency::release(&HoldReason::Escrow.into(), client, amount, Precision::BestEffort) {
+				log::error!(target: "runtime::storage", "escrow of {client:?} not released: {e:?}");
 			}
 		}
 
-		fn settle_period(provider: &T::AccountId, period: Period, outcome: PeriodOutcome) {
-			for id in ProviderContracts::<T>::get(provider) {
-				Self::settle_contract(id, period, &outcome);
+		/// Moves `amount` held for `reason` from `from` to `to`'s free balance; what moved.
+		pub(crate) fn move_held(
+			reason: HoldReason,
+			from: &T::AccountId,
+			to: &T::AccountId,
+			amount: BalanceOf<T>,
+		) -> BalanceOf<T> {
+			if amount.is_zero() {
+				return amount;
 			}
-		}
-
-		fn settle_weight() -> Weight {
-			T::WeightInfo::settle_period(T::MaxContractsPerProvider::get())
+			T::Currency::transfer_on_hold(
+				&reason.into(),
+				from,
+				to,
+				amount,
+				Precision::BestEffort,
+				Restriction::Free,
+				Fortitude::Force,
+			)
+			.unwrap_or_else(|e| {
+				log::error!(target: "runtime::storage", "{amount:?} held from {from:?} not moved: {e:?}");
+				Zero::zero()
+			})
 		}
 	}
 }
@@ -803,8 +676,8 @@ pub struct ContractInfo<AccountId, Balance, BlockNumber> {
 pub struct ProviderInfo<AccountId, Balance> {
 	pub provider: AccountId,
 	pub offer: Offer<Balance>,
-	/// Active contracts.
-	pub contracts: u32,
+	/// Partitions it proves (each up to `MaxPartitionSize` active contracts).
+	pub partitions: u32,
 }
 
 polkadot_sdk::sp_api::decl_runtime_apis! {
@@ -816,13 +689,16 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 	{
 		/// Every offer.
 		fn providers() -> Vec<ProviderInfo<AccountId, Balance>>;
-		/// What `size` bytes cost for `duration` periods with `provider`, if it takes them.
+		/// What `size` bytes cost for `duration` windows with `provider`, if it takes them
+		/// (the escrow; the market and reservation fees come on top, see `params`).
 		fn quote(provider: AccountId, size: u64, duration: Period) -> Option<Balance>;
 		/// A contract.
 		fn contract(id: ContractId) -> Option<Contract<AccountId, Balance, BlockNumber>>;
-		/// A file's live contracts.
-		fn file_contracts(manifest: ManifestId) -> Vec<ContractInfo<AccountId, Balance, BlockNumber>>;
+		/// A client's file's live contracts.
+		fn file_contracts(client: AccountId, manifest: ManifestId) -> Vec<ContractInfo<AccountId, Balance, BlockNumber>>;
 		/// Contracts waiting for `provider`'s acceptance.
 		fn pending_for(provider: AccountId) -> Vec<ContractInfo<AccountId, Balance, BlockNumber>>;
+		/// The market's parameters in force.
+		fn params() -> MarketParams<Balance>;
 	}
 }

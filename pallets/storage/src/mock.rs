@@ -1,5 +1,6 @@
 //! A test runtime: system, balances and storage. Accounts 1..=4 are attested nodes (4 is
-//! too poor for a bond); 10 and 11 are clients; 5 is not attested.
+//! too poor for a bond); 10 and 11 are clients; 5 is not attested. Market parameters are
+//! the pallet's defaults: 10-block windows in 2 deadlines of 5 blocks.
 
 use crate as pallet_storage;
 use polkadot_sdk::{
@@ -7,7 +8,8 @@ use polkadot_sdk::{
 		self, derive_impl, parameter_types,
 		traits::{ConstU32, ConstU64},
 	},
-	frame_system, pallet_balances, sp_io,
+	frame_system::{self, EnsureRoot},
+	pallet_balances, sp_io,
 	sp_runtime::BuildStorage,
 };
 
@@ -35,7 +37,8 @@ impl pallet_balances::Config for Test {
 
 parameter_types! {
 	pub static Attested: Vec<u64> = vec![1, 2, 3, 4];
-	pub static Stored: u32 = 0;
+	/// What the ledger was told to mint, in all.
+	pub static Minted: u64 = 0;
 }
 
 pub struct TestRegistry;
@@ -46,33 +49,32 @@ impl cairn_primitives::traits::NodeRegistry<u64> for TestRegistry {
 }
 
 pub struct TestLedger;
-impl cairn_primitives::traits::FragmentLedger for TestLedger {
-	fn on_fragments_stored(count: u32) {
-		Stored::mutate(|s| *s += count);
+impl cairn_primitives::traits::FragmentLedger<u64> for TestLedger {
+	fn on_proven(amount: u64) {
+		Minted::mutate(|m| *m += amount);
 	}
 }
 
-pub const PERIOD: u64 = 10;
-pub const ACCEPT_WINDOW: u64 = 5;
+pub const WINDOW: u64 = 10;
 pub const BOND: u64 = 100;
-pub const MAX_MISSES: u32 = 3;
+pub const PARTITION_SIZE: u32 = 4;
 
 impl pallet_storage::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Registry = TestRegistry;
 	type Ledger = TestLedger;
-	type ChallengePeriod = ConstU64<PERIOD>;
-	type AcceptWindow = ConstU64<ACCEPT_WINDOW>;
+	type ParamsOrigin = EnsureRoot<u64>;
 	type ProviderBond = ConstU64<BOND>;
-	type MaxMissedProofs = ConstU32<MAX_MISSES>;
 	type MaxDuration = ConstU32<100>;
 	type MaxSegmentSize = ConstU32<4096>;
-	type MaxProviders = ConstU32<3>;
-	type MaxContractsPerProvider = ConstU32<4>;
-	type MaxPendingPerProvider = ConstU32<4>;
-	type MaxPendingPerBlock = ConstU32<8>;
-	type MaxFragmentsPerFile = ConstU32<4>;
+	type MaxPartitionSize = ConstU32<PARTITION_SIZE>;
+	type MaxPartitionsPerDeadline = ConstU32<8>;
+	type MinDeadlineBlocks = ConstU32<3>;
+	type MaxPendingPerProvider = ConstU32<8>;
+	type MaxPendingPerClient = ConstU32<8>;
+	type MaxExpiriesPerBlock = ConstU32<3>;
+	type MaxFragmentsPerFile = ConstU32<8>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TestRegistry;
@@ -90,7 +92,7 @@ pub const CLIENT: u64 = 10;
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
-		balances: [1, 2, 3, 5, 10, 11].into_iter().map(|a| (a, 10_000)).chain([(4, 50)]).collect(),
+		balances: [1, 2, 3, 5, 10, 11].into_iter().map(|a| (a, 100_000)).chain([(4, 150)]).collect(),
 		..Default::default()
 	}
 	.assimilate_storage(&mut storage)
@@ -99,7 +101,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	ext.execute_with(|| {
 		System::set_block_number(1);
 		Attested::set(vec![1, 2, 3, 4]);
-		Stored::set(0);
+		Minted::set(0);
 	});
 	ext
 }

@@ -215,32 +215,46 @@ impl pallet_endpoints::Config for Runtime {
 	type WeightInfo = pallet_endpoints::weights::SubstrateWeight<Runtime>;
 }
 
-/// Blocks per challenge period: a minute. Providers prove their fragments once a period
-/// and are paid per period. A network past `MaxProviders` providers raises it (with
-/// `ChecksPerBlock`), since every provider is settled within the following period.
-pub const CHALLENGE_PERIOD: BlockNumber = 10;
-/// Providers settled per block.
-pub const CHECKS_PER_BLOCK: u32 = 8;
 /// The largest Merkle leaf a contract may use (the client's default is 1 KiB).
 pub const MAX_SEGMENT_SIZE: u32 = 4096;
+/// Contracts proven by one proof transaction: with 1 KiB segments of 1 MiB fragments an
+/// answer is ~2.8 KiB per contract, ~90 KiB per partition; at the 4 KiB, 2^40-segment
+/// worst case ~340 KiB, within an operational transaction's length.
+pub const MAX_PARTITION_SIZE: u32 = 32;
+/// Partitions settled per block after their deadline closes.
+pub const SETTLE_PER_BLOCK: u32 = 64;
+/// Partitions per deadline over all providers. A deadline lasts at least
+/// `MIN_DEADLINE_BLOCKS` blocks, so the settlement visits them all before the next
+/// deadline closes. With a day in 48 deadlines (300 blocks each) a network may raise it
+/// with a runtime upgrade to 64 * 300 = 19,200 partitions (614,400 contracts) per
+/// deadline, 29 M contracts in all.
+pub const MAX_PARTITIONS_PER_DEADLINE: u32 = 256;
+/// The shortest deadline the settlement rate allows.
+pub const MIN_DEADLINE_BLOCKS: u32 = {
+	let blocks = MAX_PARTITIONS_PER_DEADLINE.div_ceil(SETTLE_PER_BLOCK);
+	if blocks < 3 {
+		3
+	} else {
+		blocks
+	}
+};
 
 impl pallet_storage::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Registry = Attestation;
 	type Ledger = crate::Rewards;
-	type ChallengePeriod = ConstU32<CHALLENGE_PERIOD>;
-	/// Two minutes to fetch and check a fragment.
-	type AcceptWindow = ConstU32<20>;
-	type ProviderBond = ConstU128<{ 100 * UNIT }>;
-	type MaxMissedProofs = ConstU32<3>;
-	/// A year of one-minute periods.
-	type MaxDuration = ConstU32<{ 365 * 24 * 60 }>;
+	type ParamsOrigin = frame_system::EnsureRoot<AccountId>;
+	type ProviderBond = ConstU128<{ 10 * UNIT }>;
+	/// Ten years of one-day windows.
+	type MaxDuration = ConstU32<{ 10 * 366 }>;
 	type MaxSegmentSize = ConstU32<MAX_SEGMENT_SIZE>;
-	type MaxProviders = ConstU32<{ CHECKS_PER_BLOCK * (CHALLENGE_PERIOD - 1) }>;
-	type MaxContractsPerProvider = ConstU32<128>;
-	type MaxPendingPerProvider = ConstU32<64>;
-	type MaxPendingPerBlock = ConstU32<256>;
+	type MaxPartitionSize = ConstU32<MAX_PARTITION_SIZE>;
+	type MaxPartitionsPerDeadline = ConstU32<MAX_PARTITIONS_PER_DEADLINE>;
+	type MinDeadlineBlocks = ConstU32<MIN_DEADLINE_BLOCKS>;
+	type MaxPendingPerProvider = ConstU32<256>;
+	type MaxPendingPerClient = ConstU32<256>;
+	type MaxExpiriesPerBlock = ConstU32<32>;
 	type MaxFragmentsPerFile = ConstU32<64>;
 	type WeightInfo = pallet_storage::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
@@ -263,22 +277,23 @@ impl pallet_storage::BenchmarkHelper<AccountId> for MarketBenchmarks {
 
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_fragment_proofs::BenchmarkHelper<AccountId> for MarketBenchmarks {
-	fn add_fragment(provider: &AccountId, root: [u8; 32], size: u64, segment_size: u32) {
-		Storage::insert_active_contract(provider, root, size, segment_size);
+	fn add_fragments(provider: &AccountId, root: [u8; 32], size: u64, segment_size: u32, count: u32) -> u32 {
+		Storage::insert_active_contracts(provider, root, size, segment_size, count)
+	}
+	fn add_background(count: u32) {
+		Storage::insert_background_contracts(count)
 	}
 }
 
 impl pallet_fragment_proofs::Config for Runtime {
 	type Market = Storage;
-	/// The VRF output of the period's first block's parent.
+	/// The VRF output of the deadline's first block, read in the block after it.
 	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
-	type ChallengePeriod = ConstU32<CHALLENGE_PERIOD>;
-	type FragmentsPerChallenge = ConstU32<4>;
 	type SegmentsPerFragment = ConstU32<2>;
 	type MaxSegmentSize = ConstU32<MAX_SEGMENT_SIZE>;
 	type MaxPathLength = ConstU32<40>;
-	type ChecksPerBlock = ConstU32<CHECKS_PER_BLOCK>;
-	type MaxProviders = ConstU32<{ CHECKS_PER_BLOCK * (CHALLENGE_PERIOD - 1) }>;
+	type MaxPartitionSize = ConstU32<MAX_PARTITION_SIZE>;
+	type SettlePerBlock = ConstU32<SETTLE_PER_BLOCK>;
 	type WeightInfo = pallet_fragment_proofs::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MarketBenchmarks;
@@ -299,8 +314,8 @@ parameter_types! {
 impl pallet_rewards::Config for Runtime {
 	type Currency = Balances;
 	type Author = BlockAuthor;
-	type RewardPerFragment = ConstU128<UNIT>;
 	type FeeShare = AuthorFeeShare;
 	/// A billion CRN.
 	type MaxIssuance = ConstU128<{ 1_000_000_000 * UNIT }>;
+	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
 }
