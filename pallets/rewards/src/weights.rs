@@ -1,8 +1,8 @@
 //! Weights of the rewards pallet.
 //!
-//! ESTIMATE, not generated: `on_finalize` reads the block's sum, the author (Authorship's
-//! digest scan) and the issuance, and mints into one account; counted by hand as 4 reads
-//! and 3 writes plus 40 µs of compute until `scripts/bench-weights.sh pallet_rewards`
+//! ESTIMATE (hand-counted, no benchmark run yet): `on_finalize` reads the block's sum,
+//! the author (Authorship's digest scan) and the issuance, and mints into one account;
+//! counted as 4 reads and 3 writes plus 40 µs of compute until a benchmark of the hook
 //! measures it in the wasm runtime. `()` is for tests.
 
 use core::marker::PhantomData;
