@@ -209,6 +209,12 @@ impl_runtime_apis! {
 				.map(|(id, contract)| pallet_storage::ContractInfo { id, contract })
 				.collect()
 		}
+		fn holdings(provider: AccountId) -> Vec<pallet_storage::ContractInfo<AccountId, Balance, BlockNumber>> {
+			Storage::holdings(&provider)
+				.into_iter()
+				.map(|(id, contract)| pallet_storage::ContractInfo { id, contract })
+				.collect()
+		}
 		fn params() -> pallet_storage::MarketParams<Balance> {
 			Storage::params()
 		}

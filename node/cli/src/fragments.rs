@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// Service-plane options of the node.
 #[derive(Debug, Clone, clap::Args)]
 pub struct FragmentArgs {
-	/// TCP port of the fragment service (`/cairn/fragment/1`); 0 picks a free one.
+	/// TCP port of the fragment service (`/cairn/fragment/2`); 0 picks a free one.
 	#[arg(long, value_name = "PORT", default_value_t = 30444)]
 	pub fragment_port: u16,
 
@@ -78,6 +78,9 @@ pub enum ClientCmd {
 		/// Where to write the file.
 		#[arg(short, long)]
 		output: PathBuf,
+		/// Overwrite the output if it exists.
+		#[arg(long)]
+		force: bool,
 		/// Providers to ask, comma-separated; by default those of the file's contracts.
 		#[arg(long, value_delimiter = ',')]
 		providers: Vec<Address>,
@@ -309,12 +312,23 @@ pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 				if encoded.manifest.fragment_size != quote.fragment_size {
 					return Err("the node's quote is for another fragment size: is it a different version?".into());
 				}
-				let escrow = crate::market::create_contracts(&chain, &signer, &encoded.manifest, &quote).await?;
+				// The capability first, before any payment: whatever happens next, the user
+				// can read back what the contracts hold.
+				eprintln!("read capability (keep it; printed again once stored): {}", encoded.capability(Some(client_account)));
+				let (escrow, contracts) =
+					crate::market::create_contracts(&chain, &signer, &encoded.manifest, &quote).await?;
 				eprintln!("{n} contracts made for {duration} windows, {} in escrow", crate::market::format_crn(escrow));
+				let pair = signer.pair()?;
+				let authorisations = files::Authorisations {
+					genesis: chain.genesis().into(),
+					contracts,
+					sign: Arc::new(move |payload: &[u8]| polkadot_sdk::sp_core::Pair::sign(&pair, payload).0),
+				};
 				let bar = progress_bar("uploading");
-				let cap = files::upload(&net, &encoded, &addresses, bar.clone(), Duration::from_secs(60))
-					.await
-					.map_err(|e| e.to_string())?;
+				let cap =
+					files::upload(&net, &encoded, &addresses, bar.clone(), Duration::from_secs(60), Some(&authorisations))
+						.await
+						.map_err(|e| e.to_string())?;
 				let cap = ReadCapability { client: Some(client_account), ..cap };
 				bar.0.finish_and_clear();
 				let client = crate::market::client_of(&cap, None)?;
@@ -328,7 +342,7 @@ pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 				println!("{cap}");
 				Ok(())
 			},
-			ClientCmd::Get { capability, client, output, providers, node_url } => {
+			ClientCmd::Get { capability, client, output, force, providers, node_url } => {
 				let cap = parse_capability(capability)?;
 				let providers = if providers.is_empty() {
 					let client = crate::market::client_of(&cap, client.as_deref())?;
@@ -339,7 +353,7 @@ pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 				};
 				let bar = progress_bar("downloading");
 				let manifest =
-					files::get_file(&net, &cap, &providers, output, bar.clone()).await.map_err(|e| e.to_string())?;
+					files::get_file(&net, &cap, &providers, output, *force, bar.clone()).await.map_err(|e| e.to_string())?;
 				bar.0.finish_and_clear();
 				eprintln!("restored {} bytes to {}", manifest.plain_size, output.display());
 				Ok(())

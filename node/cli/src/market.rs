@@ -35,6 +35,12 @@ pub enum ProviderCmd {
 		#[command(flatten)]
 		signer: SignerArgs,
 	},
+	/// List the providers: price, capacity, bytes under live contracts, partitions proven.
+	List {
+		/// The node's RPC endpoint.
+		#[arg(long, value_name = "URL", default_value = crate::chain::DEFAULT_NODE_URL)]
+		node_url: String,
+	},
 }
 
 /// `12.5` CRN in plancks.
@@ -107,6 +113,17 @@ pub fn run_provider(cmd: &ProviderCmd) -> Result<(), String> {
 				}
 				Ok(())
 			},
+			ProviderCmd::List { node_url } => {
+				let chain = Chain::connect(node_url).await?;
+				let providers: Vec<cairn_rpc::cairn::ProviderView> =
+					chain.call("cairn_providers", rpc_params![]).await?;
+				println!("{:<48} {:>14} {:>14} {:>16} {:>10}", "provider", "used", "capacity", "CRN/GiB/window", "partitions");
+				for p in providers {
+					let price = p.price_per_gib.parse().map(format_crn).unwrap_or(p.price_per_gib);
+					println!("{:<48} {:>14} {:>14} {:>16} {:>10}", p.account, p.used, p.capacity, price, p.partitions);
+				}
+				Ok(())
+			},
 		}
 	})
 }
@@ -129,7 +146,7 @@ pub async fn create_contracts(
 	signer: &SignerArgs,
 	manifest: &cairn_erasure::Manifest,
 	quote: &Quote,
-) -> Result<Balance, String> {
+) -> Result<(Balance, Vec<cairn_primitives::ContractId>), String> {
 	let pair = signer.pair()?;
 	let mut orders = Vec::new();
 	for (fragment, root) in quote.fragments.iter().zip(&manifest.fragment_roots) {
@@ -146,14 +163,30 @@ pub async fn create_contracts(
 		fragments: orders.try_into().map_err(|_| "more fragments than a file may have on chain (64)".to_string())?,
 	});
 	let included = chain.submit(&pair, call).await?;
-	Ok(included
+	let created: Vec<_> = included
 		.events
 		.iter()
 		.filter_map(|e| match e {
-			RuntimeEvent::Storage(pallet_storage::Event::ContractCreated { escrow, .. }) => Some(*escrow),
+			RuntimeEvent::Storage(pallet_storage::Event::ContractCreated { id, provider, root, escrow, .. }) => {
+				Some((*id, provider.clone(), *root, *escrow))
+			},
 			_ => None,
 		})
-		.sum())
+		.collect();
+	// The contract of each fragment, by index.
+	let ids = quote
+		.fragments
+		.iter()
+		.zip(&manifest.fragment_roots)
+		.map(|(fragment, root)| {
+			created
+				.iter()
+				.find(|(_, provider, r, _)| provider.to_string() == fragment.provider && r == root)
+				.map(|(id, ..)| *id)
+				.ok_or_else(|| format!("no contract was created for fragment 0x{}", hex::encode(root)))
+		})
+		.collect::<Result<Vec<_>, _>>()?;
+	Ok((created.iter().map(|(.., escrow)| *escrow).sum(), ids))
 }
 
 /// The account whose contracts hold a capability's file: the capability's own (v2), else

@@ -1,8 +1,11 @@
 //! The provider's side of the storage market, run by the node with no operator action:
 //!
 //! - the fragment service takes a fragment only under a pending contract that names this
-//!   node ([`ChainAdmission`]);
+//!   node, uploaded with the signature of that contract's client, and a manifest only for
+//!   a live contract that names it ([`ChainContracts`] behind `cairn_net::auth`);
 //! - once a pending contract's fragment is in the store, the node accepts the contract;
+//! - every few finalized blocks it deletes the fragments and manifests that no live
+//!   contract names any more (cancelled, expired, completed, lost), counted per root;
 //! - in each deadline of every proving window it answers each of its partitions due there:
 //!   it reads the challenged segments and their Merkle paths from the store, declares the
 //!   fragments it cannot read lost for the window, and submits one proof transaction per
@@ -13,11 +16,14 @@
 //! (`cairn provider offer`).
 
 use std::{
-	collections::HashMap,
+	collections::{HashMap, HashSet},
 	sync::{Arc, OnceLock},
 };
 
-use cairn_net::Admission;
+use cairn_net::{
+	auth::{ContractTerms, Contracts},
+	Admission, Refusal, UploadRequest,
+};
 use cairn_primitives::{ContractId, Period, NODE_KEY_TYPE};
 use pallet_fragment_proofs::{Challenge, DeadlineChallenge};
 use cairn_runtime::{opaque::Block, AccountId, RuntimeCall};
@@ -42,6 +48,8 @@ use crate::service::FullClient;
 
 /// Blocks after which a transaction that changed nothing is sent again.
 const RESEND_AFTER: u32 = 4;
+/// Finalized blocks between two garbage collections of the store.
+const COLLECT_EVERY: u32 = 5;
 
 /// An admission decided once the chain client exists: until then, every fragment is
 /// refused with a message that says to try again.
@@ -54,41 +62,59 @@ impl LateAdmission {
 	}
 }
 
+const STARTING: &str = "the node is starting; try again in a few seconds";
+
 impl Admission for LateAdmission {
-	fn admit(&self, id: &[u8; 32], len: u64, segment_size: u32) -> Result<(), String> {
-		match self.0.get() {
-			Some(admission) => admission.admit(id, len, segment_size),
-			None => Err("the node is starting; try again in a few seconds".into()),
-		}
+	fn admit(&self, upload: &UploadRequest<'_>) -> Result<(), Refusal> {
+		self.0.get().ok_or_else(|| Refusal::Retry(STARTING.into()))?.admit(upload)
+	}
+
+	fn admit_manifest(&self, id: &[u8; 32], contract: Option<u64>) -> Result<(), Refusal> {
+		self.0.get().ok_or_else(|| Refusal::Retry(STARTING.into()))?.admit_manifest(id, contract)
 	}
 }
 
-/// Takes a fragment only if a pending contract in the best block names this provider, the
-/// fragment's root, its length and its segment size.
-pub struct ChainAdmission {
-	pub client: Arc<FullClient>,
-	/// This node's account; `None` when the keystore has no node key.
-	pub provider: Option<AccountId>,
+/// A node without a node key sells no storage: it takes nothing.
+pub struct NoContracts;
+
+impl Admission for NoContracts {
+	fn admit(&self, _: &UploadRequest<'_>) -> Result<(), Refusal> {
+		Err(Refusal::Unauthorized("this node has no node key, so it takes no contracts".into()))
+	}
+
+	fn admit_manifest(&self, _: &[u8; 32], _: Option<u64>) -> Result<(), Refusal> {
+		Err(Refusal::Unauthorized("this node has no node key, so it takes no contracts".into()))
+	}
 }
 
-impl Admission for ChainAdmission {
-	fn admit(&self, id: &[u8; 32], len: u64, segment_size: u32) -> Result<(), String> {
-		let Some(provider) = &self.provider else {
-			return Err("this node has no node key, so it takes no contracts".into());
-		};
+/// The provider's contracts as its best block shows them: what the fragment service's
+/// admission checks uploads and manifests against (see `cairn_net::auth`).
+pub struct ChainContracts {
+	pub client: Arc<FullClient>,
+	/// This node's account.
+	pub provider: AccountId,
+}
+
+impl Contracts for ChainContracts {
+	fn genesis(&self) -> [u8; 32] {
+		self.client.info().genesis_hash.into()
+	}
+
+	fn contract(&self, id: u64) -> Result<Option<ContractTerms>, String> {
 		let best = self.client.info().best_hash;
-		let pending = self
+		let contract = self
 			.client
 			.runtime_api()
-			.pending_for(best, provider.clone())
+			.contract(best, id)
 			.map_err(|e| format!("the provider cannot read its contracts: {e}"))?;
-		pending
-			.iter()
-			.any(|c| c.contract.root == *id && c.contract.size == len && c.contract.segment_size == segment_size)
-			.then_some(())
-			.ok_or_else(|| {
-				format!("no pending contract with {provider} for fragment 0x{} of {len} bytes", hex::encode(id))
-			})
+		Ok(contract.filter(|c| c.provider == self.provider).map(|c| ContractTerms {
+			client: c.client.into(),
+			root: c.root,
+			len: c.size,
+			segment_size: c.segment_size,
+			manifest: c.manifest,
+			pending: matches!(c.state, pallet_storage::ContractState::Pending { .. }),
+		}))
 	}
 }
 
@@ -109,6 +135,11 @@ struct Worker<P> {
 	accepts: HashMap<ContractId, u32>,
 	/// Answers sent: (window, deadline, partition) -> block.
 	proofs: HashMap<(Period, u32, u32), u32>,
+	/// Fragments (`false`) and manifests (`true`) no live contract named at the last
+	/// collection: deleted at the next one if that still holds.
+	condemned: HashSet<(bool, [u8; 32])>,
+	/// The finalized block of the last collection.
+	collected_at: Option<u32>,
 }
 
 /// Runs the provider worker until the node stops.
@@ -127,11 +158,26 @@ where
 		account,
 		accepts: HashMap::new(),
 		proofs: HashMap::new(),
+		condemned: HashSet::new(),
+		collected_at: None,
 	};
-	let mut blocks = client.import_notification_stream();
-	while let Some(block) = blocks.next().await {
-		if block.is_new_best {
-			worker.on_block(block.hash, *block.header.number()).await;
+	enum Event {
+		Best(<Block as polkadot_sdk::sp_runtime::traits::Block>::Hash, u32),
+		Finalized(<Block as polkadot_sdk::sp_runtime::traits::Block>::Hash, u32),
+	}
+	let best = client
+		.import_notification_stream()
+		.filter_map(|b| futures::future::ready(b.is_new_best.then(|| Event::Best(b.hash, *b.header.number()))));
+	let finalized = client.finality_notification_stream().map(|f| Event::Finalized(f.hash, *f.header.number()));
+	let mut events = futures::stream::select(best, finalized);
+	while let Some(event) = events.next().await {
+		match event {
+			Event::Best(hash, number) => worker.on_block(hash, number).await,
+			Event::Finalized(hash, number) => {
+				if worker.collected_at.is_none_or(|at| number >= at + COLLECT_EVERY) {
+					worker.collect_garbage(hash, number).await;
+				}
+			},
 		}
 	}
 }
@@ -144,6 +190,81 @@ where
 		let Ok(mut nonce) = self.next_nonce(best) else { return };
 		self.accept_stored(best, number, &mut nonce).await;
 		self.prove(best, number, &mut nonce).await;
+	}
+
+	/// Deletes the fragments and manifests that no live contract naming this provider names,
+	/// neither in the finalized block nor in the best one, and did not at the previous
+	/// collection either (so an upload for a contract in a block not yet seen here is
+	/// safe). Driven by finality: nothing is deleted on the word of a block that can be
+	/// reverted, and a node that was down catches up at its first finalized block.
+	async fn collect_garbage(&mut self, finalized: <Block as polkadot_sdk::sp_runtime::traits::Block>::Hash, number: u32) {
+		let mut roots = HashSet::new();
+		let mut manifests = HashSet::new();
+		for at in [finalized, self.client.info().best_hash] {
+			match self.client.runtime_api().holdings(at, self.account.clone()) {
+				Ok(holdings) => holdings.into_iter().for_each(|c| {
+					roots.insert(c.contract.root);
+					manifests.insert(c.contract.manifest);
+				}),
+				Err(e) => return log::warn!(target: "cairn::provider", "cannot read this provider's contracts: {e}"),
+			}
+		}
+		let store = self.store.clone();
+		let condemned = std::mem::take(&mut self.condemned);
+		let collected = tokio::task::spawn_blocking(move || {
+			let mut still = HashSet::new();
+			let mut removed = cairn_store::Removed::default();
+			let unnamed = store
+				.fragment_ids()
+				.into_iter()
+				.filter(|id| !roots.contains(id))
+				.map(|id| (false, id))
+				.chain(store.blob_ids().into_iter().filter(|id| !manifests.contains(id)).map(|id| (true, id)));
+			for key in unnamed {
+				if !condemned.contains(&key) {
+					still.insert(key);
+					continue;
+				}
+				let (blob, id) = key;
+				let len = if blob {
+					store.get_blob(&id).ok().flatten().map_or(0, |b| b.len() as u64)
+				} else {
+					store.meta(&id).ok().flatten().map_or(0, |m| m.len)
+				};
+				match if blob { store.delete_blob(&id) } else { store.delete(&id) } {
+					Ok(true) if blob => (removed.blobs += 1, removed.bytes += len).1,
+					Ok(true) => (removed.fragments += 1, removed.bytes += len).1,
+					Ok(false) => {},
+					Err(e) => {
+						log::warn!(target: "cairn::provider", "cannot delete 0x{}: {e}", hex::encode(&id[..8]));
+						still.insert(key);
+					},
+				}
+			}
+			if removed.fragments > 0 {
+				if let Err(e) = store.reclaim() {
+					log::warn!(target: "cairn::provider", "cannot reclaim the space of deleted fragments: {e}");
+				}
+			}
+			(still, removed)
+		})
+		.await;
+		match collected {
+			Ok((still, removed)) => {
+				self.condemned = still;
+				self.collected_at = Some(number);
+				if removed != cairn_store::Removed::default() {
+					log::info!(
+						target: "cairn::provider",
+						"🧹 Deleted {} fragments and {} manifests ({} bytes) that no live contract names (finalized #{number})",
+						removed.fragments,
+						removed.blobs,
+						removed.bytes
+					);
+				}
+			},
+			Err(e) => log::error!(target: "cairn::provider", "garbage collection failed: {e}"),
+		}
 	}
 
 	/// Accepts the pending contracts whose fragment is in the store.

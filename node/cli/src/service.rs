@@ -166,6 +166,8 @@ pub type LocalEndpoint = (pallet_endpoints::PeerIdBytes, pallet_endpoints::Addre
 pub struct ProviderParts {
 	pub store: cairn_store::Store,
 	pub admission: Arc<crate::provider::LateAdmission>,
+	/// The fragment service's peer id, which upload signatures name.
+	pub peer_id: cairn_net::Peer,
 }
 
 /// Builds and starts a full node; validators also author and vote. With a fragment
@@ -267,10 +269,13 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 
 	if let Some(parts) = provider {
 		let node_key = crate::provider::node_key(&keystore_container.keystore());
-		parts.admission.set(Box::new(crate::provider::ChainAdmission {
-			client: client.clone(),
-			provider: node_key.map(cairn_runtime::AccountId::from),
-		}));
+		match node_key {
+			Some(public) => parts.admission.set(Box::new(cairn_net::auth::ContractAdmission::new(
+				crate::provider::ChainContracts { client: client.clone(), provider: public.into() },
+				parts.peer_id,
+			))),
+			None => parts.admission.set(Box::new(crate::provider::NoContracts)),
+		}
 		match node_key {
 			Some(public) => task_manager.spawn_handle().spawn(
 				"cairn-provider",

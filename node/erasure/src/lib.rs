@@ -20,7 +20,7 @@ mod pipeline;
 pub use capability::ReadCapability;
 pub use codec::{new_codec, Codec, CodecId};
 pub use crypto::{FileKey, KEY_LEN, NONCE_PREFIX_LEN};
-pub use manifest::{Manifest, ManifestId, Params, MAX_FRAGMENTS};
+pub use manifest::{Manifest, ManifestId, Params, MAX_FILE_SIZE, MAX_FRAGMENTS};
 pub use pipeline::{decode, encode, fragment_root, verify_fragment, Encoded, FragmentVerifier};
 
 /// What can go wrong when encoding, checking or decoding a file.

@@ -62,16 +62,28 @@ impl Params {
 	}
 
 	/// Ciphertext length of a plaintext of `plain_size` bytes (each chunk gains a tag;
-	/// an empty file is one empty last chunk).
+	/// an empty file is one empty last chunk). Saturates for sizes beyond [`MAX_FILE_SIZE`].
 	pub fn cipher_size(&self, plain_size: u64) -> u64 {
-		let chunks = plain_size.div_ceil(self.chunk_size as u64).max(1);
-		plain_size + chunks * TAG_LEN as u64
+		let chunks = plain_size.div_ceil(self.chunk_size.max(1) as u64).max(1);
+		plain_size.saturating_add(chunks.saturating_mul(TAG_LEN as u64))
 	}
 
-	/// The length of each fragment of a file of `plain_size` bytes.
+	/// The length of each fragment of a file of `plain_size` bytes, in closed form: the
+	/// full stripes' shards plus the last stripe's. Files above [`MAX_FILE_SIZE`] are an
+	/// error, at once, whatever their size.
 	pub fn fragment_size(&self, plain_size: u64) -> Result<u64, Error> {
+		if plain_size > MAX_FILE_SIZE {
+			return Err(Error::Manifest(format!("files above {MAX_FILE_SIZE} bytes (1 PiB) are not supported")));
+		}
 		let codec = new_codec(self.codec, self.k, self.n)?;
-		Ok(self.stripes(self.cipher_size(plain_size)).map(|s| codec.shard_len(s) as u64).sum())
+		let cipher = self.cipher_size(plain_size);
+		let stripe = self.stripe_size.max(1) as u64;
+		let (full, rest) = (cipher / stripe, cipher % stripe);
+		let full_len = full.checked_mul(codec.shard_len(stripe as usize) as u64);
+		let rest_len = if rest > 0 { codec.shard_len(rest as usize) as u64 } else { 0 };
+		full_len
+			.and_then(|f| f.checked_add(rest_len))
+			.ok_or_else(|| Error::Manifest("the file's fragments would overflow 64-bit sizes".into()))
 	}
 
 	/// The lengths of the stripes of a ciphertext of `cipher_size` bytes.
@@ -82,6 +94,9 @@ impl Params {
 		(0..full).map(move |_| stripe as usize).chain((rest > 0).then_some(rest as usize))
 	}
 }
+
+/// The largest file Cairn stores: 1 PiB.
+pub const MAX_FILE_SIZE: u64 = 1 << 50;
 
 /// Version 1 of the manifest.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -169,3 +184,29 @@ impl Manifest {
 }
 
 pub(crate) use cairn_primitives::blake2_256 as blake2b_256;
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn fragment_size_in_closed_form_matches_the_stripes() {
+		for codec in [CodecId::ReedSolomonSimd, CodecId::NovelPoly] {
+			let params = Params { codec, stripe_size: 4096, chunk_size: 1000, ..Params::default() };
+			let shards = new_codec(codec, params.k, params.n).unwrap();
+			for size in [0u64, 1, 999, 1000, 4095, 4096, 4097, 12_345, 1 << 20, (1 << 20) + 17] {
+				let by_stripe: u64 = params.stripes(params.cipher_size(size)).map(|s| shards.shard_len(s) as u64).sum();
+				assert_eq!(params.fragment_size(size).unwrap(), by_stripe, "{codec:?}, {size} bytes");
+			}
+		}
+	}
+
+	#[test]
+	fn huge_sizes_are_an_error_at_once() {
+		let params = Params::default();
+		assert!(params.fragment_size(MAX_FILE_SIZE).is_ok());
+		for size in [MAX_FILE_SIZE + 1, 1 << 60, u64::MAX] {
+			assert!(params.fragment_size(size).unwrap_err().to_string().contains("not supported"));
+		}
+	}
+}

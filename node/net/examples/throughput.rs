@@ -36,7 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let probe: Vec<u8> = (0..probe_len).map(|i| (i * 2654435761) as u8).collect();
 	let leaves: Vec<_> = probe.chunks(1024).map(cairn_primitives::merkle::leaf_hash).collect();
 	let root = cairn_primitives::merkle::root(&leaves).expect("leaves");
-	client.put_fragment(&providers[0], root, 1024, probe_len, std::io::Cursor::new(probe), |_| {}).await?;
+	client.put_fragment(&providers[0], root, 1024, probe_len, None, std::io::Cursor::new(probe), |_| {}).await?;
 	let t = Instant::now();
 	client.get_fragment(&providers[0], root, probe_len, &mut std::io::sink(), |_| {}).await?;
 	let stream = mb_per_s(probe_len, t.elapsed().as_secs_f64());
@@ -62,7 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	println!("put {size_mib} MiB 3-of-10 to {count} providers: {:.0} MB/s of file ({up:.1} s)", mb_per_s(size, up));
 	let out = dir.path().join("output");
 	let t = Instant::now();
-	files::get_file(&client, &cap, &providers, &out, quiet).await?;
+	files::get_file(&client, &cap, &providers, &out, true, quiet).await?;
 	let down = t.elapsed().as_secs_f64();
 	let rate = mb_per_s(size, down);
 	println!("get {size_mib} MiB from {count} providers: {rate:.0} MB/s of file ({down:.1} s)");

@@ -13,7 +13,7 @@ use cairn_erasure::{decode, encode, FragmentVerifier, Manifest, Params, ReadCapa
 use futures::future::join_all;
 use libp2p::Multiaddr;
 
-use crate::{Error as NetError, Handle};
+use crate::{Error as NetError, Handle, UploadAuth};
 
 /// Errors of file transfers.
 #[derive(Debug, thiserror::Error)]
@@ -30,9 +30,16 @@ pub enum FileError {
 	NotEnoughFragments { good: usize, need: usize, details: String },
 	#[error("uploading fragment {index} to {provider} failed: {source}")]
 	Upload { index: usize, provider: Multiaddr, source: NetError },
+	#[error("{} exists; choose another output or overwrite it with --force", .0.display())]
+	Exists(std::path::PathBuf),
+	#[error("the provider sent too little within {0} s")]
+	Slow(u64),
 	#[error("I/O: {0}")]
 	Io(#[from] std::io::Error),
 }
+
+/// The slowest download of a fragment waited for (after 30 s of grace), in bytes per second.
+const FLOOR_BYTES_PER_SEC: u64 = 256 * 1024;
 
 /// A fragment being downloaded: written to `file` and hashed on the way.
 struct Verifying {
@@ -101,15 +108,50 @@ pub async fn encode_file(path: &Path, params: Params) -> Result<EncodedFile, Fil
 	Ok(EncodedFile { manifest: encoded.manifest, key: encoded.key, paths, _dir: dir })
 }
 
+/// The paying client's authorisations for a file's uploads: contract `contracts[i]`
+/// pays for fragment i, and `sign` signs with the client's sr25519 account key.
+#[derive(Clone)]
+pub struct Authorisations {
+	/// The chain's genesis hash.
+	pub genesis: [u8; 32],
+	/// The contract of each fragment, by index.
+	pub contracts: Vec<u64>,
+	/// Signs a payload with the client's account (sr25519, Substrate's context).
+	pub sign: Arc<dyn Fn(&[u8]) -> [u8; 64] + Send + Sync>,
+}
+
+impl Authorisations {
+	fn auth(&self, index: usize, root: &[u8; 32], len: u64, segment_size: u32, provider: &Multiaddr) -> Option<UploadAuth> {
+		let contract = *self.contracts.get(index)?;
+		let (peer, _) = crate::split_peer(provider).ok()?;
+		let payload = crate::upload_payload(&self.genesis, contract, root, len, segment_size, &peer);
+		Some(UploadAuth { contract, signature: (self.sign)(&payload) })
+	}
+}
+
+/// Transient failures an upload is tried again after.
+fn transient(e: &NetError) -> bool {
+	use crate::ErrorCode::*;
+	match e {
+		NetError::Remote { code, .. } => matches!(code, Refused | Busy | TooSlow | Internal),
+		NetError::Outbound { .. } => true,
+		_ => false,
+	}
+}
+
 /// Stores fragment i of `file` with provider `i mod providers.len()`, and the manifest
-/// with every provider. A provider that refuses a fragment (e.g. because it has not yet
-/// seen the contract for it) is asked again every two seconds for up to `patience`.
+/// with every provider, under the client's `authorisations` when the providers sell
+/// storage. A provider that refuses a fragment for now (e.g. it has not yet seen the
+/// contract) or fails on the way is asked again every two seconds for up to `patience`
+/// (at least three tries); a refusal that cannot change (`Unauthorized`, `RootMismatch`,
+/// `Full`) fails at once.
 pub async fn upload(
 	net: &Handle,
 	file: &EncodedFile,
 	providers: &[Multiaddr],
 	progress: Arc<dyn Progress>,
 	patience: std::time::Duration,
+	authorisations: Option<&Authorisations>,
 ) -> Result<ReadCapability, FileError> {
 	if providers.is_empty() {
 		return Err(FileError::NoProviders);
@@ -123,20 +165,24 @@ pub async fn upload(
 		let path = file.paths[i].clone();
 		let progress = progress.clone();
 		let (len, segment) = (manifest.fragment_size, manifest.segment_size);
+		let auth = authorisations.and_then(|a| a.auth(i, &root, len, segment, &provider));
 		async move {
 			let deadline = std::time::Instant::now() + patience;
+			let mut tries = 0;
 			loop {
+				tries += 1;
 				let mut sent = 0;
 				let result = net
-					.put_fragment(&provider, root, segment, len, BufReader::new(File::open(&path)?), |n| {
+					.put_fragment(&provider, root, segment, len, auth.clone(), BufReader::new(File::open(&path)?), |n| {
 						progress.advance(n.saturating_sub(sent));
 						sent = n;
 					})
 					.await;
 				match result {
-					Err(NetError::Remote { code: crate::ErrorCode::Refused, .. })
-						if std::time::Instant::now() < deadline =>
-					{
+					Err(e) if transient(&e) && (tries < 3 || std::time::Instant::now() < deadline) => {
+						if sent > 0 {
+							progress.note(&format!("fragment {i} to {provider}: {e}; trying again"));
+						}
 						tokio::time::sleep(std::time::Duration::from_secs(2)).await
 					},
 					result => break result.map_err(|source| FileError::Upload { index: i, provider, source }),
@@ -149,7 +195,11 @@ pub async fn upload(
 	}
 	let bytes = manifest.to_bytes();
 	let id = manifest.id();
-	for result in join_all(providers.iter().map(|p| net.put_manifest(p, id, bytes.clone()))).await {
+	let manifests = providers.iter().enumerate().map(|(i, p)| {
+		let contract = authorisations.and_then(|a| a.contracts.get(i).copied());
+		net.put_manifest(p, id, bytes.clone(), contract)
+	});
+	for result in join_all(manifests).await {
 		result?;
 	}
 	Ok(file.capability(None))
@@ -168,7 +218,7 @@ pub async fn put_file(
 		return Err(FileError::NoProviders);
 	}
 	let file = encode_file(path, params).await?;
-	let cap = upload(net, &file, providers, progress, std::time::Duration::ZERO).await?;
+	let cap = upload(net, &file, providers, progress, std::time::Duration::ZERO, None).await?;
 	Ok((cap, file.manifest))
 }
 
@@ -201,16 +251,27 @@ pub async fn get_file(
 	cap: &ReadCapability,
 	providers: &[Multiaddr],
 	out: &Path,
+	overwrite: bool,
 	progress: Arc<dyn Progress>,
 ) -> Result<Manifest, FileError> {
 	if providers.is_empty() {
 		return Err(FileError::NoProviders);
 	}
+	if !overwrite && out.exists() {
+		return Err(FileError::Exists(out.to_path_buf()));
+	}
 	let manifest = fetch_manifest(net, cap, providers).await?;
 	let need = cairn_erasure::codec::fragments_needed(manifest.codec, manifest.k, manifest.n);
 	let n = manifest.n as usize;
 	progress.set_total(manifest.fragment_size * need as u64);
-	let dir = tempfile::tempdir()?;
+	// Fragments are staged next to the output (same disk, and not a small `/tmp`).
+	let parent = match out.parent() {
+		Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+		_ => std::path::PathBuf::from("."),
+	};
+	let dir = tempfile::Builder::new().prefix(".cairn-get-").tempdir_in(&parent)?;
+	// A provider that has not delivered a fragment by then is given up for another.
+	let patience = std::time::Duration::from_secs(30 + manifest.fragment_size / FLOOR_BYTES_PER_SEC);
 
 	// Candidates, tried in index order: each fragment from each provider.
 	let mut candidates: Vec<(usize, Multiaddr)> = Vec::new();
@@ -245,11 +306,12 @@ pub async fn get_file(
 						verifier: FragmentVerifier::new(&manifest, i)?,
 					};
 					let mut got = 0;
-					net.get_fragment(&provider, manifest.fragment_roots[i], manifest.fragment_size, &mut sink, |n| {
-						progress.advance(n - got);
-						got = n;
-					})
-					.await?;
+					let fetch =
+						net.get_fragment(&provider, manifest.fragment_roots[i], manifest.fragment_size, &mut sink, |n| {
+							progress.advance(n - got);
+							got = n;
+						});
+					tokio::time::timeout(patience, fetch).await.map_err(|_| FileError::Slow(patience.as_secs()))??;
 					sink.verifier.finish()?;
 					let mut file = sink.file.into_inner().map_err(|e| e.into_error())?;
 					file.seek(SeekFrom::Start(0))?;
@@ -286,8 +348,10 @@ pub async fn get_file(
 	let part_path = part.clone();
 	tokio::task::spawn_blocking(move || -> Result<(), FileError> {
 		let readers = good.into_iter().map(|f| f.map(BufReader::new)).collect();
-		let out = BufWriter::new(File::create(&part_path)?);
-		decode(&decoded_manifest, &key, readers, out)?;
+		let mut out = BufWriter::new(File::create(&part_path)?);
+		decode(&decoded_manifest, &key, readers, &mut out)?;
+		// On disk before the rename makes it the file.
+		out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
 		Ok(())
 	})
 	.await

@@ -1,11 +1,14 @@
 //! Cairn's service plane: fragments move between nodes and clients over libp2p
-//! (TCP + noise + yamux), with identify and ping, on the `/cairn/fragment/1`
+//! (TCP + noise + yamux), with identify and ping, on the `/cairn/fragment/2`
 //! request-response protocol (put, get, has, and manifests).
 //!
 //! One task owns the swarm; the rest of the program talks to it through a cloneable
 //! [`Handle`] (commands in, replies on oneshot channels). Store work runs on blocking
-//! threads, never on the swarm task.
+//! threads, never on the swarm task. What a hostile peer can take is bounded: connections
+//! (in all, pending and per peer; idle ones close after seconds), bytes of inbound
+//! messages being read, requests being answered, and uploads ([`Limits`]).
 
+pub mod auth;
 pub mod files;
 mod protocol;
 mod server;
@@ -24,7 +27,7 @@ use tokio::sync::mpsc;
 
 pub use cairn_store::Store;
 pub use libp2p::{identity, multiaddr::Protocol, Multiaddr as Address, PeerId as Peer};
-pub use protocol::{ErrorCode, Request, Response, MAX_CHUNK, PROTOCOL};
+pub use protocol::{upload_payload, ErrorCode, Request, Response, UploadAuth, MAX_CHUNK, PROTOCOL};
 
 /// How the service runs.
 pub struct Config {
@@ -38,16 +41,83 @@ pub struct Config {
 	pub request_timeout: Duration,
 	/// Concurrent streams per connection (bounds each peer's load).
 	pub max_concurrent_streams: usize,
-	/// Which fragments the store takes; `None` takes any (a store without a market).
+	/// Which fragments and manifests the store takes; `None` takes any (a store without
+	/// a market).
 	pub admission: Option<std::sync::Arc<dyn Admission>>,
+	/// What one node gives its peers.
+	pub limits: Limits,
 }
 
-/// Decides which fragments a provider's store takes, e.g. only those under a pending
-/// storage contract that names it.
+/// Bounds on what peers can take of a node.
+#[derive(Clone, Debug)]
+pub struct Limits {
+	/// Established incoming connections.
+	pub max_connections: u32,
+	/// Incoming connections still in their handshake.
+	pub max_pending_connections: u32,
+	/// Connections per peer.
+	pub max_connections_per_peer: u32,
+	/// A connection with no request in progress for this long is closed.
+	pub idle_connection_timeout: Duration,
+	/// Bytes of inbound messages being read at once, over all peers.
+	pub max_inbound_bytes: usize,
+	/// Requests being answered at once; more are refused with `Busy`.
+	pub max_inflight: usize,
+	/// Uploads in progress, in all and per peer.
+	pub max_uploads: usize,
+	pub max_uploads_per_peer: usize,
+	/// An upload with no chunk for this long is dropped.
+	pub upload_idle: Duration,
+	/// An upload slower than this (bytes per second, averaged from its start, after
+	/// `rate_grace`) is dropped.
+	pub min_upload_rate: u64,
+	pub rate_grace: Duration,
+}
+
+impl Default for Limits {
+	fn default() -> Self {
+		Limits {
+			max_connections: 256,
+			max_pending_connections: 64,
+			max_connections_per_peer: 2,
+			idle_connection_timeout: Duration::from_secs(5),
+			max_inbound_bytes: 128 * 1024 * 1024,
+			max_inflight: 64,
+			max_uploads: 64,
+			max_uploads_per_peer: 16,
+			upload_idle: Duration::from_secs(30),
+			min_upload_rate: 64 * 1024,
+			rate_grace: Duration::from_secs(10),
+		}
+	}
+}
+
+/// An upload a provider is asked to take.
+pub struct UploadRequest<'a> {
+	/// The fragment's Merkle root.
+	pub id: &'a [u8; 32],
+	pub len: u64,
+	pub segment_size: u32,
+	/// The paying client's authorisation, if the uploader sent one.
+	pub auth: Option<&'a UploadAuth>,
+}
+
+/// Why a provider does not take an upload or a manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+	/// Not now (e.g. the contract is not yet in the provider's view of the chain).
+	Retry(String),
+	/// The authorisation is missing or does not come from the contract's client.
+	Unauthorized(String),
+}
+
+/// Decides which fragments and manifests a provider's store takes, e.g. only those a
+/// live storage contract names, uploaded by that contract's client.
 pub trait Admission: Send + Sync {
-	/// Whether to take fragment `id` (its Merkle root) of `len` bytes with
-	/// `segment_size`-byte segments; `Err` says why not, for the uploader.
-	fn admit(&self, id: &[u8; 32], len: u64, segment_size: u32) -> Result<(), String>;
+	/// Whether to take this upload (asked when it starts and again before it commits).
+	fn admit(&self, upload: &UploadRequest<'_>) -> Result<(), Refusal>;
+	/// Whether to keep manifest `id`, which the uploader says contract `contract` names.
+	fn admit_manifest(&self, id: &[u8; 32], contract: Option<u64>) -> Result<(), Refusal>;
 }
 
 impl Config {
@@ -60,6 +130,7 @@ impl Config {
 			request_timeout: Duration::from_secs(60),
 			max_concurrent_streams: 16,
 			admission: None,
+			limits: Limits::default(),
 		}
 	}
 }
@@ -85,6 +156,7 @@ pub enum Error {
 
 #[derive(NetworkBehaviour)]
 struct Behaviour {
+	limits: libp2p::connection_limits::Behaviour,
 	fragment: request_response::Behaviour<protocol::Codec>,
 	identify: identify::Behaviour,
 	ping: ping::Behaviour,
@@ -115,13 +187,21 @@ pub fn split_peer(addr: &Multiaddr) -> Result<(PeerId, Multiaddr), Error> {
 pub async fn start(config: Config) -> Result<Handle, Error> {
 	let request_timeout = config.request_timeout;
 	let streams = config.max_concurrent_streams;
+	let limits = config.limits.clone();
+	let codec = protocol::Codec::new(limits.max_inbound_bytes);
 	let mut swarm = libp2p::SwarmBuilder::with_existing_identity(config.keypair)
 		.with_tokio()
 		.with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
 		.map_err(|e| Error::Start(e.to_string()))?
 		.with_behaviour(|key| Behaviour {
+			limits: libp2p::connection_limits::Behaviour::new(
+				libp2p::connection_limits::ConnectionLimits::default()
+					.with_max_established_incoming(Some(limits.max_connections))
+					.with_max_pending_incoming(Some(limits.max_pending_connections))
+					.with_max_established_per_peer(Some(limits.max_connections_per_peer)),
+			),
 			fragment: request_response::Behaviour::with_codec(
-				protocol::Codec,
+				codec,
 				[(PROTOCOL, request_response::ProtocolSupport::Full)],
 				request_response::Config::default()
 					.with_request_timeout(request_timeout)
@@ -131,7 +211,7 @@ pub async fn start(config: Config) -> Result<Handle, Error> {
 			ping: ping::Behaviour::default(),
 		})
 		.map_err(|e| Error::Start(e.to_string()))?
-		.with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
+		.with_swarm_config(|c| c.with_idle_connection_timeout(limits.idle_connection_timeout))
 		.build();
 
 	let mut listening = Vec::new();
@@ -153,7 +233,7 @@ pub async fn start(config: Config) -> Result<Handle, Error> {
 	}
 	let peer_id = *swarm.local_peer_id();
 	let (commands, rx) = mpsc::channel(64);
-	let server = server::Server::new(config.store, config.admission);
+	let server = server::Server::new(config.store, config.admission, config.limits);
 	tokio::spawn(run(swarm, rx, server, listening));
 	Ok(Handle { commands, peer_id })
 }
@@ -174,8 +254,11 @@ async fn run(
 	let mut dialing: std::collections::HashMap<PeerId, Vec<(Request, oneshot::Sender<Result<Response, Error>>)>> =
 		Default::default();
 	let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+	let mut sweep = tokio::time::interval(Duration::from_secs(1));
+	sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 	loop {
 		tokio::select! {
+			_ = sweep.tick() => server.sweep(),
 			command = commands.recv() => match command {
 				None => break,
 				Some(Command::Request { peer, addr, request, reply }) => {
@@ -269,13 +352,16 @@ impl Handle {
 		}
 	}
 
-	/// Uploads a fragment of `len` bytes in chunks; `progress` gets the bytes sent so far.
+	/// Uploads a fragment of `len` bytes in chunks, authorised by `auth` (see
+	/// [`upload_payload`]); `progress` gets the bytes sent so far.
+	#[allow(clippy::too_many_arguments)]
 	pub async fn put_fragment(
 		&self,
 		addr: &Multiaddr,
 		id: [u8; 32],
 		segment_size: u32,
 		len: u64,
+		mut auth: Option<UploadAuth>,
 		mut input: impl Read + Send + 'static,
 		mut progress: impl FnMut(u64),
 	) -> Result<(), Error> {
@@ -292,7 +378,7 @@ impl Handle {
 			.map_err(|_| Error::Stopped)?;
 			input = back;
 			let data = data?;
-			let request = Request::Put { id, total_len: len, segment_size, offset, data };
+			let request = Request::Put { id, total_len: len, segment_size, offset, data, auth: auth.take() };
 			let committed = match self.request(addr, request).await? {
 				Response::Ok { committed } => committed,
 				_ => return Err(Error::Unexpected { peer }),
@@ -339,10 +425,17 @@ impl Handle {
 		}
 	}
 
-	/// Stores a manifest at the peer.
-	pub async fn put_manifest(&self, addr: &Multiaddr, id: [u8; 32], manifest: Vec<u8>) -> Result<(), Error> {
+	/// Stores a manifest at the peer, for the file of `contract` (a provider that sells
+	/// storage keeps only manifests its contracts name).
+	pub async fn put_manifest(
+		&self,
+		addr: &Multiaddr,
+		id: [u8; 32],
+		manifest: Vec<u8>,
+		contract: Option<u64>,
+	) -> Result<(), Error> {
 		let (peer, _) = split_peer(addr)?;
-		match self.request(addr, Request::PutManifest { id, manifest }).await? {
+		match self.request(addr, Request::PutManifest { id, manifest, contract }).await? {
 			Response::Ok { .. } => Ok(()),
 			_ => Err(Error::Unexpected { peer }),
 		}

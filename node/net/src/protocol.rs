@@ -1,30 +1,56 @@
-//! `/cairn/fragment/1`: length-prefixed SCALE requests and responses, size-limited.
+//! `/cairn/fragment/2`: length-prefixed SCALE requests and responses, size-limited.
 
 use codec::{Decode, DecodeLimit, Encode};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 
-/// The protocol name.
-pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/cairn/fragment/1");
+/// The protocol name. Version 2: uploads carry the paying client's authorisation.
+pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/cairn/fragment/2");
 /// Fragment bytes per message: large fragments move in chunks of this size.
 pub const MAX_CHUNK: u32 = 1024 * 1024;
 /// The largest encoded message accepted (a chunk plus its header).
 pub const MAX_MESSAGE: usize = MAX_CHUNK as usize + 4096;
-/// The largest manifest accepted.
-pub const MAX_BLOB: usize = 256 * 1024;
+
+/// The paying client's authorisation of one upload: its sr25519 signature over
+/// [`upload_payload`] for the contract that names the fragment.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct UploadAuth {
+	/// The storage contract the fragment is uploaded under.
+	pub contract: u64,
+	/// The client account's sr25519 signature over [`upload_payload`].
+	pub signature: [u8; 64],
+}
+
+/// The bytes a client signs to authorise uploading fragment `root` (`len` bytes in
+/// `segment_size`-byte segments) under `contract` to the provider whose service plane
+/// has peer id `provider`, on the chain with `genesis`: the SCALE encoding of
+/// `("cairn/upload/1", genesis, contract, root, len, segment_size, provider)`. A wallet's
+/// `signRaw` wraps the bytes in `<Bytes>...</Bytes>`; providers accept both.
+pub fn upload_payload(
+	genesis: &[u8; 32],
+	contract: u64,
+	root: &[u8; 32],
+	len: u64,
+	segment_size: u32,
+	provider: &libp2p::PeerId,
+) -> Vec<u8> {
+	(b"cairn/upload/1", genesis, contract, root, len, segment_size, provider.to_bytes()).encode()
+}
 
 /// What a peer may ask.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub enum Request {
 	/// Append `data` at `offset` to fragment `id` of `total_len` bytes; the chunk that
-	/// completes it commits it, checked against `id` as its Merkle root.
-	Put { id: [u8; 32], total_len: u64, segment_size: u32, offset: u64, data: Vec<u8> },
+	/// completes it commits it, checked against `id` as its Merkle root. The chunk at
+	/// offset 0 starts the upload (again, if one was in progress) and carries `auth`
+	/// when the provider sells storage.
+	Put { id: [u8; 32], total_len: u64, segment_size: u32, offset: u64, data: Vec<u8>, auth: Option<UploadAuth> },
 	/// Read up to `len` bytes of fragment `id` from `offset`.
 	Get { id: [u8; 32], offset: u64, len: u32 },
 	/// Whether fragment `id` is stored, and its length.
 	Has { id: [u8; 32] },
-	/// Store a manifest under its id.
-	PutManifest { id: [u8; 32], manifest: Vec<u8> },
+	/// Store a manifest under its id, for the file of `contract`.
+	PutManifest { id: [u8; 32], manifest: Vec<u8>, contract: Option<u64> },
 	/// Fetch a manifest by id.
 	GetManifest { id: [u8; 32] },
 }
@@ -38,7 +64,12 @@ pub enum ErrorCode {
 	RootMismatch,
 	Busy,
 	Internal,
+	/// The provider does not take this now (e.g. it has not yet seen the contract): retry.
 	Refused,
+	/// The upload's authorisation is missing or wrong: retrying will not help.
+	Unauthorized,
+	/// The upload went slower than the provider's floor or idled, and was dropped.
+	TooSlow,
 }
 
 /// The answers.
@@ -56,11 +87,26 @@ pub enum Response {
 	Error { code: ErrorCode, message: String },
 }
 
-/// Encoding of requests and responses on a stream.
-#[derive(Clone, Default)]
-pub struct Codec;
+/// Encoding of requests and responses on a stream, within a budget of bytes being read
+/// at once over all streams (a message that does not fit fails at once: the sender retries).
+#[derive(Clone)]
+pub struct Codec {
+	/// Permits of 1 KiB.
+	budget: std::sync::Arc<tokio::sync::Semaphore>,
+}
 
-async fn read_message<T: AsyncRead + Unpin + Send, M: Decode>(io: &mut T) -> std::io::Result<M> {
+impl Codec {
+	/// A codec that reads at most `max_bytes` (at least one whole message) at once.
+	pub fn new(max_bytes: usize) -> Self {
+		let permits = max_bytes.max(MAX_MESSAGE).div_ceil(1024);
+		Codec { budget: std::sync::Arc::new(tokio::sync::Semaphore::new(permits)) }
+	}
+}
+
+async fn read_message<T: AsyncRead + Unpin + Send, M: Decode>(
+	io: &mut T,
+	budget: Option<&tokio::sync::Semaphore>,
+) -> std::io::Result<M> {
 	let mut len = [0u8; 4];
 	io.read_exact(&mut len).await?;
 	let len = u32::from_le_bytes(len) as usize;
@@ -70,6 +116,14 @@ async fn read_message<T: AsyncRead + Unpin + Send, M: Decode>(io: &mut T) -> std
 			format!("message of {len} bytes exceeds the limit of {MAX_MESSAGE}"),
 		));
 	}
+	let _permit = match budget {
+		Some(budget) => Some(
+			budget
+				.try_acquire_many(len.div_ceil(1024) as u32)
+				.map_err(|_| std::io::Error::other("busy: too many bytes being received; try again"))?,
+		),
+		None => None,
+	};
 	let mut buf = vec![0u8; len];
 	io.read_exact(&mut buf).await?;
 	M::decode_all_with_depth_limit(8, &mut &buf[..])
@@ -97,7 +151,7 @@ impl libp2p::request_response::Codec for Codec {
 		_: &StreamProtocol,
 		io: &mut T,
 	) -> std::io::Result<Request> {
-		read_message(io).await
+		read_message(io, Some(&self.budget)).await
 	}
 
 	async fn read_response<T: AsyncRead + Unpin + Send>(
@@ -105,7 +159,7 @@ impl libp2p::request_response::Codec for Codec {
 		_: &StreamProtocol,
 		io: &mut T,
 	) -> std::io::Result<Response> {
-		read_message(io).await
+		read_message(io, Some(&self.budget)).await
 	}
 
 	async fn write_request<T: AsyncWrite + Unpin + Send>(
@@ -141,7 +195,7 @@ mod tests {
 	#[test]
 	fn oversized_message_is_refused_before_reading_it() {
 		let mut io = Cursor::new(framed(MAX_MESSAGE as u32 + 1, &[]));
-		let err = futures::executor::block_on(read_message::<_, Request>(&mut io)).unwrap_err();
+		let err = futures::executor::block_on(read_message::<_, Request>(&mut io, None)).unwrap_err();
 		assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
 	}
 
@@ -149,18 +203,29 @@ mod tests {
 	fn truncated_message_is_an_error() {
 		let body = Request::Has { id: [1; 32] }.encode();
 		let mut io = Cursor::new(framed(body.len() as u32, &body[..body.len() - 1]));
-		let err = futures::executor::block_on(read_message::<_, Request>(&mut io)).unwrap_err();
+		let err = futures::executor::block_on(read_message::<_, Request>(&mut io, None)).unwrap_err();
 		assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
 	}
 
 	#[test]
 	fn garbage_and_trailing_bytes_are_refused() {
 		let mut io = Cursor::new(framed(3, &[200, 1, 2]));
-		assert!(futures::executor::block_on(read_message::<_, Request>(&mut io)).is_err());
+		assert!(futures::executor::block_on(read_message::<_, Request>(&mut io, None)).is_err());
 		let mut body = Request::Has { id: [1; 32] }.encode();
 		body.push(0);
 		let mut io = Cursor::new(framed(body.len() as u32, &body));
-		assert!(futures::executor::block_on(read_message::<_, Request>(&mut io)).is_err());
+		assert!(futures::executor::block_on(read_message::<_, Request>(&mut io, None)).is_err());
+	}
+
+	#[test]
+	fn message_beyond_the_budget_is_refused_without_reading_it() {
+		let codec = Codec::new(0);
+		let body = Request::Has { id: [1; 32] }.encode();
+		let permits = codec.budget.available_permits();
+		let _held = codec.budget.try_acquire_many(permits as u32).unwrap();
+		let mut io = Cursor::new(framed(body.len() as u32, &body));
+		let err = futures::executor::block_on(read_message::<_, Request>(&mut io, Some(&codec.budget))).unwrap_err();
+		assert!(err.to_string().contains("busy"), "{err}");
 	}
 
 	#[test]
@@ -169,6 +234,6 @@ mod tests {
 		let mut buf = Vec::new();
 		futures::executor::block_on(write_message(&mut futures::io::Cursor::new(&mut buf), &req)).unwrap();
 		let mut io = Cursor::new(buf);
-		assert_eq!(futures::executor::block_on(read_message::<_, Request>(&mut io)).unwrap(), req);
+		assert_eq!(futures::executor::block_on(read_message::<_, Request>(&mut io, None)).unwrap(), req);
 	}
 }

@@ -1,33 +1,61 @@
-//! Answers `/cairn/fragment/1` requests from the store, on blocking threads.
+//! Answers `/cairn/fragment/2` requests from the store, on blocking threads, within limits.
+//!
+//! - At most [`Limits::max_inflight`] requests are answered at once; more are refused with
+//!   `Busy` at once, without queueing.
+//! - Every upload writes into a staging slot of its own (see `cairn-store`); the first
+//!   complete, root-checked one commits. The admission (e.g. "a pending contract names
+//!   this fragment and its client signed this upload") is checked when an upload starts
+//!   and again before it commits.
+//! - Uploads that idle or go slower than the floor are dropped by a sweep every second,
+//!   which releases their reservation.
 
 use std::{
 	collections::HashMap,
-	sync::{Arc, Mutex},
-	time::{Duration, Instant},
+	sync::{
+		atomic::{AtomicUsize, Ordering},
+		Arc, Mutex,
+	},
+	time::Instant,
 };
 
 use cairn_store::{FragmentWriter, Store};
 use libp2p::{request_response::ResponseChannel, PeerId};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::protocol::{ErrorCode, Request, Response, MAX_BLOB, MAX_CHUNK};
-
-/// Unfinished uploads a single peer may keep open.
-const MAX_UPLOADS_PER_PEER: usize = 16;
-/// An upload with no chunk for this long is dropped (and its space released).
-const UPLOAD_IDLE: Duration = Duration::from_secs(120);
+use crate::{
+	protocol::{ErrorCode, Request, Response, UploadAuth, MAX_CHUNK},
+	Admission, Limits, Refusal, UploadRequest,
+};
 
 struct Upload {
 	writer: FragmentWriter,
+	auth: Option<UploadAuth>,
+	segment_size: u32,
 	next_offset: u64,
+	started: Instant,
 	last_seen: Instant,
+}
+
+impl Upload {
+	/// Whether the upload idled too long or went slower than the floor.
+	fn too_slow(&self, limits: &Limits, now: Instant) -> bool {
+		if now.duration_since(self.last_seen) > limits.upload_idle {
+			return true;
+		}
+		let Some(rated) = now.duration_since(self.started).checked_sub(limits.rate_grace) else {
+			return false;
+		};
+		(self.next_offset as u128) < limits.min_upload_rate as u128 * rated.as_millis() / 1000
+	}
 }
 
 #[derive(Clone)]
 pub(crate) struct Server {
 	store: Option<Store>,
-	admission: Option<Arc<dyn crate::Admission>>,
+	admission: Option<Arc<dyn Admission>>,
+	limits: Limits,
 	uploads: Arc<Mutex<HashMap<(PeerId, [u8; 32]), Upload>>>,
+	inflight: Arc<AtomicUsize>,
 }
 
 type Done = UnboundedSender<(ResponseChannel<Response>, Response)>;
@@ -36,13 +64,22 @@ fn error(code: ErrorCode, message: impl Into<String>) -> Response {
 	Response::Error { code, message: message.into() }
 }
 
+fn refusal(r: Refusal) -> Response {
+	match r {
+		Refusal::Retry(message) => error(ErrorCode::Refused, message),
+		Refusal::Unauthorized(message) => error(ErrorCode::Unauthorized, message),
+	}
+}
+
 fn store_error(e: cairn_store::Error) -> Response {
 	use cairn_store::Error as E;
 	let code = match &e {
-		E::Full { .. } => ErrorCode::Full,
+		E::Full { .. } | E::NoSpace(_) => ErrorCode::Full,
 		E::NotFound => ErrorCode::NotFound,
 		E::RootMismatch => ErrorCode::RootMismatch,
-		E::LengthMismatch { .. } | E::SegmentSize(_) | E::SegmentOutOfRange { .. } => ErrorCode::BadRequest,
+		E::LengthMismatch { .. } | E::SegmentSize(_) | E::SegmentOutOfRange { .. } | E::BlobTooLarge(_) => {
+			ErrorCode::BadRequest
+		},
 		E::AlreadyStored => ErrorCode::Busy,
 		_ => ErrorCode::Internal,
 	};
@@ -50,17 +87,44 @@ fn store_error(e: cairn_store::Error) -> Response {
 }
 
 impl Server {
-	pub(crate) fn new(store: Option<Store>, admission: Option<Arc<dyn crate::Admission>>) -> Self {
-		Server { store, admission, uploads: Default::default() }
+	pub(crate) fn new(store: Option<Store>, admission: Option<Arc<dyn Admission>>, limits: Limits) -> Self {
+		Server { store, admission, limits, uploads: Default::default(), inflight: Default::default() }
 	}
 
-	/// Answers on a blocking thread and hands the response back to the swarm task.
+	fn uploads(&self) -> std::sync::MutexGuard<'_, HashMap<(PeerId, [u8; 32]), Upload>> {
+		self.uploads.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+	}
+
+	/// Answers on a blocking thread and hands the response back to the swarm task; refuses
+	/// at once when `max_inflight` requests are being answered.
 	pub(crate) fn handle(&self, peer: PeerId, request: Request, channel: ResponseChannel<Response>, done: Done) {
+		if self.inflight.fetch_add(1, Ordering::AcqRel) >= self.limits.max_inflight {
+			self.inflight.fetch_sub(1, Ordering::AcqRel);
+			let _ = done.send((channel, error(ErrorCode::Busy, "the provider is busy; try again shortly")));
+			return;
+		}
 		let server = self.clone();
 		tokio::task::spawn_blocking(move || {
 			let response = server.answer(peer, request);
+			server.inflight.fetch_sub(1, Ordering::AcqRel);
 			let _ = done.send((channel, response));
 		});
+	}
+
+	/// Drops uploads that idled or went slower than the floor (on a blocking thread: a
+	/// dropped upload's slot is deleted from the store).
+	pub(crate) fn sweep(&self) {
+		let now = Instant::now();
+		let dropped: Vec<Upload> = {
+			let mut uploads = self.uploads();
+			let slow: Vec<_> =
+				uploads.iter().filter(|(_, u)| u.too_slow(&self.limits, now)).map(|(k, _)| *k).collect();
+			slow.iter().filter_map(|k| uploads.remove(k)).collect()
+		};
+		if !dropped.is_empty() {
+			log::debug!("cairn-net: dropped {} slow or idle uploads", dropped.len());
+			tokio::task::spawn_blocking(move || drop(dropped));
+		}
 	}
 
 	fn answer(&self, peer: PeerId, request: Request) -> Response {
@@ -82,18 +146,23 @@ impl Server {
 					Err(e) => store_error(e),
 				}
 			},
-			Request::Put { id, total_len, segment_size, offset, data } => {
-				self.put(store, peer, id, total_len, segment_size, offset, data)
+			Request::Put { id, total_len, segment_size, offset, data, auth } => {
+				self.put(store, peer, id, total_len, segment_size, offset, data, auth)
 			},
-			Request::PutManifest { id, manifest } => {
-				if manifest.len() > MAX_BLOB {
+			Request::PutManifest { id, manifest, contract } => {
+				if manifest.len() > cairn_store::MAX_BLOB {
 					return error(ErrorCode::BadRequest, "manifest too large");
 				}
 				if cairn_primitives::blake2_256(&manifest) != id {
 					return error(ErrorCode::BadRequest, "manifest does not hash to its id");
 				}
+				if let Some(admission) = &self.admission {
+					if let Err(r) = admission.admit_manifest(&id, contract) {
+						return refusal(r);
+					}
+				}
 				match store.put_blob(&id, &manifest) {
-					Ok(()) => Response::Ok { committed: true },
+					Ok(_) => Response::Ok { committed: true },
 					Err(e) => store_error(e),
 				}
 			},
@@ -102,6 +171,45 @@ impl Server {
 				Err(e) => store_error(e),
 			},
 		}
+	}
+
+	fn admit(&self, id: &[u8; 32], len: u64, segment_size: u32, auth: Option<&UploadAuth>) -> Result<(), Response> {
+		match &self.admission {
+			Some(admission) => {
+				admission.admit(&UploadRequest { id, len, segment_size, auth }).map_err(refusal)
+			},
+			None => Ok(()),
+		}
+	}
+
+	/// Starts an upload: checks the admission and the limits, opens a staging slot.
+	fn start(
+		&self,
+		store: &Store,
+		peer: PeerId,
+		id: [u8; 32],
+		total_len: u64,
+		segment_size: u32,
+		auth: Option<UploadAuth>,
+	) -> Result<Option<Upload>, Response> {
+		match store.meta(&id) {
+			Ok(Some(meta)) if meta.root == id && meta.len == total_len => return Ok(None),
+			Ok(_) => {},
+			Err(e) => return Err(store_error(e)),
+		}
+		self.admit(&id, total_len, segment_size, auth.as_ref())?;
+		{
+			let uploads = self.uploads();
+			if uploads.len() >= self.limits.max_uploads {
+				return Err(error(ErrorCode::Busy, "too many uploads in progress; try again shortly"));
+			}
+			if uploads.keys().filter(|(p, _)| *p == peer).count() >= self.limits.max_uploads_per_peer {
+				return Err(error(ErrorCode::Busy, "too many unfinished uploads from this peer"));
+			}
+		}
+		let writer = store.writer(id, total_len, segment_size).map_err(store_error)?;
+		let now = Instant::now();
+		Ok(Some(Upload { writer, auth, segment_size, next_offset: 0, started: now, last_seen: now }))
 	}
 
 	#[allow(clippy::too_many_arguments)]
@@ -114,43 +222,42 @@ impl Server {
 		segment_size: u32,
 		offset: u64,
 		data: Vec<u8>,
+		auth: Option<UploadAuth>,
 	) -> Response {
 		if data.is_empty() && total_len > 0 {
 			return error(ErrorCode::BadRequest, "empty chunk");
 		}
-		let mut uploads = self.uploads.lock().expect("not poisoned");
-		uploads.retain(|_, u| u.last_seen.elapsed() < UPLOAD_IDLE);
 		let key = (peer, id);
-		if offset == 0 && !uploads.contains_key(&key) {
-			match store.meta(&id) {
-				Ok(Some(meta)) if meta.root == id && meta.len == total_len => return Response::Ok { committed: true },
-				Ok(_) => {},
-				Err(e) => return store_error(e),
-			}
-			if let Some(admission) = &self.admission {
-				if let Err(reason) = admission.admit(&id, total_len, segment_size) {
-					return error(ErrorCode::Refused, reason);
-				}
-			}
-			if uploads.keys().filter(|(p, _)| *p == peer).count() >= MAX_UPLOADS_PER_PEER {
-				return error(ErrorCode::Busy, "too many unfinished uploads from this peer");
-			}
-			match store.writer(id, total_len, segment_size) {
-				Ok(writer) => {
-					uploads.insert(key, Upload { writer, next_offset: 0, last_seen: Instant::now() });
-				},
-				Err(e) => return store_error(e),
-			}
-		}
 		// Take the upload out while writing, so that other uploads proceed meanwhile.
-		let Some(mut upload) = uploads.remove(&key) else {
-			return error(ErrorCode::BadRequest, "no upload in progress: start at offset 0");
+		let mut upload = if offset == 0 {
+			// Offset 0 (re)starts the upload; a previous one of this peer is dropped.
+			drop(self.uploads().remove(&key));
+			match self.start(store, peer, id, total_len, segment_size, auth) {
+				Ok(Some(upload)) => upload,
+				Ok(None) => return Response::Ok { committed: true },
+				Err(response) => return response,
+			}
+		} else {
+			match self.uploads().remove(&key) {
+				Some(upload) => upload,
+				None => {
+					return error(
+						ErrorCode::TooSlow,
+						format!(
+							"no upload of this fragment in progress (uploads idle for {} s or slower than {} B/s \
+							 are dropped): start again at offset 0",
+							self.limits.upload_idle.as_secs(),
+							self.limits.min_upload_rate
+						),
+					)
+				},
+			}
 		};
-		drop(uploads);
-		if offset != upload.next_offset {
+		if offset != upload.next_offset || total_len != upload.writer.announced() || segment_size != upload.segment_size
+		{
 			let expected = upload.next_offset;
-			self.uploads.lock().expect("not poisoned").insert(key, upload);
-			return error(ErrorCode::BadRequest, format!("expected offset {expected}"));
+			self.uploads().insert(key, upload);
+			return error(ErrorCode::BadRequest, format!("expected offset {expected} of the same fragment"));
 		}
 		if let Err(e) = upload.writer.write(&data) {
 			return store_error(e);
@@ -158,12 +265,17 @@ impl Server {
 		upload.next_offset += data.len() as u64;
 		upload.last_seen = Instant::now();
 		if upload.next_offset < total_len {
-			self.uploads.lock().expect("not poisoned").insert(key, upload);
+			self.uploads().insert(key, upload);
 			return Response::Ok { committed: false };
 		}
-		// The fragment's id is its Merkle root: a foreign or damaged fragment is refused.
+		// The contract may have ended while the bytes came in.
+		if let Err(response) = self.admit(&id, total_len, segment_size, upload.auth.as_ref()) {
+			return response;
+		}
+		// The fragment's id is its Merkle root: a foreign or damaged fragment is refused. If
+		// another upload of the same root committed first, the fragment is there all the same.
 		match upload.writer.commit(Some(id)) {
-			Ok(_) => Response::Ok { committed: true },
+			Ok(_) | Err(cairn_store::Error::AlreadyStored) => Response::Ok { committed: true },
 			Err(e) => store_error(e),
 		}
 	}

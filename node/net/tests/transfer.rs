@@ -34,13 +34,13 @@ async fn fragment_put_has_get_roundtrip_in_chunks() {
 	assert_eq!(client.has(&addr, id).await.unwrap(), None);
 	let mut sent = Vec::new();
 	client
-		.put_fragment(&addr, id, 1024, data.len() as u64, std::io::Cursor::new(data.clone()), |n| sent.push(n))
+		.put_fragment(&addr, id, 1024, data.len() as u64, None, std::io::Cursor::new(data.clone()), |n| sent.push(n))
 		.await
 		.unwrap();
 	assert_eq!(sent.len(), 3);
 	assert_eq!(client.has(&addr, id).await.unwrap(), Some(data.len() as u64));
 	// Putting it again is a no-op.
-	client.put_fragment(&addr, id, 1024, data.len() as u64, std::io::Cursor::new(data.clone()), |_| {}).await.unwrap();
+	client.put_fragment(&addr, id, 1024, data.len() as u64, None, std::io::Cursor::new(data.clone()), |_| {}).await.unwrap();
 
 	let mut back = Vec::new();
 	client.get_fragment(&addr, id, data.len() as u64, &mut back, |_| {}).await.unwrap();
@@ -54,7 +54,7 @@ async fn fragment_that_does_not_match_its_id_is_refused_and_not_stored() {
 	let client = start(Config::client()).await.unwrap();
 	let data = bytes(5000);
 	let wrong_id = [7u8; 32];
-	let err = client.put_fragment(&addr, wrong_id, 1024, 5000, std::io::Cursor::new(data), |_| {}).await.unwrap_err();
+	let err = client.put_fragment(&addr, wrong_id, 1024, 5000, None, std::io::Cursor::new(data), |_| {}).await.unwrap_err();
 	assert!(matches!(err, Error::Remote { code: ErrorCode::RootMismatch, .. }), "{err}");
 	assert_eq!(client.has(&addr, wrong_id).await.unwrap(), None);
 }
@@ -66,7 +66,7 @@ async fn full_provider_refuses_with_a_clear_error() {
 	let client = start(Config::client()).await.unwrap();
 	let data = bytes(5000);
 	let err =
-		client.put_fragment(&addr, root(&data), 1024, 5000, std::io::Cursor::new(data), |_| {}).await.unwrap_err();
+		client.put_fragment(&addr, root(&data), 1024, 5000, None, std::io::Cursor::new(data), |_| {}).await.unwrap_err();
 	assert!(matches!(err, Error::Remote { code: ErrorCode::Full, .. }), "{err}");
 	assert!(err.to_string().contains("store full"), "{err}");
 }
@@ -78,9 +78,9 @@ async fn manifests_are_stored_by_hash_only() {
 	let client = start(Config::client()).await.unwrap();
 	let manifest = b"a manifest".to_vec();
 	let id = cairn_primitives::blake2_256(&manifest);
-	client.put_manifest(&addr, id, manifest.clone()).await.unwrap();
+	client.put_manifest(&addr, id, manifest.clone(), None).await.unwrap();
 	assert_eq!(client.get_manifest(&addr, id).await.unwrap(), Some(manifest));
-	let err = client.put_manifest(&addr, [1; 32], b"other".to_vec()).await.unwrap_err();
+	let err = client.put_manifest(&addr, [1; 32], b"other".to_vec(), None).await.unwrap_err();
 	assert!(matches!(err, Error::Remote { code: ErrorCode::BadRequest, .. }));
 }
 
@@ -107,8 +107,13 @@ async fn taken_port_fails_at_start_with_the_address() {
 /// Admits only the fragment it was told about.
 struct OnlyOne([u8; 32]);
 impl cairn_net::Admission for OnlyOne {
-	fn admit(&self, id: &[u8; 32], _len: u64, _segment_size: u32) -> Result<(), String> {
-		(*id == self.0).then_some(()).ok_or_else(|| "no pending contract for this fragment".to_string())
+	fn admit(&self, upload: &cairn_net::UploadRequest<'_>) -> Result<(), cairn_net::Refusal> {
+		(*upload.id == self.0)
+			.then_some(())
+			.ok_or_else(|| cairn_net::Refusal::Retry("no pending contract for this fragment".into()))
+	}
+	fn admit_manifest(&self, _: &[u8; 32], _: Option<u64>) -> Result<(), cairn_net::Refusal> {
+		Ok(())
 	}
 }
 
@@ -129,7 +134,7 @@ async fn a_store_with_admission_takes_only_admitted_fragments() {
 
 	let other = bytes(4000);
 	let err = client
-		.put_fragment(&addr, root(&other), 1024, 4000, std::io::Cursor::new(other.clone()), |_| {})
+		.put_fragment(&addr, root(&other), 1024, 4000, None, std::io::Cursor::new(other.clone()), |_| {})
 		.await
 		.unwrap_err();
 	match err {
@@ -138,7 +143,7 @@ async fn a_store_with_admission_takes_only_admitted_fragments() {
 	}
 	assert_eq!(client.has(&addr, root(&other)).await.unwrap(), None);
 	let id = root(&wanted);
-	client.put_fragment(&addr, id, 1024, 3000, std::io::Cursor::new(wanted), |_| {}).await.unwrap();
+	client.put_fragment(&addr, id, 1024, 3000, None, std::io::Cursor::new(wanted), |_| {}).await.unwrap();
 	assert_eq!(client.has(&addr, id).await.unwrap(), Some(3000));
 }
 
@@ -153,7 +158,7 @@ async fn concurrent_requests_to_an_unconnected_provider_all_succeed() {
 		let (client, addr) = (client.clone(), addr.clone());
 		let data = data.clone();
 		async move {
-			client.put_fragment(&addr, root(&data), 1024, data.len() as u64, std::io::Cursor::new(data), |_| {}).await
+			client.put_fragment(&addr, root(&data), 1024, data.len() as u64, None, std::io::Cursor::new(data), |_| {}).await
 		}
 	});
 	for result in futures::future::join_all(puts).await {

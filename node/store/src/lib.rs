@@ -1,15 +1,19 @@
-//! The fragment store: fragments in RocksDB, checked on every read.
+//! The fragment store: fragments in RocksDB, checked on every read, durable once committed.
 //!
-//! Layout, in three column families:
-//! - `data`: `id ++ chunk index (u32 BE)` -> `crc32 (u32 LE) ++ up to 64 KiB of fragment`;
-//! - `tree`: `id ++ level (u8) ++ block (u32 BE)` -> up to 1024 Merkle nodes of that level,
-//!   so that a segment's proof costs one small read per level;
-//! - `meta`: `id` -> [`FragmentMeta`]; also small blobs (manifests) and the used-bytes counter.
+//! Layout (format 2), in three column families:
+//! - `data`: `slot (u64 BE) ++ chunk index (u32 BE)` -> `crc32 (u32 LE) ++ up to 64 KiB`;
+//! - `tree`: `slot ++ level (u8) ++ block (u32 BE)` -> up to 1024 Merkle nodes of that
+//!   level, so that a segment's proof costs one small read per level;
+//! - `meta`: `f ++ id` -> [`FragmentMeta`] (with the fragment's slot); `s ++ slot` -> the
+//!   staging record of an unfinished upload; `b ++ id` -> a blob (a manifest); counters.
 //!
-//! A fragment exists once its `meta` entry does. Its chunks are written first, in batches
-//! of bounded size; the tree, the meta entry and the new used-bytes total are written last
-//! in one atomic batch. A crash before that batch leaves chunks without meta, which
-//! [`Store::open`] sweeps away: a fragment is wholly there or wholly absent.
+//! Every upload writes into a slot of its own, registered under `s` before its first chunk.
+//! Commit is one synced batch: the tree, the `f` entry pointing at the slot, the used-bytes
+//! total, and the removal of the staging record. So two uploads of one fragment never
+//! touch each other's bytes, the first complete one wins, and a failed or abandoned one
+//! leaves committed data alone. Opening the store removes the slots of the staging records
+//! it finds: a crash costs `O(unfinished uploads)` at the next start, never a scan of the
+//! data. Deletes are synced batches too.
 
 use std::{
 	path::Path,
@@ -17,14 +21,19 @@ use std::{
 };
 
 use cairn_primitives::merkle::{self, Node};
-use rocksdb::{ColumnFamilyDescriptor, IteratorMode, Options, WriteBatch, DB};
+use rocksdb::{ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch, WriteOptions, DB};
 
 const CF_DATA: &str = "data";
 const CF_TREE: &str = "tree";
 const CF_META: &str = "meta";
 const USED_KEY: &[u8] = b"\0used";
+const NEXT_SLOT_KEY: &[u8] = b"\0slot";
+const FORMAT_KEY: &[u8] = b"\0format";
+/// The on-disk format this code reads and writes.
+const FORMAT: u32 = 2;
 const BLOB_PREFIX: u8 = b'b';
 const FRAGMENT_PREFIX: u8 = b'f';
+const STAGING_PREFIX: u8 = b's';
 
 /// Fragment bytes per `data` entry.
 pub const CHUNK_SIZE: usize = 64 * 1024;
@@ -32,9 +41,14 @@ pub const CHUNK_SIZE: usize = 64 * 1024;
 const TREE_BLOCK: usize = 1024;
 /// The largest segment the store proves.
 pub const MAX_SEGMENT_SIZE: u32 = 64 * 1024;
+/// The largest blob (manifest) the store keeps.
+pub const MAX_BLOB: usize = 256 * 1024;
 
 /// A fragment's name: the Merkle root it must have, or any 32 bytes the caller chooses.
 pub type FragmentId = [u8; 32];
+
+/// Where a fragment's bytes live: a number of its own, never reused.
+type Slot = u64;
 
 /// What the store knows of a stored fragment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,28 +62,40 @@ pub struct FragmentMeta {
 }
 
 impl FragmentMeta {
-	fn to_bytes(self) -> [u8; 44] {
-		let mut out = [0u8; 44];
-		out[..8].copy_from_slice(&self.len.to_le_bytes());
-		out[8..12].copy_from_slice(&self.segment_size.to_le_bytes());
-		out[12..].copy_from_slice(&self.root);
+	/// The number of segments (Merkle leaves).
+	pub fn segments(&self) -> u64 {
+		self.len.div_ceil(self.segment_size as u64).max(1)
+	}
+}
+
+/// A committed fragment's record: its metadata and its slot.
+#[derive(Clone, Copy)]
+struct Record {
+	meta: FragmentMeta,
+	slot: Slot,
+}
+
+impl Record {
+	const LEN: usize = 52;
+
+	fn to_bytes(self) -> [u8; Self::LEN] {
+		let mut out = [0u8; Self::LEN];
+		out[..8].copy_from_slice(&self.meta.len.to_le_bytes());
+		out[8..12].copy_from_slice(&self.meta.segment_size.to_le_bytes());
+		out[12..44].copy_from_slice(&self.meta.root);
+		out[44..].copy_from_slice(&self.slot.to_le_bytes());
 		out
 	}
 
 	fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-		if bytes.len() != 44 {
-			return Err(Error::Corrupt("fragment metadata has the wrong length"));
-		}
-		Ok(FragmentMeta {
+		let bytes: &[u8; Self::LEN] =
+			bytes.try_into().map_err(|_| Error::Corrupt("fragment record has the wrong length"))?;
+		let meta = FragmentMeta {
 			len: u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")),
 			segment_size: u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")),
-			root: bytes[12..].try_into().expect("32 bytes"),
-		})
-	}
-
-	/// The number of segments (Merkle leaves).
-	pub fn segments(&self) -> u64 {
-		self.len.div_ceil(self.segment_size as u64).max(1)
+			root: bytes[12..44].try_into().expect("32 bytes"),
+		};
+		Ok(Record { meta, slot: u64::from_le_bytes(bytes[44..].try_into().expect("8 bytes")) })
 	}
 }
 
@@ -78,6 +104,8 @@ impl FragmentMeta {
 pub enum Error {
 	#[error("store full: {needed} bytes needed, {available} of {capacity} available")]
 	Full { needed: u64, available: u64, capacity: u64 },
+	#[error("the disk is full: {0}")]
+	NoSpace(String),
 	#[error("fragment not found")]
 	NotFound,
 	#[error("fragment already stored")]
@@ -90,12 +118,36 @@ pub enum Error {
 	LengthMismatch { written: u64, announced: u64 },
 	#[error("segment {index} out of range ({segments} segments)")]
 	SegmentOutOfRange { index: u64, segments: u64 },
-	#[error("segment size {0} not supported (1 to {MAX_SEGMENT_SIZE} bytes)")]
+	#[error("segment size {0} not supported (1 to {MAX_SEGMENT_SIZE} bytes, dividing 64 KiB)")]
 	SegmentSize(u32),
+	#[error("blob of {0} bytes exceeds the limit of {MAX_BLOB}")]
+	BlobTooLarge(usize),
+	#[error("the store in {path} has format {found}; this node reads format {FORMAT}: move it away and start again")]
+	Format { path: String, found: u32 },
 	#[error("corrupt store: {0}")]
 	Corrupt(&'static str),
 	#[error("RocksDB: {0}")]
-	Db(#[from] rocksdb::Error),
+	Db(rocksdb::Error),
+}
+
+impl From<rocksdb::Error> for Error {
+	fn from(e: rocksdb::Error) -> Self {
+		// RocksDB reports a full disk as an I/O error with the OS's message.
+		let text = e.to_string();
+		if text.contains("No space left") || text.contains("NoSpace") {
+			Error::NoSpace(text)
+		} else {
+			Error::Db(e)
+		}
+	}
+}
+
+/// What one [`Store::collect_garbage`] pass removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Removed {
+	pub fragments: usize,
+	pub blobs: usize,
+	pub bytes: u64,
 }
 
 /// The fragment store. Cheap to clone; all clones share one database.
@@ -107,7 +159,8 @@ pub struct Store {
 struct Inner {
 	db: DB,
 	capacity: u64,
-	/// Bytes committed plus bytes reserved by open writers; guards the capacity.
+	/// Bytes committed plus bytes reserved by open writers; guards the capacity. Commits
+	/// and deletes hold it while they write, so a check and its write are one step.
 	accounting: Mutex<Accounting>,
 }
 
@@ -115,42 +168,61 @@ struct Inner {
 struct Accounting {
 	used: u64,
 	reserved: u64,
-	/// Fragments being written: one writer per id, and the sweep leaves them alone.
-	writing: std::collections::HashSet<FragmentId>,
+	next_slot: Slot,
+	/// The span of slots deleted since the last [`Store::reclaim`].
+	deleted: Option<(Slot, Slot)>,
 }
 
-fn fragment_key(id: &FragmentId) -> Vec<u8> {
-	let mut key = Vec::with_capacity(33);
-	key.push(FRAGMENT_PREFIX);
-	key.extend_from_slice(id);
+fn prefixed(prefix: u8, id: &[u8; 32]) -> [u8; 33] {
+	let mut key = [0u8; 33];
+	key[0] = prefix;
+	key[1..].copy_from_slice(id);
 	key
 }
 
-fn chunk_key(id: &FragmentId, chunk: u32) -> [u8; 36] {
-	let mut key = [0u8; 36];
-	key[..32].copy_from_slice(id);
-	key[32..].copy_from_slice(&chunk.to_be_bytes());
+fn staging_key(slot: Slot) -> [u8; 9] {
+	let mut key = [STAGING_PREFIX; 9];
+	key[1..].copy_from_slice(&slot.to_be_bytes());
 	key
 }
 
-fn tree_key(id: &FragmentId, level: u8, block: u32) -> [u8; 37] {
-	let mut key = [0u8; 37];
-	key[..32].copy_from_slice(id);
-	key[32] = level;
-	key[33..].copy_from_slice(&block.to_be_bytes());
+fn chunk_key(slot: Slot, chunk: u32) -> [u8; 12] {
+	let mut key = [0u8; 12];
+	key[..8].copy_from_slice(&slot.to_be_bytes());
+	key[8..].copy_from_slice(&chunk.to_be_bytes());
 	key
 }
 
-fn seal_chunk(data: &[u8]) -> Vec<u8> {
+fn tree_key(slot: Slot, level: u8, block: u32) -> [u8; 13] {
+	let mut key = [0u8; 13];
+	key[..8].copy_from_slice(&slot.to_be_bytes());
+	key[8] = level;
+	key[9..].copy_from_slice(&block.to_be_bytes());
+	key
+}
+
+fn seal(data: &[u8]) -> Vec<u8> {
 	let mut value = Vec::with_capacity(4 + data.len());
 	value.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
 	value.extend_from_slice(data);
 	value
 }
 
+fn synced() -> WriteOptions {
+	let mut options = WriteOptions::default();
+	options.set_sync(true);
+	options
+}
+
+fn read_u64(db: &DB, cf: &rocksdb::ColumnFamily, key: &[u8], what: &'static str) -> Result<Option<u64>, Error> {
+	db.get_cf(cf, key)?
+		.map(|v| v.as_slice().try_into().map(u64::from_le_bytes).map_err(|_| Error::Corrupt(what)))
+		.transpose()
+}
+
 impl Store {
-	/// Opens (or creates) a store at `path` that holds at most `capacity` bytes of fragments,
-	/// and sweeps away what an interrupted write left behind.
+	/// Opens (or creates) a store at `path` that holds at most `capacity` bytes of fragments
+	/// and blobs, and removes what interrupted uploads left behind.
 	pub fn open(path: &Path, capacity: u64) -> Result<Self, Error> {
 		let mut options = Options::default();
 		options.create_if_missing(true);
@@ -158,16 +230,36 @@ impl Store {
 		let families =
 			[CF_DATA, CF_TREE, CF_META].into_iter().map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
 		let db = DB::open_cf_descriptors(&options, path, families)?;
-		let used = match db.get_cf(db.cf_handle(CF_META).expect("created"), USED_KEY)? {
-			Some(v) => u64::from_le_bytes(v.as_slice().try_into().map_err(|_| Error::Corrupt("used-bytes counter"))?),
-			None => 0,
-		};
+		let meta = db.cf_handle(CF_META).expect("created");
+		match db.get_cf(meta, FORMAT_KEY)? {
+			Some(v) if v.as_slice() == FORMAT.to_le_bytes() => {},
+			Some(v) => {
+				let found = v.as_slice().try_into().map(u32::from_le_bytes).unwrap_or(0);
+				return Err(Error::Format { path: path.display().to_string(), found });
+			},
+			None => {
+				// Format 1 had fragment records but no format key.
+				let old = db.iterator_cf(meta, IteratorMode::From(&[FRAGMENT_PREFIX], Direction::Forward)).next();
+				if let Some(Ok((key, _))) = old {
+					if key.first() == Some(&FRAGMENT_PREFIX) {
+						return Err(Error::Format { path: path.display().to_string(), found: 1 });
+					}
+				}
+				db.put_cf_opt(meta, FORMAT_KEY, FORMAT.to_le_bytes(), &synced())?;
+			},
+		}
+		let used = read_u64(&db, meta, USED_KEY, "used-bytes counter")?.unwrap_or(0);
+		let next_slot = read_u64(&db, meta, NEXT_SLOT_KEY, "slot counter")?.unwrap_or(0);
 		let store = Store {
-			inner: Arc::new(Inner { db, capacity, accounting: Mutex::new(Accounting { used, ..Default::default() }) }),
+			inner: Arc::new(Inner {
+				db,
+				capacity,
+				accounting: Mutex::new(Accounting { used, next_slot, ..Default::default() }),
+			}),
 		};
-		let swept = store.sweep_orphans()?;
-		if swept > 0 {
-			log::info!("cairn-store: removed {swept} chunks of interrupted writes");
+		let removed = store.remove_unfinished()?;
+		if removed > 0 {
+			log::info!("cairn-store: removed {removed} interrupted uploads");
 		}
 		Ok(store)
 	}
@@ -176,9 +268,46 @@ impl Store {
 		self.inner.db.cf_handle(name).expect("column families are created on open")
 	}
 
-	/// Bytes of committed fragments.
+	fn accounting(&self) -> std::sync::MutexGuard<'_, Accounting> {
+		// The accounting is plain numbers updated after each successful write: a panic
+		// elsewhere while it was held leaves it consistent.
+		self.inner.accounting.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+	}
+
+	/// Removes the slots of uploads that never committed (run once, on open).
+	fn remove_unfinished(&self) -> Result<usize, Error> {
+		let mut batch = WriteBatch::default();
+		let mut removed = 0;
+		for (key, _) in self.prefix(STAGING_PREFIX) {
+			let slot = key.get(1..9).and_then(|s| s.try_into().ok()).map(u64::from_be_bytes);
+			let slot = slot.ok_or(Error::Corrupt("staging key"))?;
+			self.delete_slot(&mut batch, slot);
+			batch.delete_cf(self.cf(CF_META), key);
+			removed += 1;
+		}
+		if removed > 0 {
+			self.inner.db.write_opt(batch, &synced())?;
+		}
+		Ok(removed)
+	}
+
+	/// The `meta` entries under a one-byte prefix, in key order.
+	fn prefix(&self, prefix: u8) -> impl Iterator<Item = (Box<[u8]>, Box<[u8]>)> + '_ {
+		self.inner
+			.db
+			.iterator_cf(self.cf(CF_META), IteratorMode::From(&[prefix], Direction::Forward))
+			.map_while(Result::ok)
+			.take_while(move |(key, _)| key.first() == Some(&prefix))
+	}
+
+	/// Bytes of committed fragments and blobs.
 	pub fn used(&self) -> u64 {
-		self.inner.accounting.lock().expect("not poisoned").used
+		self.accounting().used
+	}
+
+	/// Bytes reserved by uploads in progress.
+	pub fn reserved(&self) -> u64 {
+		self.accounting().reserved
 	}
 
 	/// The capacity limit in bytes.
@@ -186,33 +315,62 @@ impl Store {
 		self.inner.capacity
 	}
 
-	/// Metadata of a stored fragment, if it is stored.
-	pub fn meta(&self, id: &FragmentId) -> Result<Option<FragmentMeta>, Error> {
-		self.inner.db.get_cf(self.cf(CF_META), fragment_key(id))?.map(|v| FragmentMeta::from_bytes(&v)).transpose()
+	fn record(&self, id: &FragmentId) -> Result<Option<Record>, Error> {
+		self.inner
+			.db
+			.get_cf(self.cf(CF_META), prefixed(FRAGMENT_PREFIX, id))?
+			.map(|v| Record::from_bytes(&v))
+			.transpose()
 	}
 
-	/// Starts writing a fragment of `len` bytes, reserving its space.
+	/// Metadata of a stored fragment, if it is stored.
+	pub fn meta(&self, id: &FragmentId) -> Result<Option<FragmentMeta>, Error> {
+		Ok(self.record(id)?.map(|r| r.meta))
+	}
+
+	/// The ids of all committed fragments.
+	pub fn fragment_ids(&self) -> Vec<FragmentId> {
+		self.prefix(FRAGMENT_PREFIX).filter_map(|(key, _)| key.get(1..33)?.try_into().ok()).collect()
+	}
+
+	/// The keys of all blobs.
+	pub fn blob_ids(&self) -> Vec<[u8; 32]> {
+		self.prefix(BLOB_PREFIX).filter_map(|(key, _)| key.get(1..33)?.try_into().ok()).collect()
+	}
+
+	/// Starts writing a fragment of `len` bytes into a slot of its own, reserving its space.
+	/// Several writers of one id may run at once; the first to commit wins.
 	pub fn writer(&self, id: FragmentId, len: u64, segment_size: u32) -> Result<FragmentWriter, Error> {
 		if segment_size == 0 || segment_size > MAX_SEGMENT_SIZE || CHUNK_SIZE % segment_size as usize != 0 {
 			return Err(Error::SegmentSize(segment_size));
 		}
-		if self.meta(&id)?.is_some() {
+		if self.record(&id)?.is_some() {
 			return Err(Error::AlreadyStored);
 		}
-		{
-			let mut acc = self.inner.accounting.lock().expect("not poisoned");
-			let available = self.inner.capacity.saturating_sub(acc.used + acc.reserved);
+		let slot = {
+			let mut acc = self.accounting();
+			let available = self.inner.capacity.saturating_sub(acc.used.saturating_add(acc.reserved));
 			if len > available {
 				return Err(Error::Full { needed: len, available, capacity: self.inner.capacity });
 			}
-			if !acc.writing.insert(id) {
-				return Err(Error::AlreadyStored);
-			}
+			let slot = acc.next_slot;
+			let mut record = [0u8; 40];
+			record[..32].copy_from_slice(&id);
+			record[32..].copy_from_slice(&len.to_le_bytes());
+			let mut batch = WriteBatch::default();
+			batch.put_cf(self.cf(CF_META), staging_key(slot), record);
+			batch.put_cf(self.cf(CF_META), NEXT_SLOT_KEY, (slot + 1).to_le_bytes());
+			// Not synced: a chunk is written after its staging record, and the log keeps
+			// that order, so no chunk survives a crash without the record that removes it.
+			self.inner.db.write(batch)?;
+			acc.next_slot = slot + 1;
 			acc.reserved += len;
-		}
+			slot
+		};
 		Ok(FragmentWriter {
 			store: self.clone(),
 			id,
+			slot,
 			announced: len,
 			segment_size,
 			buffer: Vec::with_capacity(CHUNK_SIZE),
@@ -225,13 +383,13 @@ impl Store {
 
 	/// Reads `len` bytes at `offset` of a fragment, checking every chunk's checksum.
 	pub fn read(&self, id: &FragmentId, offset: u64, len: usize) -> Result<Vec<u8>, Error> {
-		let meta = self.meta(id)?.ok_or(Error::NotFound)?;
-		let end = (offset + len as u64).min(meta.len);
+		let record = self.record(id)?.ok_or(Error::NotFound)?;
+		let end = offset.saturating_add(len as u64).min(record.meta.len);
 		let mut out = Vec::with_capacity(end.saturating_sub(offset) as usize);
 		let mut pos = offset;
 		while pos < end {
-			let chunk = (pos / CHUNK_SIZE as u64) as u32;
-			let data = self.read_chunk(id, chunk)?;
+			let chunk = u32::try_from(pos / CHUNK_SIZE as u64).map_err(|_| Error::Corrupt("offset"))?;
+			let data = self.read_chunk(record.slot, chunk)?;
 			let start = (pos % CHUNK_SIZE as u64) as usize;
 			let take = ((end - pos) as usize).min(data.len().saturating_sub(start));
 			if take == 0 {
@@ -243,9 +401,9 @@ impl Store {
 		Ok(out)
 	}
 
-	fn read_chunk(&self, id: &FragmentId, chunk: u32) -> Result<Vec<u8>, Error> {
+	fn read_chunk(&self, slot: Slot, chunk: u32) -> Result<Vec<u8>, Error> {
 		let value =
-			self.inner.db.get_cf(self.cf(CF_DATA), chunk_key(id, chunk))?.ok_or(Error::Corrupt("missing chunk"))?;
+			self.inner.db.get_cf(self.cf(CF_DATA), chunk_key(slot, chunk))?.ok_or(Error::Corrupt("missing chunk"))?;
 		if value.len() < 4 {
 			return Err(Error::Checksum { chunk });
 		}
@@ -258,26 +416,26 @@ impl Store {
 
 	/// A reader over a whole fragment, chunk by chunk.
 	pub fn reader(&self, id: &FragmentId) -> Result<FragmentReader, Error> {
-		let meta = self.meta(id)?.ok_or(Error::NotFound)?;
-		Ok(FragmentReader { store: self.clone(), id: *id, meta, pos: 0, buffer: Vec::new(), buffer_pos: 0 })
+		let record = self.record(id)?.ok_or(Error::NotFound)?;
+		Ok(FragmentReader { store: self.clone(), record, pos: 0, buffer: Vec::new(), buffer_pos: 0 })
 	}
 
 	/// Segment `index` of a fragment and its Merkle path, read without the rest of the
 	/// fragment: the proof a provider submits for a challenge.
 	pub fn segment_proof(&self, id: &FragmentId, index: u64) -> Result<(Vec<u8>, Vec<Node>), Error> {
-		let meta = self.meta(id)?.ok_or(Error::NotFound)?;
-		let segments = meta.segments();
+		let record = self.record(id)?.ok_or(Error::NotFound)?;
+		let segments = record.meta.segments();
 		if index >= segments {
 			return Err(Error::SegmentOutOfRange { index, segments });
 		}
-		let seg = meta.segment_size as u64;
+		let seg = record.meta.segment_size as u64;
 		let segment = self.read(id, index * seg, seg as usize)?;
 		let mut path = Vec::new();
 		let (mut idx, mut width, mut level) = (index, segments, 0u8);
 		while width > 1 {
 			let sibling = idx ^ 1;
 			if sibling < width {
-				path.push(self.tree_node(id, level, sibling)?);
+				path.push(self.tree_node(record.slot, level, sibling)?);
 			}
 			idx /= 2;
 			width = width.div_ceil(2);
@@ -286,76 +444,85 @@ impl Store {
 		Ok((segment, path))
 	}
 
-	fn tree_node(&self, id: &FragmentId, level: u8, index: u64) -> Result<Node, Error> {
-		let block = (index / TREE_BLOCK as u64) as u32;
+	fn tree_node(&self, slot: Slot, level: u8, index: u64) -> Result<Node, Error> {
+		let block = u32::try_from(index / TREE_BLOCK as u64).map_err(|_| Error::Corrupt("tree index"))?;
 		let value = self
 			.inner
 			.db
-			.get_cf(self.cf(CF_TREE), tree_key(id, level, block))?
+			.get_cf(self.cf(CF_TREE), tree_key(slot, level, block))?
 			.ok_or(Error::Corrupt("missing Merkle tree block"))?;
 		let at = (index % TREE_BLOCK as u64) as usize * 32;
 		value.get(at..at + 32).and_then(|n| n.try_into().ok()).ok_or(Error::Corrupt("short Merkle tree block"))
 	}
 
-	/// Deletes a fragment; returns whether it was there.
+	/// Deletes a fragment (one synced batch); returns whether it was there.
 	pub fn delete(&self, id: &FragmentId) -> Result<bool, Error> {
-		let Some(meta) = self.meta(id)? else {
+		let mut acc = self.accounting();
+		let Some(record) = self.record(id)? else {
 			return Ok(false);
 		};
-		let mut acc = self.inner.accounting.lock().expect("not poisoned");
 		let mut batch = WriteBatch::default();
-		batch.delete_cf(self.cf(CF_META), fragment_key(id));
-		self.delete_fragment_data(&mut batch, id);
-		let used = acc.used.saturating_sub(meta.len);
+		batch.delete_cf(self.cf(CF_META), prefixed(FRAGMENT_PREFIX, id));
+		self.delete_slot(&mut batch, record.slot);
+		let used = acc.used.saturating_sub(record.meta.len);
 		batch.put_cf(self.cf(CF_META), USED_KEY, used.to_le_bytes());
-		self.inner.db.write(batch)?;
+		self.inner.db.write_opt(batch, &synced())?;
+		acc.used = used;
+		acc.deleted = Some(acc.deleted.map_or((record.slot, record.slot), |(lo, hi)| {
+			(lo.min(record.slot), hi.max(record.slot))
+		}));
+		Ok(true)
+	}
+
+	/// Gives the disk space of deleted fragments back: flushes the memtables (dropping the
+	/// deleted chunks still in them, and the log that holds them) and compacts the span of
+	/// deleted slots. Blocking I/O, proportional to the data in that span.
+	pub fn reclaim(&self) -> Result<(), Error> {
+		let Some((lo, hi)) = self.accounting().deleted.take() else { return Ok(()) };
+		for name in [CF_DATA, CF_TREE, CF_META] {
+			self.inner.db.flush_cf(self.cf(name))?;
+		}
+		let end = hi.saturating_add(1);
+		self.inner.db.compact_range_cf(self.cf(CF_DATA), Some(chunk_key(lo, 0)), Some(chunk_key(end, 0)));
+		self.inner.db.compact_range_cf(self.cf(CF_TREE), Some(tree_key(lo, 0, 0)), Some(tree_key(end, 0, 0)));
+		Ok(())
+	}
+
+	fn delete_slot(&self, batch: &mut WriteBatch, slot: Slot) {
+		batch.delete_range_cf(self.cf(CF_DATA), chunk_key(slot, 0), chunk_key(slot, u32::MAX));
+		batch.delete_cf(self.cf(CF_DATA), chunk_key(slot, u32::MAX));
+		batch.delete_range_cf(self.cf(CF_TREE), tree_key(slot, 0, 0), tree_key(slot, u8::MAX, u32::MAX));
+		batch.delete_cf(self.cf(CF_TREE), tree_key(slot, u8::MAX, u32::MAX));
+	}
+
+	/// Stores a small blob (a manifest) under a 32-byte key, counted against the capacity;
+	/// returns whether it was new. Synced.
+	pub fn put_blob(&self, key: &[u8; 32], value: &[u8]) -> Result<bool, Error> {
+		if value.len() > MAX_BLOB {
+			return Err(Error::BlobTooLarge(value.len()));
+		}
+		let key = prefixed(BLOB_PREFIX, key);
+		let mut acc = self.accounting();
+		if self.inner.db.get_pinned_cf(self.cf(CF_META), key)?.is_some() {
+			return Ok(false);
+		}
+		let len = value.len() as u64;
+		let available = self.inner.capacity.saturating_sub(acc.used.saturating_add(acc.reserved));
+		if len > available {
+			return Err(Error::Full { needed: len, available, capacity: self.inner.capacity });
+		}
+		let used = acc.used + len;
+		let mut batch = WriteBatch::default();
+		batch.put_cf(self.cf(CF_META), key, seal(value));
+		batch.put_cf(self.cf(CF_META), USED_KEY, used.to_le_bytes());
+		self.inner.db.write_opt(batch, &synced())?;
 		acc.used = used;
 		Ok(true)
 	}
 
-	fn delete_fragment_data(&self, batch: &mut WriteBatch, id: &FragmentId) {
-		batch.delete_range_cf(self.cf(CF_DATA), chunk_key(id, 0), chunk_key(id, u32::MAX));
-		batch.delete_cf(self.cf(CF_DATA), chunk_key(id, u32::MAX));
-		batch.delete_range_cf(self.cf(CF_TREE), tree_key(id, 0, 0), tree_key(id, u8::MAX, u32::MAX));
-		batch.delete_cf(self.cf(CF_TREE), tree_key(id, u8::MAX, u32::MAX));
-	}
-
-	/// Removes chunks that belong to no committed fragment. Returns how many were removed.
-	pub fn sweep_orphans(&self) -> Result<usize, Error> {
-		let mut removed = 0;
-		let mut batch = WriteBatch::default();
-		let mut last: Option<FragmentId> = None;
-		for entry in self.inner.db.iterator_cf(self.cf(CF_DATA), IteratorMode::Start) {
-			let (key, _) = entry?;
-			let id: FragmentId = key.get(..32).and_then(|k| k.try_into().ok()).ok_or(Error::Corrupt("chunk key"))?;
-			if last == Some(id) {
-				continue;
-			}
-			last = Some(id);
-			let writing = self.inner.accounting.lock().expect("not poisoned").writing.contains(&id);
-			if !writing && self.meta(&id)?.is_none() {
-				self.delete_fragment_data(&mut batch, &id);
-				removed += 1;
-			}
-		}
-		if removed > 0 {
-			self.inner.db.write(batch)?;
-		}
-		Ok(removed)
-	}
-
-	/// Stores a small blob (a manifest) under a 32-byte key.
-	pub fn put_blob(&self, key: &[u8; 32], value: &[u8]) -> Result<(), Error> {
-		let mut k = vec![BLOB_PREFIX];
-		k.extend_from_slice(key);
-		Ok(self.inner.db.put_cf(self.cf(CF_META), k, seal_chunk(value))?)
-	}
-
 	/// A blob stored with [`Store::put_blob`], checksum-checked.
 	pub fn get_blob(&self, key: &[u8; 32]) -> Result<Option<Vec<u8>>, Error> {
-		let mut k = vec![BLOB_PREFIX];
-		k.extend_from_slice(key);
-		let Some(value) = self.inner.db.get_cf(self.cf(CF_META), k)? else {
+		let Some(value) = self.inner.db.get_cf(self.cf(CF_META), prefixed(BLOB_PREFIX, key))? else {
 			return Ok(None);
 		};
 		if value.len() < 4 || crc32fast::hash(&value[4..]).to_le_bytes() != value[..4] {
@@ -363,12 +530,64 @@ impl Store {
 		}
 		Ok(Some(value[4..].to_vec()))
 	}
+
+	/// Deletes a blob (synced); returns whether it was there.
+	pub fn delete_blob(&self, key: &[u8; 32]) -> Result<bool, Error> {
+		let key = prefixed(BLOB_PREFIX, key);
+		let mut acc = self.accounting();
+		let Some(value) = self.inner.db.get_pinned_cf(self.cf(CF_META), key)? else {
+			return Ok(false);
+		};
+		let used = acc.used.saturating_sub(value.len().saturating_sub(4) as u64);
+		let mut batch = WriteBatch::default();
+		batch.delete_cf(self.cf(CF_META), key);
+		batch.put_cf(self.cf(CF_META), USED_KEY, used.to_le_bytes());
+		self.inner.db.write_opt(batch, &synced())?;
+		acc.used = used;
+		Ok(true)
+	}
+
+	/// How many chunks the data holds, committed or not: a full scan, for checks and tests.
+	pub fn chunk_count(&self) -> usize {
+		self.inner.db.iterator_cf(self.cf(CF_DATA), IteratorMode::Start).map_while(Result::ok).count()
+	}
+
+	/// Uploads that have a staging record (in progress, or interrupted before the last start).
+	pub fn unfinished(&self) -> usize {
+		self.prefix(STAGING_PREFIX).count()
+	}
+
+	/// Deletes every fragment and blob that `keep_fragment` / `keep_blob` do not keep.
+	pub fn collect_garbage(
+		&self,
+		keep_fragment: impl Fn(&FragmentId) -> bool,
+		keep_blob: impl Fn(&[u8; 32]) -> bool,
+	) -> Result<Removed, Error> {
+		let mut removed = Removed::default();
+		for id in self.fragment_ids().into_iter().filter(|id| !keep_fragment(id)) {
+			let len = self.meta(&id)?.map_or(0, |m| m.len);
+			if self.delete(&id)? {
+				removed.fragments += 1;
+				removed.bytes += len;
+			}
+		}
+		for id in self.blob_ids().into_iter().filter(|id| !keep_blob(id)) {
+			let len = self.get_blob(&id).ok().flatten().map_or(0, |b| b.len() as u64);
+			if self.delete_blob(&id)? {
+				removed.blobs += 1;
+				removed.bytes += len;
+			}
+		}
+		Ok(removed)
+	}
 }
 
-/// Writes one fragment; nothing is visible until [`FragmentWriter::commit`].
+/// Writes one fragment into its own slot; nothing is visible until
+/// [`FragmentWriter::commit`], and dropping it uncommitted removes its slot.
 pub struct FragmentWriter {
 	store: Store,
 	id: FragmentId,
+	slot: Slot,
 	announced: u64,
 	segment_size: u32,
 	buffer: Vec<u8>,
@@ -379,12 +598,28 @@ pub struct FragmentWriter {
 }
 
 impl FragmentWriter {
+	/// The fragment's id.
+	pub fn id(&self) -> FragmentId {
+		self.id
+	}
+
+	/// The length announced when the upload started.
+	pub fn announced(&self) -> u64 {
+		self.announced
+	}
+
+	/// Bytes written so far.
+	pub fn written(&self) -> u64 {
+		self.written
+	}
+
 	/// Appends bytes to the fragment.
 	pub fn write(&mut self, mut data: &[u8]) -> Result<(), Error> {
-		if self.written + data.len() as u64 > self.announced {
-			return Err(Error::LengthMismatch { written: self.written + data.len() as u64, announced: self.announced });
+		let total = self.written.saturating_add(data.len() as u64);
+		if total > self.announced {
+			return Err(Error::LengthMismatch { written: total, announced: self.announced });
 		}
-		self.written += data.len() as u64;
+		self.written = total;
 		while !data.is_empty() {
 			let take = (CHUNK_SIZE - self.buffer.len()).min(data.len());
 			self.buffer.extend_from_slice(&data[..take]);
@@ -403,15 +638,16 @@ impl FragmentWriter {
 		for segment in self.buffer.chunks(self.segment_size as usize) {
 			self.leaves.push(merkle::leaf_hash(segment));
 		}
-		let key = chunk_key(&self.id, self.chunk);
-		self.store.inner.db.put_cf(self.store.cf(CF_DATA), key, seal_chunk(&self.buffer))?;
+		let key = chunk_key(self.slot, self.chunk);
+		self.store.inner.db.put_cf(self.store.cf(CF_DATA), key, seal(&self.buffer))?;
 		self.chunk += 1;
 		self.buffer.clear();
 		Ok(())
 	}
 
 	/// Makes the fragment visible, if it has the announced length and, when given, the
-	/// expected root. On error nothing stays behind.
+	/// expected root, in one synced batch. [`Error::AlreadyStored`] if another writer
+	/// committed the id first. On error nothing of this writer stays behind.
 	pub fn commit(mut self, expected_root: Option<Node>) -> Result<FragmentMeta, Error> {
 		if self.written != self.announced {
 			return Err(Error::LengthMismatch { written: self.written, announced: self.announced });
@@ -431,17 +667,20 @@ impl FragmentWriter {
 		for (level, nodes) in levels.iter().enumerate().take(levels.len() - 1) {
 			for (block, chunk) in nodes.chunks(TREE_BLOCK).enumerate() {
 				let bytes: Vec<u8> = chunk.iter().flatten().copied().collect();
-				batch.put_cf(store.cf(CF_TREE), tree_key(&self.id, level as u8, block as u32), bytes);
+				batch.put_cf(store.cf(CF_TREE), tree_key(self.slot, level as u8, block as u32), bytes);
 			}
 		}
-		batch.put_cf(store.cf(CF_META), fragment_key(&self.id), meta.to_bytes());
-		let mut acc = store.inner.accounting.lock().expect("not poisoned");
+		batch.put_cf(store.cf(CF_META), prefixed(FRAGMENT_PREFIX, &self.id), Record { meta, slot: self.slot }.to_bytes());
+		batch.delete_cf(store.cf(CF_META), staging_key(self.slot));
+		let mut acc = store.accounting();
+		if store.record(&self.id)?.is_some() {
+			return Err(Error::AlreadyStored);
+		}
 		let used = acc.used + self.announced;
 		batch.put_cf(store.cf(CF_META), USED_KEY, used.to_le_bytes());
-		store.inner.db.write(batch)?;
+		store.inner.db.write_opt(batch, &synced())?;
 		acc.used = used;
 		acc.reserved -= self.announced;
-		acc.writing.remove(&self.id);
 		self.committed = true;
 		Ok(meta)
 	}
@@ -453,22 +692,19 @@ impl Drop for FragmentWriter {
 			return;
 		}
 		let mut batch = WriteBatch::default();
-		self.store.delete_fragment_data(&mut batch, &self.id);
+		self.store.delete_slot(&mut batch, self.slot);
+		batch.delete_cf(self.store.cf(CF_META), staging_key(self.slot));
 		if let Err(e) = self.store.inner.db.write(batch) {
-			log::warn!("cairn-store: could not remove an abandoned write: {e}");
+			log::warn!("cairn-store: could not remove an abandoned upload (removed at the next start): {e}");
 		}
-		if let Ok(mut acc) = self.store.inner.accounting.lock() {
-			acc.reserved -= self.announced;
-			acc.writing.remove(&self.id);
-		}
+		self.store.accounting().reserved -= self.announced;
 	}
 }
 
 /// Reads a stored fragment as a byte stream, checking checksums as it goes.
 pub struct FragmentReader {
 	store: Store,
-	id: FragmentId,
-	meta: FragmentMeta,
+	record: Record,
 	pos: u64,
 	buffer: Vec<u8>,
 	buffer_pos: usize,
@@ -477,11 +713,11 @@ pub struct FragmentReader {
 impl std::io::Read for FragmentReader {
 	fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
 		if self.buffer_pos == self.buffer.len() {
-			if self.pos >= self.meta.len {
+			if self.pos >= self.record.meta.len {
 				return Ok(0);
 			}
 			let chunk = (self.pos / CHUNK_SIZE as u64) as u32;
-			self.buffer = self.store.read_chunk(&self.id, chunk).map_err(std::io::Error::other)?;
+			self.buffer = self.store.read_chunk(self.record.slot, chunk).map_err(std::io::Error::other)?;
 			self.buffer_pos = 0;
 			self.pos += self.buffer.len() as u64;
 		}

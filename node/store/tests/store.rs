@@ -85,7 +85,8 @@ fn wrong_root_or_length_leaves_nothing_behind() {
 	w.write(&data).unwrap();
 	assert!(matches!(w.commit(Some([0; 32])), Err(Error::RootMismatch)));
 	assert_eq!(store.meta(&[5; 32]).unwrap(), None);
-	assert_eq!(store.sweep_orphans().unwrap(), 0, "abandoned chunks were removed");
+	assert_eq!(store.chunk_count(), 0, "abandoned chunks were removed");
+	assert_eq!(store.unfinished(), 0);
 
 	let mut w = store.writer([6; 32], 10, 1024).unwrap();
 	assert!(matches!(w.write(&[0; 11]), Err(Error::LengthMismatch { .. })));
@@ -96,11 +97,52 @@ fn wrong_root_or_length_leaves_nothing_behind() {
 }
 
 #[test]
-fn second_writer_for_the_same_fragment_is_refused() {
+fn racing_writers_of_one_fragment_cannot_touch_the_committed_one() {
 	let dir = tempfile::tempdir().unwrap();
 	let store = Store::open(dir.path(), 1 << 30).unwrap();
-	let _w = store.writer([7; 32], 10, 1024).unwrap();
-	assert!(matches!(store.writer([7; 32], 10, 1024), Err(Error::AlreadyStored)));
+	let data = bytes(3 * CHUNK_SIZE + 5, 7);
+	let root = merkle::root(&data.chunks(1024).map(merkle::leaf_hash).collect::<Vec<_>>()).unwrap();
+	// Two uploads of one fragment, each in its own slot, interleaved.
+	let mut first = store.writer(root, data.len() as u64, 1024).unwrap();
+	let mut second = store.writer(root, data.len() as u64, 1024).unwrap();
+	let mut third = store.writer(root, data.len() as u64, 1024).unwrap();
+	for part in data.chunks(50_000) {
+		first.write(part).unwrap();
+		second.write(part).unwrap();
+	}
+	third.write(&data[..1000]).unwrap();
+	first.commit(Some(root)).unwrap();
+	assert!(matches!(second.commit(Some(root)), Err(Error::AlreadyStored)), "the first commit wins");
+	// A writer abandoned after the commit removes only its own slot.
+	drop(third);
+	assert!(matches!(store.writer(root, data.len() as u64, 1024), Err(Error::AlreadyStored)));
+	let mut back = Vec::new();
+	store.reader(&root).unwrap().read_to_end(&mut back).unwrap();
+	assert_eq!(back, data, "the committed fragment is intact");
+	assert_eq!(store.used(), data.len() as u64);
+	assert_eq!(store.reserved(), 0);
+	assert_eq!(store.chunk_count(), 4, "only the winner's chunks remain");
+}
+
+#[test]
+fn blobs_count_against_capacity_and_garbage_collection_frees_them() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = Store::open(dir.path(), 10_000).unwrap();
+	put(&store, [1; 32], &bytes(6_000, 1), 1024);
+	assert!(store.put_blob(&[9; 32], &[1; 3_000]).unwrap());
+	assert!(!store.put_blob(&[9; 32], &[1; 3_000]).unwrap(), "a second put of a blob is free");
+	assert_eq!(store.used(), 9_000);
+	assert!(matches!(store.put_blob(&[8; 32], &[1; 2_000]), Err(Error::Full { needed: 2_000, .. })));
+	assert!(matches!(store.put_blob(&[8; 32], &vec![0; cairn_store::MAX_BLOB + 1]), Err(Error::BlobTooLarge(_))));
+	let removed = store.collect_garbage(|id| *id == [1; 32], |_| false).unwrap();
+	assert_eq!(removed, cairn_store::Removed { fragments: 0, blobs: 1, bytes: 3_000 });
+	let removed = store.collect_garbage(|_| false, |_| false).unwrap();
+	assert_eq!(removed, cairn_store::Removed { fragments: 1, blobs: 0, bytes: 6_000 });
+	assert_eq!(store.used(), 0);
+	assert_eq!(store.chunk_count(), 0);
+	store.reclaim().unwrap();
+	drop(store);
+	assert_eq!(Store::open(dir.path(), 10_000).unwrap().used(), 0, "the counter is persisted");
 }
 
 #[test]
@@ -136,6 +178,41 @@ fn crash_child() {
 	println!("COMMITTED");
 }
 
+const COMMIT_CHILD_ENV: &str = "CAIRN_STORE_COMMIT_CHILD";
+
+/// Run as a child process by `fragment_reported_committed_survives_sigkill`: commits a
+/// fragment, says so, and waits to be killed.
+#[test]
+fn commit_child() {
+	let Ok(path) = std::env::var(COMMIT_CHILD_ENV) else {
+		return;
+	};
+	let store = Store::open(std::path::Path::new(&path), u64::MAX).unwrap();
+	put(&store, [3; 32], &bytes(2 * CHUNK_SIZE + 9, 3), 1024);
+	println!("COMMITTED");
+	std::thread::sleep(std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn fragment_reported_committed_survives_sigkill() {
+	let dir = tempfile::tempdir().unwrap();
+	let mut child = Command::new(std::env::current_exe().unwrap())
+		.args(["--exact", "commit_child", "--nocapture", "--test-threads=1"])
+		.env(COMMIT_CHILD_ENV, dir.path())
+		.stdout(Stdio::piped())
+		.spawn()
+		.unwrap();
+	let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+	while !lines.next().expect("child still running").unwrap().contains("COMMITTED") {}
+	child.kill().unwrap(); // SIGKILL, right after the commit returned
+	child.wait().unwrap();
+	let store = Store::open(dir.path(), u64::MAX).unwrap();
+	let mut back = Vec::new();
+	store.reader(&[3; 32]).unwrap().read_to_end(&mut back).unwrap();
+	assert_eq!(back, bytes(2 * CHUNK_SIZE + 9, 3));
+	assert_eq!(store.used(), back.len() as u64);
+}
+
 #[test]
 fn killed_writer_leaves_fragment_wholly_absent() {
 	let dir = tempfile::tempdir().unwrap();
@@ -158,7 +235,8 @@ fn killed_writer_leaves_fragment_wholly_absent() {
 
 	let store = Store::open(dir.path(), u64::MAX).unwrap();
 	assert_eq!(store.meta(&[2; 32]).unwrap(), None, "half-written fragment is invisible");
-	assert_eq!(store.sweep_orphans().unwrap(), 0, "its chunks were swept on open");
+	assert_eq!(store.unfinished(), 0, "its staging record was removed on open");
+	assert_eq!(store.chunk_count(), 300_000usize.div_ceil(CHUNK_SIZE), "and its chunks with it");
 	assert_eq!(store.used(), 300_000);
 	let mut back = Vec::new();
 	store.reader(&[1; 32]).unwrap().read_to_end(&mut back).unwrap();
@@ -180,9 +258,9 @@ fn damaged_chunk_is_caught_by_its_checksum() {
 		opts.create_if_missing(false);
 		let db = rocksdb::DB::open_cf(&opts, dir.path(), ["data", "tree", "meta"]).unwrap();
 		let cf = db.cf_handle("data").unwrap();
-		let mut key = [8u8; 36];
-		key[32..].copy_from_slice(&1u32.to_be_bytes());
-		let mut value = db.get_cf(cf, key).unwrap().unwrap();
+		// Keys are `slot ++ chunk index`; the one fragment's chunk 1 is the second key.
+		let key = db.iterator_cf(cf, rocksdb::IteratorMode::Start).nth(1).unwrap().unwrap().0;
+		let mut value = db.get_cf(cf, &key).unwrap().unwrap();
 		value[100] ^= 0xff;
 		db.put_cf(cf, key, value).unwrap();
 	}

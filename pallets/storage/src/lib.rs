@@ -620,6 +620,22 @@ pub mod pallet {
 				.collect()
 		}
 
+		/// Every live contract naming `provider`: those waiting for its acceptance, then
+		/// those in its partitions. Read by its node to know which fragments and manifests
+		/// to keep: `O(contracts of the provider)`, for off-chain use only.
+		pub fn holdings(provider: &T::AccountId) -> Vec<(ContractId, ContractOf<T>)> {
+			let deadlines = Self::params().deadlines.max(1);
+			let active = (0..deadlines)
+				.flat_map(|d| Partitions::<T>::iter_prefix_values((d, provider)))
+				.flat_map(|partition| partition.contracts.into_inner());
+			ProviderPending::<T>::get(provider)
+				.into_iter()
+				.chain(active)
+				.filter_map(|id| Contracts::<T>::get(id).map(|c| (id, c)))
+				.filter(|(_, c)| c.provider == *provider)
+				.collect()
+		}
+
 		/// A client's file's live contracts.
 		pub fn file_contracts(client: &T::AccountId, manifest: &ManifestId) -> Vec<(ContractId, ContractOf<T>)> {
 			FileContracts::<T>::get(client, manifest)
@@ -698,6 +714,8 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		fn file_contracts(client: AccountId, manifest: ManifestId) -> Vec<ContractInfo<AccountId, Balance, BlockNumber>>;
 		/// Contracts waiting for `provider`'s acceptance.
 		fn pending_for(provider: AccountId) -> Vec<ContractInfo<AccountId, Balance, BlockNumber>>;
+		/// Every live (pending or active) contract naming `provider`: what its node keeps.
+		fn holdings(provider: AccountId) -> Vec<ContractInfo<AccountId, Balance, BlockNumber>>;
 		/// The market's parameters in force.
 		fn params() -> MarketParams<Balance>;
 	}

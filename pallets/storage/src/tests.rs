@@ -602,3 +602,30 @@ fn balances_are_conserved_over_random_calls() {
 		});
 	}
 }
+
+#[test]
+fn holdings_list_a_providers_live_contracts_until_they_end() {
+	new_test_ext().execute_with(|| {
+		offer(1);
+		offer(2);
+		// Provider 1: one to accept, one pending, one cancelled; provider 2: one of the same root.
+		assert_ok!(create(vec![order(1, 1, G, 50), order(1, 2, G, 50), order(1, 3, G, 50), order(2, 1, G, 50)], 5));
+		assert_ok!(Storage::accept_contract(signed(1), 0));
+		assert_ok!(Storage::cancel_contract(signed(CLIENT), 2));
+		let ids = |p| {
+			let mut ids: Vec<_> = Storage::holdings(&p).into_iter().map(|(id, _)| id).collect();
+			ids.sort();
+			ids
+		};
+		assert_eq!(ids(1), vec![0, 1], "the active and the pending one, not the cancelled");
+		assert_eq!(ids(2), vec![3]);
+		assert!(Storage::holdings(&1).iter().all(|(_, c)| c.provider == 1 && c.manifest == FILE));
+		// Three missed windows in a row end the active one; the pending one expires.
+		settle_all(1);
+		settle_all(2);
+		settle_all(3);
+		run_to(1_000);
+		assert_eq!(ids(1), Vec::<ContractId>::new());
+		check();
+	});
+}
