@@ -6,7 +6,7 @@ use std::time::Duration;
 use cairn_erasure::ReadCapability;
 use cairn_net::Address;
 use cairn_primitives::Period;
-use cairn_rpc::cairn::{ContractView, Quote, ResolvedEndpoint};
+use cairn_rpc::cairn::{QuotedFragment, ContractView, Quote, ResolvedEndpoint};
 use cairn_runtime::{AccountId, Balance, RuntimeCall, RuntimeEvent, UNIT};
 use jsonrpsee::rpc_params;
 
@@ -139,27 +139,30 @@ pub async fn quote(chain: &Chain, size: u64, k: u16, n: u16, duration: Period) -
 	chain.call("cairn_quote", rpc_params![size, k, n, duration]).await
 }
 
-/// Makes one contract per fragment of `manifest`, with the quoted providers; returns the
-/// total escrowed.
+/// Makes one contract for each `(fragment index, quoted provider)` of `manifest`, for
+/// `duration` windows, in one transaction; returns the total escrowed and the contracts,
+/// in the order of `placements`.
 pub async fn create_contracts(
 	chain: &Chain,
 	signer: &SignerArgs,
 	manifest: &cairn_erasure::Manifest,
-	quote: &Quote,
+	duration: Period,
+	placements: &[(usize, QuotedFragment)],
 ) -> Result<(Balance, Vec<cairn_primitives::ContractId>), String> {
 	let pair = signer.pair()?;
 	let mut orders = Vec::new();
-	for (fragment, root) in quote.fragments.iter().zip(&manifest.fragment_roots) {
+	for (index, fragment) in placements {
 		let provider: AccountId =
 			fragment.provider.parse().map_err(|_| format!("the node quoted a bad account {}", fragment.provider))?;
 		let max_price: Balance =
 			fragment.price.parse().map_err(|_| format!("the node quoted a bad price {}", fragment.price))?;
-		orders.push(pallet_storage::FragmentOrder { provider, root: *root, size: manifest.fragment_size, max_price });
+		let root = *manifest.fragment_roots.get(*index).ok_or("no such fragment")?;
+		orders.push(pallet_storage::FragmentOrder { provider, root, size: manifest.fragment_size, max_price });
 	}
 	let call = RuntimeCall::Storage(pallet_storage::Call::create_contracts {
 		manifest: manifest.id(),
 		segment_size: manifest.segment_size,
-		duration: quote.duration,
+		duration,
 		fragments: orders.try_into().map_err(|_| "more fragments than a file may have on chain (64)".to_string())?,
 	});
 	let included = chain.submit(&pair, call).await?;
@@ -173,20 +176,25 @@ pub async fn create_contracts(
 			_ => None,
 		})
 		.collect();
-	// The contract of each fragment, by index.
-	let ids = quote
-		.fragments
+	let ids = placements
 		.iter()
-		.zip(&manifest.fragment_roots)
-		.map(|(fragment, root)| {
+		.map(|(index, fragment)| {
+			let root = manifest.fragment_roots[*index];
 			created
 				.iter()
-				.find(|(_, provider, r, _)| provider.to_string() == fragment.provider && r == root)
+				.find(|(_, provider, r, _)| provider.to_string() == fragment.provider && *r == root)
 				.map(|(id, ..)| *id)
-				.ok_or_else(|| format!("no contract was created for fragment 0x{}", hex::encode(root)))
+				.ok_or_else(|| format!("no contract was created for fragment {index}"))
 		})
 		.collect::<Result<Vec<_>, _>>()?;
 	Ok((created.iter().map(|(.., escrow)| *escrow).sum(), ids))
+}
+
+/// Cancels a pending contract of the signer's (its escrow and fee come back; the
+/// reservation fee goes to the provider).
+pub async fn cancel_contract(chain: &Chain, signer: &SignerArgs, id: cairn_primitives::ContractId) -> Result<(), String> {
+	let call = RuntimeCall::Storage(pallet_storage::Call::cancel_contract { id });
+	chain.submit(&signer.pair()?, call).await.map(|_| ())
 }
 
 /// The account whose contracts hold a capability's file: the capability's own (v2), else

@@ -35,7 +35,7 @@ use pallet_storage::StorageApi;
 use polkadot_sdk::{
 	frame_system_rpc_runtime_api::AccountNonceApi,
 	sc_client_api::BlockchainEvents,
-	sc_transaction_pool_api::{InPoolTransaction, TransactionPool, TransactionSource},
+	sc_transaction_pool_api::{InPoolTransaction, TransactionPool, TransactionSource, TxHash},
 	sp_api::Core,
 	sp_api::ProvideRuntimeApi,
 	sp_blockchain::HeaderBackend,
@@ -123,18 +123,21 @@ pub fn node_key(keystore: &KeystorePtr) -> Option<sr25519::Public> {
 	keystore.sr25519_public_keys(NODE_KEY_TYPE).into_iter().next()
 }
 
+/// A transaction sent: the block it was sent at and its hash in the pool.
+type Sent<P> = (u32, TxHash<P>);
+
 /// The provider worker's state between blocks.
-struct Worker<P> {
+struct Worker<P: TransactionPool> {
 	client: Arc<FullClient>,
 	pool: Arc<P>,
 	keystore: KeystorePtr,
 	store: Store,
 	public: sr25519::Public,
 	account: AccountId,
-	/// Accepts sent: contract -> block.
-	accepts: HashMap<ContractId, u32>,
-	/// Answers sent: (window, deadline, partition) -> block.
-	proofs: HashMap<(Period, u32, u32), u32>,
+	/// Accepts sent: contract -> (block, transaction).
+	accepts: HashMap<ContractId, Sent<P>>,
+	/// Answers sent: (window, deadline, partition) -> (block, transaction).
+	proofs: HashMap<(Period, u32, u32), Sent<P>>,
 	/// Fragments (`false`) and manifests (`true`) no live contract named at the last
 	/// collection: deleted at the next one if that still holds.
 	condemned: HashSet<(bool, [u8; 32])>,
@@ -280,7 +283,7 @@ where
 		};
 		self.accepts.retain(|id, _| pending.iter().any(|c| c.id == *id));
 		for c in pending {
-			if self.accepts.get(&c.id).is_some_and(|sent| number < sent + RESEND_AFTER) {
+			if self.accepts.get(&c.id).is_some_and(|sent| self.waiting(sent, number)) {
 				continue;
 			}
 			match self.store.meta(&c.contract.root) {
@@ -288,15 +291,16 @@ where
 				_ => continue,
 			}
 			let call = RuntimeCall::Storage(pallet_storage::Call::accept_contract { id: c.id });
-			if self.submit(best, call, nonce).await {
+			if let Some(hash) = self.submit(best, call, nonce).await {
 				log::info!(target: "cairn::provider", "📥 Accepting contract {} (fragment 0x{})", c.id, hex::encode(&c.contract.root[..8]));
-				self.accepts.insert(c.id, number);
+				self.accepts.insert(c.id, (number, hash));
 			}
 		}
 	}
 
-	/// Answers each partition due in the deadline in progress, once (again after
-	/// `RESEND_AFTER` blocks if it did not land), while the deadline has a block left.
+	/// Answers each partition due in the deadline in progress, once (again if the answer
+	/// left the pool without landing, at least `RESEND_AFTER` blocks later), while the
+	/// deadline has a block left.
 	async fn prove(
 		&mut self,
 		best: <Block as polkadot_sdk::sp_runtime::traits::Block>::Hash,
@@ -316,7 +320,7 @@ where
 		}
 		for partition in partitions.into_iter().filter(|p| !p.answered && !p.fragments.is_empty()) {
 			let key = (deadline.window, deadline.deadline, partition.index);
-			if self.proofs.get(&key).is_some_and(|sent| number < sent + RESEND_AFTER) {
+			if self.proofs.get(&key).is_some_and(|sent| self.waiting(sent, number)) {
 				continue;
 			}
 			let store = self.store.clone();
@@ -336,7 +340,7 @@ where
 				partition: partition.index,
 				answer,
 			});
-			if self.submit(best, call, nonce).await {
+			if let Some(hash) = self.submit(best, call, nonce).await {
 				log::info!(
 					target: "cairn::provider",
 					"🔏 Proofs for window {} deadline {} partition {}: {proven} of {} fragments",
@@ -345,7 +349,7 @@ where
 					partition.index,
 					partition.fragments.len()
 				);
-				self.proofs.insert(key, number);
+				self.proofs.insert(key, (number, hash));
 			}
 		}
 	}
@@ -368,19 +372,25 @@ where
 		Ok(nonce)
 	}
 
-	/// Signs `call` with the node key and puts it into the pool; whether it went in.
+	/// Whether a transaction sent earlier should be left alone: it is still in the pool's
+	/// ready queue, or was sent less than `RESEND_AFTER` blocks ago.
+	fn waiting(&self, (at, hash): &Sent<P>, number: u32) -> bool {
+		number < at + RESEND_AFTER || self.pool.ready_transaction(hash).is_some()
+	}
+
+	/// Signs `call` with the node key and puts it into the pool; its hash if it went in.
 	async fn submit(
 		&self,
 		best: <Block as polkadot_sdk::sp_runtime::traits::Block>::Hash,
 		call: RuntimeCall,
 		nonce: &mut u32,
-	) -> bool {
-		let Ok(Some(genesis)) = self.client.hash(0) else { return false };
+	) -> Option<TxHash<P>> {
+		let Ok(Some(genesis)) = self.client.hash(0) else { return None };
 		let version = match self.client.runtime_api().version(best) {
 			Ok(v) => v,
 			Err(e) => {
 				log::warn!(target: "cairn::provider", "cannot read the runtime version: {e}");
-				return false;
+				return None;
 			},
 		};
 		let mut signed = true;
@@ -401,17 +411,17 @@ where
 		);
 		if !signed {
 			log::error!(target: "cairn::provider", "the keystore cannot sign with the node key {}", self.account);
-			return false;
+			return None;
 		}
-		let Ok(xt) = OpaqueExtrinsic::decode(&mut &xt.encode()[..]) else { return false };
+		let Ok(xt) = OpaqueExtrinsic::decode(&mut &xt.encode()[..]) else { return None };
 		match self.pool.submit_one(best, TransactionSource::Local, xt).await {
-			Ok(_) => {
+			Ok(hash) => {
 				*nonce += 1;
-				true
+				Some(hash)
 			},
 			Err(e) => {
 				log::warn!(target: "cairn::provider", "transaction refused by the pool: {e}");
-				false
+				None
 			},
 		}
 	}

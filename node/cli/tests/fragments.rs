@@ -1,6 +1,7 @@
-//! Four real `cairn` nodes of one dev chain on 127.0.0.1 offer storage; `cairn client put`
-//! buys it and stores a 64 MiB file 2-of-4 under contracts the nodes accept by themselves,
-//! and `cairn client get` restores it with two of them killed.
+//! Real `cairn` nodes of one dev chain on 127.0.0.1 offer storage; `cairn client put`
+//! buys it and stores a 64 MiB file 2-of-4 under contracts the nodes accept by themselves
+//! (placing the fragment of a provider that is gone with another), `cairn client get`
+//! restores it with two of them killed; fragments are deleted once their contracts end.
 
 use std::{
 	io::{BufRead, BufReader},
@@ -129,14 +130,17 @@ fn four_providers_store_a_file_under_contracts_and_restore_it_with_two_killed() 
 		.collect();
 	let url = nodes[0].rpc_url.clone();
 
+	// Eve offers the cheapest storage, so the quote picks her, and is gone before the put.
+	let eve = start_node("eve", free_port(), alice_port);
+
 	// Each node offers its storage through its own RPC.
-	let offers: Vec<_> = ["//Alice", "//Bob", "//Charlie", "//Dave"]
+	let offers: Vec<_> = [("//Alice", "0.02"), ("//Bob", "0.02"), ("//Charlie", "0.02"), ("//Dave", "0.02"), ("//Eve", "0.01")]
 		.into_iter()
-		.zip(&nodes)
-		.map(|(suri, node)| {
+		.zip(nodes.iter().chain([&eve]))
+		.map(|((suri, price), node)| {
 			let url = node.rpc_url.clone();
 			std::thread::spawn(move || {
-				cairn(&["provider", "offer", "--price", "0.01", "--capacity", "1G", "--suri", suri, "--node-url", &url])
+				cairn(&["provider", "offer", "--price", price, "--capacity", "1G", "--suri", suri, "--node-url", &url])
 			})
 		})
 		.collect();
@@ -144,6 +148,13 @@ fn four_providers_store_a_file_under_contracts_and_restore_it_with_two_killed() 
 		let out = offer.join().unwrap();
 		assert!(out.status.success(), "offer failed: {}", String::from_utf8_lossy(&out.stderr));
 	}
+	// Eve's endpoint reaches the chain before she goes: a quote for five fragments holds
+	// once all five providers are reachable (`--max-price 0` then refuses it: nothing paid).
+	wait_for(Duration::from_secs(120), "Eve's endpoint", || {
+		let out = client(&["put", input.to_str().unwrap(), "--k", "2", "--n", "5", "--duration", "30", "--max-price", "0", "--suri", "//Ferdie", "--node-url", &url]);
+		String::from_utf8_lossy(&out.stderr).contains("above --max-price")
+	});
+	drop(eve);
 
 	let put = client(&[
 		"put",
@@ -162,6 +173,8 @@ fn four_providers_store_a_file_under_contracts_and_restore_it_with_two_killed() 
 	let stderr = String::from_utf8_lossy(&put.stderr);
 	assert!(put.status.success(), "put failed: {stderr}");
 	assert!(stderr.contains("all accepted") && stderr.contains("cost"), "{stderr}");
+	// Eve's fragment went to the fourth of the others, and the put said so.
+	assert!(stderr.contains("failed") && stderr.contains("placing it elsewhere"), "{stderr}");
 	let cap = String::from_utf8(put.stdout).unwrap().trim().to_string();
 	assert!(cap.starts_with("cairn:v2:"), "{cap}");
 

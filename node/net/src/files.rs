@@ -121,10 +121,14 @@ pub struct Authorisations {
 }
 
 impl Authorisations {
-	fn auth(&self, index: usize, root: &[u8; 32], len: u64, segment_size: u32, provider: &Multiaddr) -> Option<UploadAuth> {
+	/// The authorisation to upload fragment `index` of `file` to `provider`, under
+	/// `contracts[index]`.
+	pub fn auth(&self, file: &EncodedFile, index: usize, provider: &Multiaddr) -> Option<UploadAuth> {
 		let contract = *self.contracts.get(index)?;
 		let (peer, _) = crate::split_peer(provider).ok()?;
-		let payload = crate::upload_payload(&self.genesis, contract, root, len, segment_size, &peer);
+		let m = &file.manifest;
+		let root = m.fragment_roots.get(index)?;
+		let payload = crate::upload_payload(&self.genesis, contract, root, m.fragment_size, m.segment_size, &peer);
 		Some(UploadAuth { contract, signature: (self.sign)(&payload) })
 	}
 }
@@ -139,12 +143,72 @@ fn transient(e: &NetError) -> bool {
 	}
 }
 
-/// Stores fragment i of `file` with provider `i mod providers.len()`, and the manifest
-/// with every provider, under the client's `authorisations` when the providers sell
-/// storage. A provider that refuses a fragment for now (e.g. it has not yet seen the
-/// contract) or fails on the way is asked again every two seconds for up to `patience`
-/// (at least three tries); a refusal that cannot change (`Unauthorized`, `RootMismatch`,
-/// `Full`) fails at once.
+/// Stores fragment `index` of `file` with `provider`, with the client's authorisation
+/// `auth` when the provider sells storage. A provider that refuses for now (e.g. it has
+/// not yet seen the contract) or fails on the way is asked again every two seconds for up
+/// to `patience` (at least three tries); a refusal that cannot change (`Unauthorized`,
+/// `RootMismatch`, `Full`) fails at once.
+pub async fn upload_fragment(
+	net: &Handle,
+	file: &EncodedFile,
+	index: usize,
+	provider: &Multiaddr,
+	auth: Option<UploadAuth>,
+	progress: Arc<dyn Progress>,
+	patience: std::time::Duration,
+) -> Result<(), FileError> {
+	let manifest = &file.manifest;
+	let root = *manifest.fragment_roots.get(index).ok_or(FileError::NoProviders)?;
+	let (len, segment) = (manifest.fragment_size, manifest.segment_size);
+	let deadline = std::time::Instant::now() + patience;
+	let mut tries = 0;
+	loop {
+		tries += 1;
+		let mut sent = 0;
+		let input = BufReader::new(File::open(&file.paths[index])?);
+		let result = net
+			.put_fragment(provider, root, segment, len, auth.clone(), input, |n| {
+				progress.advance(n.saturating_sub(sent));
+				sent = n;
+			})
+			.await;
+		match result {
+			Err(e) if transient(&e) && (tries < 3 || std::time::Instant::now() < deadline) => {
+				if sent > 0 {
+					progress.note(&format!("fragment {index} to {provider}: {e}; trying again"));
+				}
+				tokio::time::sleep(std::time::Duration::from_secs(2)).await
+			},
+			result => {
+				return result.map_err(|source| FileError::Upload { index, provider: provider.clone(), source })
+			},
+		}
+	}
+}
+
+/// Stores the manifest of `file` with each provider; `contracts[i]` is provider i's
+/// contract for the file, for providers that sell storage.
+pub async fn put_manifests(
+	net: &Handle,
+	file: &EncodedFile,
+	providers: &[Multiaddr],
+	contracts: Option<&[u64]>,
+) -> Result<(), FileError> {
+	let bytes = file.manifest.to_bytes();
+	let id = file.manifest.id();
+	let puts = providers.iter().enumerate().map(|(i, p)| {
+		let contract = contracts.and_then(|c| c.get(i).copied());
+		net.put_manifest(p, id, bytes.clone(), contract)
+	});
+	for result in join_all(puts).await {
+		result?;
+	}
+	Ok(())
+}
+
+/// Stores fragment i of `file` with provider `i mod providers.len()` (see
+/// [`upload_fragment`]), and the manifest with every provider, under the client's
+/// `authorisations` when the providers sell storage.
 pub async fn upload(
 	net: &Handle,
 	file: &EncodedFile,
@@ -161,47 +225,14 @@ pub async fn upload(
 	progress.set_total(manifest.fragment_size * n as u64);
 	let uploads = (0..n).map(|i| {
 		let provider = providers[i % providers.len()].clone();
-		let root = manifest.fragment_roots[i];
-		let path = file.paths[i].clone();
+		let auth = authorisations.and_then(|a| a.auth(file, i, &provider));
 		let progress = progress.clone();
-		let (len, segment) = (manifest.fragment_size, manifest.segment_size);
-		let auth = authorisations.and_then(|a| a.auth(i, &root, len, segment, &provider));
-		async move {
-			let deadline = std::time::Instant::now() + patience;
-			let mut tries = 0;
-			loop {
-				tries += 1;
-				let mut sent = 0;
-				let result = net
-					.put_fragment(&provider, root, segment, len, auth.clone(), BufReader::new(File::open(&path)?), |n| {
-						progress.advance(n.saturating_sub(sent));
-						sent = n;
-					})
-					.await;
-				match result {
-					Err(e) if transient(&e) && (tries < 3 || std::time::Instant::now() < deadline) => {
-						if sent > 0 {
-							progress.note(&format!("fragment {i} to {provider}: {e}; trying again"));
-						}
-						tokio::time::sleep(std::time::Duration::from_secs(2)).await
-					},
-					result => break result.map_err(|source| FileError::Upload { index: i, provider, source }),
-				}
-			}
-		}
+		async move { upload_fragment(net, file, i, &provider, auth, progress, patience).await }
 	});
 	for result in join_all(uploads).await {
 		result?;
 	}
-	let bytes = manifest.to_bytes();
-	let id = manifest.id();
-	let manifests = providers.iter().enumerate().map(|(i, p)| {
-		let contract = authorisations.and_then(|a| a.contracts.get(i).copied());
-		net.put_manifest(p, id, bytes.clone(), contract)
-	});
-	for result in join_all(manifests).await {
-		result?;
-	}
+	put_manifests(net, file, providers, authorisations.map(|a| &a.contracts[..])).await?;
 	Ok(file.capability(None))
 }
 
@@ -274,26 +305,31 @@ pub async fn get_file(
 	let patience = std::time::Duration::from_secs(30 + manifest.fragment_size / FLOOR_BYTES_PER_SEC);
 
 	// Candidates, tried in index order: each fragment from each provider.
-	let mut candidates: Vec<(usize, Multiaddr)> = Vec::new();
+	let mut candidates: std::collections::VecDeque<(usize, Multiaddr)> = Default::default();
 	for i in 0..n {
 		for j in 0..providers.len() {
-			candidates.push((i, providers[(i + j) % providers.len()].clone()));
+			candidates.push_back((i, providers[(i + j) % providers.len()].clone()));
 		}
 	}
 	let mut good: Vec<Option<File>> = (0..n).map(|_| None).collect();
 	let mut failures = Vec::new();
-	let mut next = 0;
-	while good.iter().flatten().count() < need && next < candidates.len() {
-		// Fetch as many as are still missing, in parallel, skipping indices we hold.
+	while good.iter().flatten().count() < need && !candidates.is_empty() {
+		// Fetch as many as are still missing, in parallel, one candidate per fragment
+		// index; the other candidates of an index in the batch wait for the next round.
 		let missing = need - good.iter().flatten().count();
-		let mut batch = Vec::new();
-		while batch.len() < missing && next < candidates.len() {
-			let (i, provider) = candidates[next].clone();
-			next += 1;
-			if good[i].is_none() && !batch.iter().any(|(j, _)| *j == i) {
+		let mut batch: Vec<(usize, Multiaddr)> = Vec::new();
+		let mut waiting = std::collections::VecDeque::new();
+		while let Some((i, provider)) = candidates.pop_front() {
+			if good[i].is_some() {
+				continue;
+			}
+			if batch.len() < missing && !batch.iter().any(|(j, _)| *j == i) {
 				batch.push((i, provider));
+			} else {
+				waiting.push_back((i, provider));
 			}
 		}
+		candidates = waiting;
 		// One task per fragment, so that receiving and hashing use every core.
 		let fetches = batch.into_iter().map(|(i, provider)| {
 			let (net, manifest, progress) = (net.clone(), manifest.clone(), progress.clone());

@@ -168,3 +168,32 @@ async fn concurrent_requests_to_an_unconnected_provider_all_succeed() {
 		assert_eq!(client.has(&addr, root(data)).await.unwrap(), Some(data.len() as u64));
 	}
 }
+
+/// A file 2-of-4 on three providers, one of them stopped and listed first: `get` tries
+/// every fragment at every provider until it has two good ones (it once dropped the
+/// other candidates of a fragment it was already fetching, and gave up here).
+#[tokio::test(flavor = "multi_thread")]
+async fn get_finds_fragments_whatever_the_order_of_the_providers() {
+	let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+	let mut providers = Vec::new();
+	for dir in &dirs {
+		providers.push(provider(dir.path(), 1 << 30).await);
+	}
+	let addrs: Vec<_> = providers.iter().map(|(_, a)| a.clone()).collect();
+	let client = start(Config::client()).await.unwrap();
+	let work = tempfile::tempdir().unwrap();
+	let input = work.path().join("in.bin");
+	let data = bytes(300_000);
+	std::fs::write(&input, &data).unwrap();
+	let params = cairn_erasure::Params { k: 2, n: 4, ..Default::default() };
+	let quiet = std::sync::Arc::new(cairn_net::files::Quiet);
+	let (cap, _) = cairn_net::files::put_file(&client, &input, params, &addrs, quiet.clone()).await.unwrap();
+	// Provider 1 (fragment 1) stops; the list starts with it.
+	let (stopped, _) = providers.remove(1);
+	drop(stopped);
+	tokio::time::sleep(Duration::from_millis(500)).await;
+	let order = vec![addrs[1].clone(), addrs[2].clone(), addrs[0].clone()];
+	let out = work.path().join("out.bin");
+	cairn_net::files::get_file(&client, &cap, &order, &out, false, quiet).await.unwrap();
+	assert_eq!(std::fs::read(&out).unwrap(), data);
+}
