@@ -330,3 +330,143 @@ async fn a_thousand_idle_connections_from_fresh_peer_ids_do_not_lock_out_the_cli
 	}
 	assert!(established > 0);
 }
+
+/// Writes raw bytes on `/cairn/fragment/2` and reads whatever comes back.
+#[derive(Clone, Default)]
+struct RawCodec;
+
+#[async_trait::async_trait]
+impl libp2p::request_response::Codec for RawCodec {
+	type Protocol = libp2p::StreamProtocol;
+	type Request = Vec<u8>;
+	type Response = Vec<u8>;
+
+	async fn read_request<T: futures::AsyncRead + Unpin + Send>(
+		&mut self,
+		_: &Self::Protocol,
+		_: &mut T,
+	) -> std::io::Result<Vec<u8>> {
+		Err(std::io::Error::other("this peer answers nothing"))
+	}
+
+	async fn read_response<T: futures::AsyncRead + Unpin + Send>(
+		&mut self,
+		_: &Self::Protocol,
+		io: &mut T,
+	) -> std::io::Result<Vec<u8>> {
+		use futures::AsyncReadExt;
+		let mut out = Vec::new();
+		io.take(1 << 20).read_to_end(&mut out).await?;
+		Ok(out)
+	}
+
+	async fn write_request<T: futures::AsyncWrite + Unpin + Send>(
+		&mut self,
+		_: &Self::Protocol,
+		io: &mut T,
+		request: Vec<u8>,
+	) -> std::io::Result<()> {
+		use futures::AsyncWriteExt;
+		io.write_all(&request).await?;
+		io.close().await
+	}
+
+	async fn write_response<T: futures::AsyncWrite + Unpin + Send>(
+		&mut self,
+		_: &Self::Protocol,
+		_: &mut T,
+		_: Vec<u8>,
+	) -> std::io::Result<()> {
+		Ok(())
+	}
+}
+
+/// Sends each raw message on its own stream; what came back for each (an empty answer
+/// when the provider reset the stream).
+async fn send_raw(addr: &Multiaddr, messages: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+	use futures::StreamExt;
+	use libp2p::{request_response, swarm::SwarmEvent};
+	let mut swarm = libp2p::SwarmBuilder::with_new_identity()
+		.with_tokio()
+		.with_tcp(libp2p::tcp::Config::default(), libp2p::noise::Config::new, libp2p::yamux::Config::default)
+		.unwrap()
+		.with_behaviour(|_| {
+			request_response::Behaviour::with_codec(
+				RawCodec,
+				[(cairn_net::PROTOCOL, request_response::ProtocolSupport::Outbound)],
+				request_response::Config::default(),
+			)
+		})
+		.unwrap()
+		.build();
+	let (peer, at) = cairn_net::split_peer(addr).unwrap();
+	swarm.add_peer_address(peer, at);
+	let ids: Vec<_> = messages.into_iter().map(|m| swarm.behaviour_mut().send_request(&peer, m)).collect();
+	let mut answers: HashMap<_, Vec<u8>> = HashMap::new();
+	while answers.len() < ids.len() {
+		match tokio::time::timeout(Duration::from_secs(20), swarm.select_next_some()).await.expect("no answer") {
+			SwarmEvent::Behaviour(request_response::Event::Message {
+				message: request_response::Message::Response { request_id, response },
+				..
+			}) => {
+				answers.insert(request_id, response);
+			},
+			SwarmEvent::Behaviour(request_response::Event::OutboundFailure { request_id, .. }) => {
+				answers.insert(request_id, Vec::new());
+			},
+			_ => {},
+		}
+	}
+	ids.iter().map(|id| answers.remove(id).unwrap()).collect()
+}
+
+fn framed(len: u32, body: &[u8]) -> Vec<u8> {
+	[&len.to_le_bytes()[..], body].concat()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_and_oversized_messages_change_nothing() {
+	use codec::{Decode, Encode};
+	let client = Account::new(1);
+	let data = fragments();
+	let p = provider(&client, &data, Limits::default()).await;
+	let net = start(Config::client()).await.unwrap();
+	put(&net, &p, &data[2], Some(client.authorise(3, &data[2], &p.peer))).await.unwrap();
+	let used = p.store.used();
+
+	let huge_put = Request::Put {
+		id: root(&data[0]),
+		total_len: u64::MAX,
+		segment_size: 0,
+		offset: 0,
+		data: vec![1],
+		auth: Some(client.authorise(1, &data[0], &p.peer)),
+	};
+	let past_the_end = Request::Get { id: root(&data[2]), offset: u64::MAX, len: 1 };
+	let messages = vec![
+		framed(u32::MAX, &[]),                              // announces 4 GiB
+		framed(10, &[0xff; 10]),                            // not a request
+		framed(100, &[0; 10]),                              // cut short
+		framed(2, &Request::Has { id: [0; 32] }.encode()), // shorter than it is
+		framed(huge_put.encoded_size() as u32, &huge_put.encode()),
+		framed(past_the_end.encoded_size() as u32, &past_the_end.encode()),
+	];
+	// Each from a peer of its own: a broken stream may cost its sender the connection.
+	let mut answers = Vec::new();
+	for message in messages {
+		answers.extend(send_raw(&p.addr, vec![message]).await);
+	}
+	for (i, answer) in answers.iter().enumerate() {
+		if answer.is_empty() {
+			continue; // the provider reset the stream
+		}
+		let response = Response::decode(&mut &answer[4..]).unwrap();
+		assert!(matches!(response, Response::Error { .. }), "message {i} got {response:?}");
+	}
+	assert!(answers[..4].iter().all(Vec::is_empty), "undecodable messages get no answer");
+	assert!(answers[4..].iter().all(|a| !a.is_empty()), "well-formed bad requests get a named error");
+	assert_eq!((p.store.used(), p.store.reserved(), p.store.unfinished()), (used, 0, 0));
+	// The provider still serves the honest client.
+	put(&net, &p, &data[1], Some(client.authorise(2, &data[1], &p.peer))).await.unwrap();
+	assert_eq!(get(&net, &p, &data[2]).await, data[2]);
+}

@@ -11,9 +11,29 @@ use cairn_store::{Store, CHUNK_SIZE};
 
 const FRAGMENT: usize = 64 * 1024 * 1024;
 
+/// Run as a child: starts two uploads and waits to be killed, as a crash would leave them.
+fn interrupted_uploads(path: &std::path::Path) {
+	let store = Store::open(path, u64::MAX).unwrap();
+	let block = vec![1u8; CHUNK_SIZE];
+	let writers: Vec<_> = (0..2u8)
+		.map(|i| {
+			let mut w = store.writer([0xee ^ i; 32], FRAGMENT as u64, 1024).unwrap();
+			w.write(&block).unwrap();
+			w
+		})
+		.collect();
+	println!("READY");
+	std::thread::sleep(std::time::Duration::from_secs(60));
+	drop(writers);
+}
+
 fn main() {
 	let mut args = std::env::args().skip(1);
-	let dir = std::path::PathBuf::from(args.next().expect("usage: store_bench DIR [GIB]"));
+	let first = args.next().expect("usage: store_bench DIR [GIB]");
+	if first == "--interrupt" {
+		return interrupted_uploads(std::path::Path::new(&args.next().unwrap()));
+	}
+	let dir = std::path::PathBuf::from(first);
 	let gib: usize = args.next().map_or(10, |g| g.parse().expect("GIB is a number"));
 	let path = dir.join("cairn-store-bench");
 	let _ = std::fs::remove_dir_all(&path);
@@ -31,13 +51,19 @@ fn main() {
 			}
 			w.commit(None).unwrap();
 		}
-		// Two uploads interrupted by a crash: left for the next open to remove.
-		for i in 0..2u8 {
-			let mut w = store.writer([0xee ^ i; 32], FRAGMENT as u64, 1024).unwrap();
-			w.write(&block).unwrap();
-			std::mem::forget(w);
-		}
 	}
+	// Two uploads interrupted by SIGKILL: left for the next open to remove.
+	let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+		.arg("--interrupt")
+		.arg(&path)
+		.stdout(std::process::Stdio::piped())
+		.spawn()
+		.unwrap();
+	let mut line = String::new();
+	std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+	assert_eq!(line.trim(), "READY");
+	child.kill().unwrap();
+	child.wait().unwrap();
 	let filled = started.elapsed();
 	println!("filled {gib} GiB in {:.1} s ({:.0} MiB/s)", filled.as_secs_f64(), (gib * 1024) as f64 / filled.as_secs_f64());
 
