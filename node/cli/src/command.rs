@@ -181,13 +181,11 @@ pub fn run() -> sc_cli::Result<()> {
 					),
 					None => None,
 				};
-				let provider = fragments
-					.as_ref()
-					.map(|s| service::ProviderParts {
-						store: s.store.clone(),
-						admission: s.admission.clone(),
-						peer_id: s.handle.peer_id(),
-					});
+				let provider = fragments.as_ref().map(|s| service::ProviderParts {
+					store: s.store.clone(),
+					admission: s.admission.clone(),
+					peer_id: s.handle.peer_id(),
+				});
 				let task_manager = service::new_full::<
 					sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
 				>(config, local_endpoint, provider)

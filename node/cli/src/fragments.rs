@@ -332,7 +332,8 @@ async fn place_fragments(
 		}
 		// A fresh quote wide enough to hold providers that have none of the file yet (with
 		// simd the fragment size does not depend on n; if it did, ask for n only).
-		let wider = (manifest.n as usize + failed.len() + failed_providers.len()).min(cairn_erasure::MAX_FRAGMENTS) as u16;
+		let wider =
+			(manifest.n as usize + failed.len() + failed_providers.len()).min(cairn_erasure::MAX_FRAGMENTS) as u16;
 		let mut fresh = None;
 		for m in (manifest.n..=wider).rev() {
 			match crate::market::quote(chain, size, manifest.k, m, quote.duration).await {
@@ -350,13 +351,14 @@ async fn place_fragments(
 		for (i, reason) in &failed {
 			let id = authorisations.contracts[*i];
 			let provider = placements[*i].1.provider.clone();
-			eprintln!("fragment {i}: provider {provider} failed ({reason}); cancelling contract {id}, placing it elsewhere");
+			eprintln!(
+				"fragment {i}: provider {provider} failed ({reason}); cancelling contract {id}, placing it elsewhere"
+			);
 			if let Err(e) = crate::market::cancel_contract(chain, signer, id).await {
 				eprintln!("could not cancel contract {id} ({e}); it expires unaccepted");
 			}
 			failed_providers.insert(provider);
-			let holding: std::collections::HashSet<_> =
-				placements.iter().map(|(_, f)| f.provider.clone()).collect();
+			let holding: std::collections::HashSet<_> = placements.iter().map(|(_, f)| f.provider.clone()).collect();
 			// The cheapest that holds none of the file, else the cheapest that did not fail.
 			let usable = || fresh.fragments.iter().filter(|f| !failed_providers.contains(&f.provider));
 			let choice = usable()
@@ -365,7 +367,8 @@ async fn place_fragments(
 				.ok_or_else(|| format!("{reasons}; no other provider takes fragment {i}"))?;
 			replacements.push((*i, choice.clone()));
 		}
-		let (escrow, ids) = crate::market::create_contracts(chain, signer, manifest, quote.duration, &replacements).await?;
+		let (escrow, ids) =
+			crate::market::create_contracts(chain, signer, manifest, quote.duration, &replacements).await?;
 		extra_escrow += escrow;
 		for ((i, fragment), id) in replacements.into_iter().zip(ids) {
 			eprintln!("fragment {i}: contract {id} with {}", fragment.provider);
@@ -425,7 +428,10 @@ pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 				}
 				// The capability first, before any payment: whatever happens next, the user
 				// can read back what the contracts hold.
-				eprintln!("read capability (keep it; printed again once stored): {}", encoded.capability(Some(client_account)));
+				eprintln!(
+					"read capability (keep it; printed again once stored): {}",
+					encoded.capability(Some(client_account))
+				);
 				let placements: Vec<_> = quote.fragments.iter().cloned().enumerate().collect();
 				let (escrow, contracts) =
 					crate::market::create_contracts(&chain, &signer, &encoded.manifest, *duration, &placements).await?;
@@ -438,15 +444,27 @@ pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 				};
 				let bar = progress_bar("uploading");
 				files::Progress::set_total(&*bar, encoded.manifest.fragment_size * *n as u64);
-				let placed = place_fragments(&net, &chain, &signer, &encoded, size, &quote, placements, authorisations, bar.clone())
-					.await?;
+				let placed = place_fragments(
+					&net,
+					&chain,
+					&signer,
+					&encoded,
+					size,
+					&quote,
+					placements,
+					authorisations,
+					bar.clone(),
+				)
+				.await?;
 				let escrow = escrow + placed.extra_escrow;
 				let addresses = placed
 					.placements
 					.iter()
 					.map(|(_, f)| crate::market::dial_address(&f.endpoint))
 					.collect::<Result<Vec<_>, _>>()?;
-				files::put_manifests(&net, &encoded, &addresses, Some(&placed.contracts)).await.map_err(|e| e.to_string())?;
+				files::put_manifests(&net, &encoded, &addresses, Some(&placed.contracts))
+					.await
+					.map_err(|e| e.to_string())?;
 				let cap = encoded.capability(Some(client_account));
 				bar.0.finish_and_clear();
 				let client = crate::market::client_of(&cap, None)?;
@@ -470,8 +488,9 @@ pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 					providers.clone()
 				};
 				let bar = progress_bar("downloading");
-				let manifest =
-					files::get_file(&net, &cap, &providers, output, *force, bar.clone()).await.map_err(|e| e.to_string())?;
+				let manifest = files::get_file(&net, &cap, &providers, output, *force, bar.clone())
+					.await
+					.map_err(|e| e.to_string())?;
 				bar.0.finish_and_clear();
 				eprintln!("restored {} bytes to {}", manifest.plain_size, output.display());
 				Ok(())

@@ -6,7 +6,7 @@ use std::time::Duration;
 use cairn_erasure::ReadCapability;
 use cairn_net::Address;
 use cairn_primitives::Period;
-use cairn_rpc::cairn::{QuotedFragment, ContractView, Quote, ResolvedEndpoint};
+use cairn_rpc::cairn::{ContractView, Quote, QuotedFragment, ResolvedEndpoint};
 use cairn_runtime::{AccountId, Balance, RuntimeCall, RuntimeEvent, UNIT};
 use jsonrpsee::rpc_params;
 
@@ -117,7 +117,10 @@ pub fn run_provider(cmd: &ProviderCmd) -> Result<(), String> {
 				let chain = Chain::connect(node_url).await?;
 				let providers: Vec<cairn_rpc::cairn::ProviderView> =
 					chain.call("cairn_providers", rpc_params![]).await?;
-				println!("{:<48} {:>14} {:>14} {:>16} {:>10}", "provider", "used", "capacity", "CRN/GiB/window", "partitions");
+				println!(
+					"{:<48} {:>14} {:>14} {:>16} {:>10}",
+					"provider", "used", "capacity", "CRN/GiB/window", "partitions"
+				);
 				for p in providers {
 					let price = p.price_per_gib.parse().map(format_crn).unwrap_or(p.price_per_gib);
 					println!("{:<48} {:>14} {:>14} {:>16} {:>10}", p.account, p.used, p.capacity, price, p.partitions);
@@ -192,7 +195,11 @@ pub async fn create_contracts(
 
 /// Cancels a pending contract of the signer's (its escrow and fee come back; the
 /// reservation fee goes to the provider).
-pub async fn cancel_contract(chain: &Chain, signer: &SignerArgs, id: cairn_primitives::ContractId) -> Result<(), String> {
+pub async fn cancel_contract(
+	chain: &Chain,
+	signer: &SignerArgs,
+	id: cairn_primitives::ContractId,
+) -> Result<(), String> {
 	let call = RuntimeCall::Storage(pallet_storage::Call::cancel_contract { id });
 	chain.submit(&signer.pair()?, call).await.map(|_| ())
 }
@@ -201,9 +208,9 @@ pub async fn cancel_contract(chain: &Chain, signer: &SignerArgs, id: cairn_primi
 /// the one the user named.
 pub fn client_of(cap: &ReadCapability, named: Option<&str>) -> Result<AccountId, String> {
 	match (cap.client, named) {
-		(_, Some(text)) => text
-			.parse()
-			.map_err(|_| format!("--client `{text}` is not an account: give its SS58 address")),
+		(_, Some(text)) => {
+			text.parse().map_err(|_| format!("--client `{text}` is not an account: give its SS58 address"))
+		},
 		(Some(client), None) => Ok(AccountId::from(client)),
 		(None, None) => Err("a v1 capability does not name the account that stored the file; \
 			 give it with --client, or ask for a v2 capability"

@@ -25,11 +25,11 @@ use cairn_net::{
 	Admission, Refusal, UploadRequest,
 };
 use cairn_primitives::{ContractId, Period, NODE_KEY_TYPE};
-use pallet_fragment_proofs::{Challenge, DeadlineChallenge};
 use cairn_runtime::{opaque::Block, AccountId, RuntimeCall};
 use cairn_store::Store;
 use codec::{Decode, Encode};
 use futures::StreamExt;
+use pallet_fragment_proofs::{Challenge, DeadlineChallenge};
 use pallet_fragment_proofs::{FragmentProof, ProofsApi, SegmentProof};
 use pallet_storage::StorageApi;
 use polkadot_sdk::{
@@ -138,11 +138,8 @@ struct Worker<P: TransactionPool> {
 	accepts: HashMap<ContractId, Sent<P>>,
 	/// Answers sent: (window, deadline, partition) -> (block, transaction).
 	proofs: HashMap<(Period, u32, u32), Sent<P>>,
-	/// Fragments (`false`) and manifests (`true`) no live contract named at the last
-	/// collection: deleted at the next one if that still holds.
-	condemned: HashSet<(bool, [u8; 32])>,
-	/// The finalized block of the last collection.
-	collected_at: Option<u32>,
+	/// The roots of `accepts`, for the collector.
+	accepting: Arc<std::sync::Mutex<HashSet<[u8; 32]>>>,
 }
 
 /// Runs the provider worker until the node stops.
@@ -152,65 +149,81 @@ where
 {
 	let account = AccountId::from(public);
 	log::info!(target: "cairn::provider", "💾 Providing storage as {account}");
+	let accepting = Arc::new(std::sync::Mutex::new(HashSet::new()));
 	let mut worker = Worker {
 		client: client.clone(),
 		pool,
 		keystore,
-		store,
+		store: store.clone(),
 		public,
-		account,
+		account: account.clone(),
 		accepts: HashMap::new(),
 		proofs: HashMap::new(),
-		condemned: HashSet::new(),
-		collected_at: None,
+		accepting: accepting.clone(),
 	};
-	enum Event {
-		Best(<Block as polkadot_sdk::sp_runtime::traits::Block>::Hash, u32),
-		Finalized(<Block as polkadot_sdk::sp_runtime::traits::Block>::Hash, u32),
-	}
-	let best = client
-		.import_notification_stream()
-		.filter_map(|b| futures::future::ready(b.is_new_best.then(|| Event::Best(b.hash, *b.header.number()))));
-	let finalized = client.finality_notification_stream().map(|f| Event::Finalized(f.hash, *f.header.number()));
-	let mut events = futures::stream::select(best, finalized);
-	while let Some(event) = events.next().await {
-		match event {
-			Event::Best(hash, number) => worker.on_block(hash, number).await,
-			Event::Finalized(hash, number) => {
-				if worker.collected_at.is_none_or(|at| number >= at + COLLECT_EVERY) {
-					worker.collect_garbage(hash, number).await;
-				}
-			},
+	let mut collector =
+		Collector { client: client.clone(), store, account, accepting, condemned: HashSet::new(), collected_at: None };
+	// Proving never waits for a garbage collection: the two run side by side.
+	let prove = async {
+		let mut best = client.import_notification_stream().filter(|b| futures::future::ready(b.is_new_best));
+		while let Some(block) = best.next().await {
+			worker.on_block(block.hash, *block.header.number()).await;
 		}
-	}
+	};
+	let collect = async {
+		let mut finalized = client.finality_notification_stream();
+		while let Some(block) = finalized.next().await {
+			let number = *block.header.number();
+			if collector.collected_at.is_none_or(|at| number >= at + COLLECT_EVERY) {
+				collector.collect_garbage(block.hash, number).await;
+			}
+		}
+	};
+	futures::join!(prove, collect);
 }
 
-impl<P> Worker<P>
-where
-	P: TransactionPool<Block = Block> + 'static,
-{
-	async fn on_block(&mut self, best: <Block as polkadot_sdk::sp_runtime::traits::Block>::Hash, number: u32) {
-		let Ok(mut nonce) = self.next_nonce(best) else { return };
-		self.accept_stored(best, number, &mut nonce).await;
-		self.prove(best, number, &mut nonce).await;
-	}
+/// Deletes what no live contract names, driven by finality.
+struct Collector {
+	client: Arc<FullClient>,
+	store: Store,
+	account: AccountId,
+	/// Roots whose acceptance the worker has in the pool: kept whatever the chain says.
+	accepting: Arc<std::sync::Mutex<HashSet<[u8; 32]>>>,
+	/// Fragments (`false`) and manifests (`true`) no live contract named at the last
+	/// collection: deleted at the next one if that still holds.
+	condemned: HashSet<(bool, [u8; 32])>,
+	/// The finalized block of the last collection.
+	collected_at: Option<u32>,
+}
 
+impl Collector {
 	/// Deletes the fragments and manifests that no live contract naming this provider names,
 	/// neither in the finalized block nor in the best one, and did not at the previous
 	/// collection either (so an upload for a contract in a block not yet seen here is
 	/// safe). Driven by finality: nothing is deleted on the word of a block that can be
 	/// reverted, and a node that was down catches up at its first finalized block.
-	async fn collect_garbage(&mut self, finalized: <Block as polkadot_sdk::sp_runtime::traits::Block>::Hash, number: u32) {
-		let mut roots = HashSet::new();
+	async fn collect_garbage(
+		&mut self,
+		finalized: <Block as polkadot_sdk::sp_runtime::traits::Block>::Hash,
+		number: u32,
+	) {
+		let mut roots: HashSet<[u8; 32]> = self.accepting.lock().map(|a| a.clone()).unwrap_or_default();
 		let mut manifests = HashSet::new();
-		for at in [finalized, self.client.info().best_hash] {
-			match self.client.runtime_api().holdings(at, self.account.clone()) {
-				Ok(holdings) => holdings.into_iter().for_each(|c| {
-					roots.insert(c.contract.root);
-					manifests.insert(c.contract.manifest);
-				}),
-				Err(e) => return log::warn!(target: "cairn::provider", "cannot read this provider's contracts: {e}"),
-			}
+		// The runtime calls walk all of this provider's contracts: off the async threads.
+		let (client, account) = (self.client.clone(), self.account.clone());
+		let read = tokio::task::spawn_blocking(move || {
+			[finalized, client.info().best_hash]
+				.into_iter()
+				.map(|at| client.runtime_api().holdings(at, account.clone()))
+				.collect::<Result<Vec<_>, _>>()
+		});
+		match read.await {
+			Ok(Ok(views)) => views.into_iter().flatten().for_each(|c| {
+				roots.insert(c.contract.root);
+				manifests.insert(c.contract.manifest);
+			}),
+			Ok(Err(e)) => return log::warn!(target: "cairn::provider", "cannot read this provider's contracts: {e}"),
+			Err(e) => return log::error!(target: "cairn::provider", "contract reading task failed: {e}"),
 		}
 		let store = self.store.clone();
 		let condemned = std::mem::take(&mut self.condemned);
@@ -269,6 +282,17 @@ where
 			Err(e) => log::error!(target: "cairn::provider", "garbage collection failed: {e}"),
 		}
 	}
+}
+
+impl<P> Worker<P>
+where
+	P: TransactionPool<Block = Block> + 'static,
+{
+	async fn on_block(&mut self, best: <Block as polkadot_sdk::sp_runtime::traits::Block>::Hash, number: u32) {
+		let Ok(mut nonce) = self.next_nonce(best) else { return };
+		self.accept_stored(best, number, &mut nonce).await;
+		self.prove(best, number, &mut nonce).await;
+	}
 
 	/// Accepts the pending contracts whose fragment is in the store.
 	async fn accept_stored(
@@ -282,7 +306,7 @@ where
 			Err(e) => return log::warn!(target: "cairn::provider", "cannot read pending contracts: {e}"),
 		};
 		self.accepts.retain(|id, _| pending.iter().any(|c| c.id == *id));
-		for c in pending {
+		for c in &pending {
 			if self.accepts.get(&c.id).is_some_and(|sent| self.waiting(sent, number)) {
 				continue;
 			}
@@ -295,6 +319,11 @@ where
 				log::info!(target: "cairn::provider", "📥 Accepting contract {} (fragment 0x{})", c.id, hex::encode(&c.contract.root[..8]));
 				self.accepts.insert(c.id, (number, hash));
 			}
+		}
+		// The collector keeps these even if a reorg hides their contracts for a while.
+		let accepting = pending.iter().filter(|c| self.accepts.contains_key(&c.id)).map(|c| c.contract.root).collect();
+		if let Ok(mut shared) = self.accepting.lock() {
+			*shared = accepting;
 		}
 	}
 

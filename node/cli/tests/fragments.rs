@@ -134,16 +134,28 @@ fn four_providers_store_a_file_under_contracts_and_restore_it_with_two_killed() 
 	let eve = start_node("eve", free_port(), alice_port);
 
 	// Each node offers its storage through its own RPC.
-	let offers: Vec<_> = [("//Alice", "0.02"), ("//Bob", "0.02"), ("//Charlie", "0.02"), ("//Dave", "0.02"), ("//Eve", "0.01")]
-		.into_iter()
-		.zip(nodes.iter().chain([&eve]))
-		.map(|((suri, price), node)| {
-			let url = node.rpc_url.clone();
-			std::thread::spawn(move || {
-				cairn(&["provider", "offer", "--price", price, "--capacity", "1G", "--suri", suri, "--node-url", &url])
+	let offers: Vec<_> =
+		[("//Alice", "0.02"), ("//Bob", "0.02"), ("//Charlie", "0.02"), ("//Dave", "0.02"), ("//Eve", "0.01")]
+			.into_iter()
+			.zip(nodes.iter().chain([&eve]))
+			.map(|((suri, price), node)| {
+				let url = node.rpc_url.clone();
+				std::thread::spawn(move || {
+					cairn(&[
+						"provider",
+						"offer",
+						"--price",
+						price,
+						"--capacity",
+						"1G",
+						"--suri",
+						suri,
+						"--node-url",
+						&url,
+					])
+				})
 			})
-		})
-		.collect();
+			.collect();
 	for offer in offers {
 		let out = offer.join().unwrap();
 		assert!(out.status.success(), "offer failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -151,7 +163,22 @@ fn four_providers_store_a_file_under_contracts_and_restore_it_with_two_killed() 
 	// Eve's endpoint reaches the chain before she goes: a quote for five fragments holds
 	// once all five providers are reachable (`--max-price 0` then refuses it: nothing paid).
 	wait_for(Duration::from_secs(120), "Eve's endpoint", || {
-		let out = client(&["put", input.to_str().unwrap(), "--k", "2", "--n", "5", "--duration", "30", "--max-price", "0", "--suri", "//Ferdie", "--node-url", &url]);
+		let out = client(&[
+			"put",
+			input.to_str().unwrap(),
+			"--k",
+			"2",
+			"--n",
+			"5",
+			"--duration",
+			"30",
+			"--max-price",
+			"0",
+			"--suri",
+			"//Ferdie",
+			"--node-url",
+			&url,
+		]);
 		String::from_utf8_lossy(&out.stderr).contains("above --max-price")
 	});
 	drop(eve);
@@ -265,12 +292,34 @@ fn fragments_are_deleted_once_their_contracts_end_and_finalize() {
 	let alice = start_node_at("alice", alice_port, alice_port, Some(&alice_base));
 	let bob = start_node_at("bob", bob_port, alice_port, Some(&bob_base));
 	for (suri, node) in [("//Alice", &alice), ("//Bob", &bob)] {
-		let out = cairn(&["provider", "offer", "--price", "0.01", "--capacity", "1G", "--suri", suri, "--node-url", &node.rpc_url]);
+		let out = cairn(&[
+			"provider",
+			"offer",
+			"--price",
+			"0.01",
+			"--capacity",
+			"1G",
+			"--suri",
+			suri,
+			"--node-url",
+			&node.rpc_url,
+		]);
 		assert!(out.status.success(), "offer failed: {}", String::from_utf8_lossy(&out.stderr));
 	}
 	let url = alice.rpc_url.clone();
 	let put = client(&[
-		"put", input.to_str().unwrap(), "--k", "1", "--n", "2", "--duration", "1", "--suri", "//Ferdie", "--node-url", &url,
+		"put",
+		input.to_str().unwrap(),
+		"--k",
+		"1",
+		"--n",
+		"2",
+		"--duration",
+		"1",
+		"--suri",
+		"//Ferdie",
+		"--node-url",
+		&url,
 	]);
 	let stderr = String::from_utf8_lossy(&put.stderr);
 	assert!(put.status.success(), "put failed: {stderr}");

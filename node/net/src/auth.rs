@@ -61,12 +61,10 @@ impl<C: Contracts> Admission for ContractAdmission<C> {
 		let auth = upload.auth.ok_or_else(|| {
 			Refusal::Unauthorized("this provider takes a fragment only with its contract client's signature".into())
 		})?;
-		let terms = self
-			.contracts
-			.contract(auth.contract)
-			.map_err(Refusal::Retry)?
-			.filter(|t| t.pending)
-			.ok_or_else(|| Refusal::Retry(format!("contract {} is not pending with this provider", auth.contract)))?;
+		let terms =
+			self.contracts.contract(auth.contract).map_err(Refusal::Retry)?.filter(|t| t.pending).ok_or_else(|| {
+				Refusal::Retry(format!("contract {} is not pending with this provider", auth.contract))
+			})?;
 		if terms.root != *upload.id || terms.len != upload.len || terms.segment_size != upload.segment_size {
 			return Err(Refusal::Unauthorized(format!(
 				"contract {} names another fragment (root, length or segment size differ)",

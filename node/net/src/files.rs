@@ -179,9 +179,7 @@ pub async fn upload_fragment(
 				}
 				tokio::time::sleep(std::time::Duration::from_secs(2)).await
 			},
-			result => {
-				return result.map_err(|source| FileError::Upload { index, provider: provider.clone(), source })
-			},
+			result => return result.map_err(|source| FileError::Upload { index, provider: provider.clone(), source }),
 		}
 	}
 }
@@ -342,11 +340,16 @@ pub async fn get_file(
 						verifier: FragmentVerifier::new(&manifest, i)?,
 					};
 					let mut got = 0;
-					let fetch =
-						net.get_fragment(&provider, manifest.fragment_roots[i], manifest.fragment_size, &mut sink, |n| {
+					let fetch = net.get_fragment(
+						&provider,
+						manifest.fragment_roots[i],
+						manifest.fragment_size,
+						&mut sink,
+						|n| {
 							progress.advance(n - got);
 							got = n;
-						});
+						},
+					);
 					tokio::time::timeout(patience, fetch).await.map_err(|_| FileError::Slow(patience.as_secs()))??;
 					sink.verifier.finish()?;
 					let mut file = sink.file.into_inner().map_err(|e| e.into_error())?;

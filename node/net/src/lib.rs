@@ -61,6 +61,8 @@ pub struct Limits {
 	pub idle_connection_timeout: Duration,
 	/// Bytes of inbound messages being read at once, over all peers.
 	pub max_inbound_bytes: usize,
+	/// Bytes of fragment data in responses not yet sent, over all peers (beyond: `Busy`).
+	pub max_outbound_bytes: usize,
 	/// Requests being answered at once; more are refused with `Busy`.
 	pub max_inflight: usize,
 	/// Uploads in progress, in all and per peer.
@@ -82,6 +84,7 @@ impl Default for Limits {
 			max_connections_per_peer: 2,
 			idle_connection_timeout: Duration::from_secs(5),
 			max_inbound_bytes: 128 * 1024 * 1024,
+			max_outbound_bytes: 64 * 1024 * 1024,
 			max_inflight: 64,
 			max_uploads: 64,
 			max_uploads_per_peer: 16,
@@ -254,6 +257,7 @@ async fn run(
 	let mut dialing: std::collections::HashMap<PeerId, Vec<(Request, oneshot::Sender<Result<Response, Error>>)>> =
 		Default::default();
 	let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+	let mut sending: std::collections::HashMap<request_response::InboundRequestId, server::Permit> = Default::default();
 	let mut sweep = tokio::time::interval(Duration::from_secs(1));
 	sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 	loop {
@@ -283,14 +287,19 @@ async fn run(
 					let _ = reply.send(listening.clone());
 				},
 			},
-			Some((channel, response)) = done_rx.recv() => {
-				let _ = swarm.behaviour_mut().fragment.send_response(channel, response);
+			Some((id, channel, response, permit)) = done_rx.recv() => {
+				// A response's bytes stay counted until it is sent or fails.
+				if swarm.behaviour_mut().fragment.send_response(channel, response).is_ok() {
+					if let Some(permit) = permit {
+						sending.insert(id, permit);
+					}
+				}
 			},
 			event = swarm.select_next_some() => match event {
 				SwarmEvent::Behaviour(BehaviourEvent::Fragment(event)) => match event {
 					request_response::Event::Message { peer, message, .. } => match message {
-						request_response::Message::Request { request, channel, .. } => {
-							server.handle(peer, request, channel, done_tx.clone());
+						request_response::Message::Request { request_id, request, channel } => {
+							server.handle(peer, request_id, request, channel, done_tx.clone());
 						},
 						request_response::Message::Response { request_id, response } => {
 							if let Some((_, reply)) = pending.remove(&request_id) {
@@ -303,10 +312,13 @@ async fn run(
 							let _ = reply.send(Err(Error::Outbound { peer, reason: error.to_string() }));
 						}
 					},
-					request_response::Event::InboundFailure { peer, error, .. } => {
+					request_response::Event::InboundFailure { peer, error, request_id, .. } => {
+						sending.remove(&request_id);
 						log::debug!("cairn-net: inbound request from {peer} failed: {error}");
 					},
-					request_response::Event::ResponseSent { .. } => {},
+					request_response::Event::ResponseSent { request_id, .. } => {
+						sending.remove(&request_id);
+					},
 				},
 				SwarmEvent::ConnectionEstablished { peer_id, .. } => {
 					for (request, reply) in dialing.remove(&peer_id).unwrap_or_default() {

@@ -8,6 +8,8 @@ use libp2p::StreamProtocol;
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/cairn/fragment/2");
 /// Fragment bytes per message: large fragments move in chunks of this size.
 pub const MAX_CHUNK: u32 = 1024 * 1024;
+/// The slowest pace at which a message's body is read, after 5 s: 1 MiB takes at most 21 s.
+const BODY_FLOOR_BYTES_PER_SEC: usize = 64 * 1024;
 /// The largest encoded message accepted (a chunk plus its header).
 pub const MAX_MESSAGE: usize = MAX_CHUNK as usize + 4096;
 
@@ -116,16 +118,21 @@ async fn read_message<T: AsyncRead + Unpin + Send, M: Decode>(
 			format!("message of {len} bytes exceeds the limit of {MAX_MESSAGE}"),
 		));
 	}
-	let _permit = match budget {
-		Some(budget) => Some(
-			budget
-				.try_acquire_many(len.div_ceil(1024) as u32)
-				.map_err(|_| std::io::Error::other("busy: too many bytes being received; try again"))?,
-		),
-		None => None,
-	};
 	let mut buf = vec![0u8; len];
-	io.read_exact(&mut buf).await?;
+	match budget {
+		Some(budget) => {
+			let _permit = budget
+				.try_acquire_many(len.div_ceil(1024) as u32)
+				.map_err(|_| std::io::Error::other("busy: too many bytes being received; try again"))?;
+			// A sender that announces a message and trickles it would hold the budget: the
+			// body must come at the upload floor's pace.
+			let deadline = std::time::Duration::from_secs(5 + (len / BODY_FLOOR_BYTES_PER_SEC) as u64);
+			tokio::time::timeout(deadline, io.read_exact(&mut buf))
+				.await
+				.map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "message body too slow"))??;
+		},
+		None => io.read_exact(&mut buf).await?,
+	}
 	M::decode_all_with_depth_limit(8, &mut &buf[..])
 		.map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))
 }

@@ -19,13 +19,19 @@ use std::{
 };
 
 use cairn_store::{FragmentWriter, Store};
-use libp2p::{request_response::ResponseChannel, PeerId};
+use libp2p::{
+	request_response::{InboundRequestId, ResponseChannel},
+	PeerId,
+};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::{
 	protocol::{ErrorCode, Request, Response, UploadAuth, MAX_CHUNK},
 	Admission, Limits, Refusal, UploadRequest,
 };
+
+/// Uploads of one fragment under one contract at once (a retry racing the first try).
+const MAX_UPLOADS_PER_FRAGMENT: usize = 2;
 
 struct Upload {
 	writer: FragmentWriter,
@@ -56,9 +62,14 @@ pub(crate) struct Server {
 	limits: Limits,
 	uploads: Arc<Mutex<HashMap<(PeerId, [u8; 32]), Upload>>>,
 	inflight: Arc<AtomicUsize>,
+	/// Permits of 1 KiB of response data not yet sent.
+	outbound: Arc<tokio::sync::Semaphore>,
 }
 
-type Done = UnboundedSender<(ResponseChannel<Response>, Response)>;
+/// Bytes of a response not yet sent, counted against [`Limits::max_outbound_bytes`].
+pub(crate) type Permit = tokio::sync::OwnedSemaphorePermit;
+
+type Done = UnboundedSender<(InboundRequestId, ResponseChannel<Response>, Response, Option<Permit>)>;
 
 fn error(code: ErrorCode, message: impl Into<String>) -> Response {
 	Response::Error { code, message: message.into() }
@@ -88,7 +99,8 @@ fn store_error(e: cairn_store::Error) -> Response {
 
 impl Server {
 	pub(crate) fn new(store: Option<Store>, admission: Option<Arc<dyn Admission>>, limits: Limits) -> Self {
-		Server { store, admission, limits, uploads: Default::default(), inflight: Default::default() }
+		let outbound = Arc::new(tokio::sync::Semaphore::new(limits.max_outbound_bytes.max(MAX_CHUNK as usize) / 1024));
+		Server { store, admission, limits, uploads: Default::default(), inflight: Default::default(), outbound }
 	}
 
 	fn uploads(&self) -> std::sync::MutexGuard<'_, HashMap<(PeerId, [u8; 32]), Upload>> {
@@ -97,17 +109,37 @@ impl Server {
 
 	/// Answers on a blocking thread and hands the response back to the swarm task; refuses
 	/// at once when `max_inflight` requests are being answered.
-	pub(crate) fn handle(&self, peer: PeerId, request: Request, channel: ResponseChannel<Response>, done: Done) {
+	pub(crate) fn handle(
+		&self,
+		peer: PeerId,
+		id: InboundRequestId,
+		request: Request,
+		channel: ResponseChannel<Response>,
+		done: Done,
+	) {
 		if self.inflight.fetch_add(1, Ordering::AcqRel) >= self.limits.max_inflight {
 			self.inflight.fetch_sub(1, Ordering::AcqRel);
-			let _ = done.send((channel, error(ErrorCode::Busy, "the provider is busy; try again shortly")));
+			let _ = done.send((id, channel, error(ErrorCode::Busy, "the provider is busy; try again shortly"), None));
 			return;
 		}
+		// Fragment data waits in memory until the peer reads it: counted before it is read.
+		let permit = match &request {
+			Request::Get { len, .. } => match self.outbound.clone().try_acquire_many_owned(len.div_ceil(1024).max(1)) {
+				Ok(permit) => Some(permit),
+				Err(_) => {
+					self.inflight.fetch_sub(1, Ordering::AcqRel);
+					let busy = error(ErrorCode::Busy, "the provider is sending too much; try again shortly");
+					let _ = done.send((id, channel, busy, None));
+					return;
+				},
+			},
+			_ => None,
+		};
 		let server = self.clone();
 		tokio::task::spawn_blocking(move || {
 			let response = server.answer(peer, request);
 			server.inflight.fetch_sub(1, Ordering::AcqRel);
-			let _ = done.send((channel, response));
+			let _ = done.send((id, channel, response, permit));
 		});
 	}
 
@@ -117,8 +149,7 @@ impl Server {
 		let now = Instant::now();
 		let dropped: Vec<Upload> = {
 			let mut uploads = self.uploads();
-			let slow: Vec<_> =
-				uploads.iter().filter(|(_, u)| u.too_slow(&self.limits, now)).map(|(k, _)| *k).collect();
+			let slow: Vec<_> = uploads.iter().filter(|(_, u)| u.too_slow(&self.limits, now)).map(|(k, _)| *k).collect();
 			slow.iter().filter_map(|k| uploads.remove(k)).collect()
 		};
 		if !dropped.is_empty() {
@@ -175,9 +206,7 @@ impl Server {
 
 	fn admit(&self, id: &[u8; 32], len: u64, segment_size: u32, auth: Option<&UploadAuth>) -> Result<(), Response> {
 		match &self.admission {
-			Some(admission) => {
-				admission.admit(&UploadRequest { id, len, segment_size, auth }).map_err(refusal)
-			},
+			Some(admission) => admission.admit(&UploadRequest { id, len, segment_size, auth }).map_err(refusal),
 			None => Ok(()),
 		}
 	}
@@ -192,12 +221,15 @@ impl Server {
 		segment_size: u32,
 		auth: Option<UploadAuth>,
 	) -> Result<Option<Upload>, Response> {
+		// Admission first: "already stored" is an answer only for an upload it admits.
+		self.admit(&id, total_len, segment_size, auth.as_ref())?;
 		match store.meta(&id) {
-			Ok(Some(meta)) if meta.root == id && meta.len == total_len => return Ok(None),
+			Ok(Some(meta)) if meta.root == id && meta.len == total_len && meta.segment_size == segment_size => {
+				return Ok(None)
+			},
 			Ok(_) => {},
 			Err(e) => return Err(store_error(e)),
 		}
-		self.admit(&id, total_len, segment_size, auth.as_ref())?;
 		{
 			let uploads = self.uploads();
 			if uploads.len() >= self.limits.max_uploads {
@@ -205,6 +237,14 @@ impl Server {
 			}
 			if uploads.keys().filter(|(p, _)| *p == peer).count() >= self.limits.max_uploads_per_peer {
 				return Err(error(ErrorCode::Busy, "too many unfinished uploads from this peer"));
+			}
+			// A client's retry may race its first attempt, no more: peer ids are free, so
+			// one contract must not hold many slots (and reservations).
+			let contract = auth.as_ref().map(|a| a.contract);
+			let same =
+				uploads.values().filter(|u| u.writer.id() == id && u.auth.as_ref().map(|a| a.contract) == contract);
+			if same.count() >= MAX_UPLOADS_PER_FRAGMENT {
+				return Err(error(ErrorCode::Busy, "this fragment is already being uploaded; try again shortly"));
 			}
 		}
 		let writer = store.writer(id, total_len, segment_size).map_err(store_error)?;
@@ -230,8 +270,10 @@ impl Server {
 		let key = (peer, id);
 		// Take the upload out while writing, so that other uploads proceed meanwhile.
 		let mut upload = if offset == 0 {
-			// Offset 0 (re)starts the upload; a previous one of this peer is dropped.
-			drop(self.uploads().remove(&key));
+			// Offset 0 (re)starts the upload; a previous one of this peer is dropped (after
+			// the lock is released: dropping a writer deletes its slot).
+			let previous = self.uploads().remove(&key);
+			drop(previous);
 			match self.start(store, peer, id, total_len, segment_size, auth) {
 				Ok(Some(upload)) => upload,
 				Ok(None) => return Response::Ok { committed: true },
@@ -256,7 +298,8 @@ impl Server {
 		if offset != upload.next_offset || total_len != upload.writer.announced() || segment_size != upload.segment_size
 		{
 			let expected = upload.next_offset;
-			self.uploads().insert(key, upload);
+			let replaced = self.uploads().insert(key, upload);
+			drop(replaced);
 			return error(ErrorCode::BadRequest, format!("expected offset {expected} of the same fragment"));
 		}
 		if let Err(e) = upload.writer.write(&data) {
@@ -265,7 +308,8 @@ impl Server {
 		upload.next_offset += data.len() as u64;
 		upload.last_seen = Instant::now();
 		if upload.next_offset < total_len {
-			self.uploads().insert(key, upload);
+			let replaced = self.uploads().insert(key, upload);
+			drop(replaced);
 			return Response::Ok { committed: false };
 		}
 		// The contract may have ended while the bytes came in.

@@ -161,7 +161,8 @@ async fn nobody_but_the_contract_client_can_take_its_upload_slot() {
 async fn a_slow_uploader_is_dropped_and_its_reservation_released() {
 	let client = Account::new(1);
 	let data = fragments();
-	let limits = Limits { rate_grace: Duration::from_secs(1), upload_idle: Duration::from_secs(3), ..Limits::default() };
+	let limits =
+		Limits { rate_grace: Duration::from_secs(1), upload_idle: Duration::from_secs(3), ..Limits::default() };
 	let p = provider(&client, &data, limits).await;
 	let slow = start(Config::client()).await.unwrap();
 	let id = root(&data[3]);
@@ -250,7 +251,8 @@ async fn a_second_writer_racing_the_commit_loses_nothing() {
 	for _ in 0..3 {
 		// Two uploads of one fragment from two peers at once (a client's retry racing its
 		// first attempt): both end as committed, and the fragment is whole.
-		let (ra, rb) = tokio::join!(put(&a, &p, &data[0], Some(auth.clone())), put(&b, &p, &data[0], Some(auth.clone())));
+		let (ra, rb) =
+			tokio::join!(put(&a, &p, &data[0], Some(auth.clone())), put(&b, &p, &data[0], Some(auth.clone())));
 		ra.unwrap();
 		rb.unwrap();
 		assert_eq!(get(&a, &p, &data[0]).await, data[0]);
@@ -282,9 +284,7 @@ async fn a_thousand_idle_connections_from_fresh_peer_ids_do_not_lock_out_the_cli
 			.authenticate(noise::Config::new(&key).unwrap())
 			.multiplex(yamux::Config::default())
 			.boxed();
-		let dial = transport
-			.dial(p.addr.clone(), DialOpts { role: Endpoint::Dialer, port_use: PortUse::New })
-			.unwrap();
+		let dial = transport.dial(p.addr.clone(), DialOpts { role: Endpoint::Dialer, port_use: PortUse::New }).unwrap();
 		held.push(tokio::spawn(async move {
 			let Ok(Ok((_, mut muxer))) = tokio::time::timeout(Duration::from_secs(10), dial).await else {
 				return (false, false);
@@ -367,8 +367,20 @@ impl libp2p::request_response::Codec for RawCodec {
 		request: Vec<u8>,
 	) -> std::io::Result<()> {
 		use futures::AsyncWriteExt;
-		io.write_all(&request).await?;
-		io.close().await
+		// A message that starts with `STALL` is sent without the marker, then the sender
+		// goes quiet without closing the stream.
+		match request.strip_prefix(b"STALL") {
+			Some(rest) => {
+				io.write_all(rest).await?;
+				io.flush().await?;
+				tokio::time::sleep(Duration::from_secs(60)).await;
+				Ok(())
+			},
+			None => {
+				io.write_all(&request).await?;
+				io.close().await
+			},
+		}
 	}
 
 	async fn write_response<T: futures::AsyncWrite + Unpin + Send>(
@@ -444,9 +456,9 @@ async fn malformed_and_oversized_messages_change_nothing() {
 	};
 	let past_the_end = Request::Get { id: root(&data[2]), offset: u64::MAX, len: 1 };
 	let messages = vec![
-		framed(u32::MAX, &[]),                              // announces 4 GiB
-		framed(10, &[0xff; 10]),                            // not a request
-		framed(100, &[0; 10]),                              // cut short
+		framed(u32::MAX, &[]),                             // announces 4 GiB
+		framed(10, &[0xff; 10]),                           // not a request
+		framed(100, &[0; 10]),                             // cut short
 		framed(2, &Request::Has { id: [0; 32] }.encode()), // shorter than it is
 		framed(huge_put.encoded_size() as u32, &huge_put.encode()),
 		framed(past_the_end.encoded_size() as u32, &past_the_end.encode()),
@@ -469,4 +481,45 @@ async fn malformed_and_oversized_messages_change_nothing() {
 	// The provider still serves the honest client.
 	put(&net, &p, &data[1], Some(client.authorise(2, &data[1], &p.peer))).await.unwrap();
 	assert_eq!(get(&net, &p, &data[2]).await, data[2]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_contract_holds_at_most_two_upload_slots() {
+	let client = Account::new(1);
+	let data = fragments();
+	let p = provider(&client, &data, Limits::default()).await;
+	let auth = client.authorise(1, &data[0], &p.peer);
+	let first_chunk = Request::Put {
+		id: root(&data[0]),
+		total_len: data[0].len() as u64,
+		segment_size: 1024,
+		offset: 0,
+		data: data[0][..1024].to_vec(),
+		auth: Some(auth.clone()),
+	};
+	// Peer ids are free: three of them start the same contract's upload.
+	let mut answers = Vec::new();
+	for _ in 0..3 {
+		let peer = start(Config::client()).await.unwrap();
+		answers.push(peer.request(&p.addr, first_chunk.clone()).await);
+		std::mem::forget(peer);
+	}
+	assert!(answers[..2].iter().all(|a| matches!(a, Ok(Response::Ok { committed: false }))), "{answers:?}");
+	assert!(matches!(answers[2], Err(Error::Remote { code: ErrorCode::Busy, .. })), "{:?}", answers[2]);
+	assert_eq!(p.store.reserved(), 2 * data[0].len() as u64);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trickled_message_is_cut_off() {
+	let client = Account::new(1);
+	let data = fragments();
+	let p = provider(&client, &data, Limits::default()).await;
+	// Announces 100 KiB, sends 10 bytes, then nothing: the provider gives up on it after
+	// 5 s plus the body's time at 64 KiB/s, not after the 60 s request timeout.
+	let started = Instant::now();
+	let answer = send_raw(&p.addr, vec![[&b"STALL"[..], &framed(100 * 1024, &[0; 10])].concat()]).await;
+	assert!(answer[0].is_empty());
+	assert!(started.elapsed() < Duration::from_secs(15), "cut off after {:?}", started.elapsed());
+	let net = start(Config::client()).await.unwrap();
+	put(&net, &p, &data[2], Some(client.authorise(3, &data[2], &p.peer))).await.unwrap();
 }

@@ -40,7 +40,10 @@ async fn fragment_put_has_get_roundtrip_in_chunks() {
 	assert_eq!(sent.len(), 3);
 	assert_eq!(client.has(&addr, id).await.unwrap(), Some(data.len() as u64));
 	// Putting it again is a no-op.
-	client.put_fragment(&addr, id, 1024, data.len() as u64, None, std::io::Cursor::new(data.clone()), |_| {}).await.unwrap();
+	client
+		.put_fragment(&addr, id, 1024, data.len() as u64, None, std::io::Cursor::new(data.clone()), |_| {})
+		.await
+		.unwrap();
 
 	let mut back = Vec::new();
 	client.get_fragment(&addr, id, data.len() as u64, &mut back, |_| {}).await.unwrap();
@@ -54,7 +57,8 @@ async fn fragment_that_does_not_match_its_id_is_refused_and_not_stored() {
 	let client = start(Config::client()).await.unwrap();
 	let data = bytes(5000);
 	let wrong_id = [7u8; 32];
-	let err = client.put_fragment(&addr, wrong_id, 1024, 5000, None, std::io::Cursor::new(data), |_| {}).await.unwrap_err();
+	let err =
+		client.put_fragment(&addr, wrong_id, 1024, 5000, None, std::io::Cursor::new(data), |_| {}).await.unwrap_err();
 	assert!(matches!(err, Error::Remote { code: ErrorCode::RootMismatch, .. }), "{err}");
 	assert_eq!(client.has(&addr, wrong_id).await.unwrap(), None);
 }
@@ -65,8 +69,10 @@ async fn full_provider_refuses_with_a_clear_error() {
 	let (_provider, addr) = provider(dir.path(), 1000).await;
 	let client = start(Config::client()).await.unwrap();
 	let data = bytes(5000);
-	let err =
-		client.put_fragment(&addr, root(&data), 1024, 5000, None, std::io::Cursor::new(data), |_| {}).await.unwrap_err();
+	let err = client
+		.put_fragment(&addr, root(&data), 1024, 5000, None, std::io::Cursor::new(data), |_| {})
+		.await
+		.unwrap_err();
 	assert!(matches!(err, Error::Remote { code: ErrorCode::Full, .. }), "{err}");
 	assert!(err.to_string().contains("store full"), "{err}");
 }
@@ -158,7 +164,9 @@ async fn concurrent_requests_to_an_unconnected_provider_all_succeed() {
 		let (client, addr) = (client.clone(), addr.clone());
 		let data = data.clone();
 		async move {
-			client.put_fragment(&addr, root(&data), 1024, data.len() as u64, None, std::io::Cursor::new(data), |_| {}).await
+			client
+				.put_fragment(&addr, root(&data), 1024, data.len() as u64, None, std::io::Cursor::new(data), |_| {})
+				.await
 		}
 	});
 	for result in futures::future::join_all(puts).await {

@@ -65,13 +65,22 @@ fn main() {
 	child.kill().unwrap();
 	child.wait().unwrap();
 	let filled = started.elapsed();
-	println!("filled {gib} GiB in {:.1} s ({:.0} MiB/s)", filled.as_secs_f64(), (gib * 1024) as f64 / filled.as_secs_f64());
+	println!(
+		"filled {gib} GiB in {:.1} s ({:.0} MiB/s)",
+		filled.as_secs_f64(),
+		(gib * 1024) as f64 / filled.as_secs_f64()
+	);
 
 	for run in 0..3 {
 		let started = Instant::now();
 		let store = Store::open(&path, u64::MAX).unwrap();
 		let took = started.elapsed();
-		println!("open #{run}: {:.1} ms ({} GiB used, {} unfinished)", took.as_secs_f64() * 1e3, store.used() >> 30, store.unfinished());
+		println!(
+			"open #{run}: {:.1} ms ({} GiB used, {} unfinished)",
+			took.as_secs_f64() * 1e3,
+			store.used() >> 30,
+			store.unfinished()
+		);
 	}
 
 	let store = Store::open(&path, u64::MAX).unwrap();

@@ -41,6 +41,13 @@ pub const CHUNK_SIZE: usize = 64 * 1024;
 const TREE_BLOCK: usize = 1024;
 /// The largest segment the store proves.
 pub const MAX_SEGMENT_SIZE: u32 = 64 * 1024;
+/// The smallest segment the store takes: a writer keeps a 32-byte leaf per segment in
+/// memory, so smaller segments would let an uploader cost the node more memory (and tree
+/// on disk) than the bytes it sends.
+pub const MIN_SEGMENT_SIZE: u32 = 1024;
+/// Deleted slots remembered for [`Store::reclaim`]; beyond, RocksDB's own compactions
+/// reclaim the space in time.
+const RECLAIM_SLOTS: usize = 4096;
 /// The largest blob (manifest) the store keeps.
 pub const MAX_BLOB: usize = 256 * 1024;
 
@@ -118,7 +125,7 @@ pub enum Error {
 	LengthMismatch { written: u64, announced: u64 },
 	#[error("segment {index} out of range ({segments} segments)")]
 	SegmentOutOfRange { index: u64, segments: u64 },
-	#[error("segment size {0} not supported (1 to {MAX_SEGMENT_SIZE} bytes, dividing 64 KiB)")]
+	#[error("segment size {0} not supported ({MIN_SEGMENT_SIZE} to {MAX_SEGMENT_SIZE} bytes, dividing 64 KiB)")]
 	SegmentSize(u32),
 	#[error("blob of {0} bytes exceeds the limit of {MAX_BLOB}")]
 	BlobTooLarge(usize),
@@ -169,8 +176,8 @@ struct Accounting {
 	used: u64,
 	reserved: u64,
 	next_slot: Slot,
-	/// The span of slots deleted since the last [`Store::reclaim`].
-	deleted: Option<(Slot, Slot)>,
+	/// Slots deleted since the last [`Store::reclaim`] (at most [`RECLAIM_SLOTS`]).
+	deleted: Vec<Slot>,
 }
 
 fn prefixed(prefix: u8, id: &[u8; 32]) -> [u8; 33] {
@@ -341,7 +348,7 @@ impl Store {
 	/// Starts writing a fragment of `len` bytes into a slot of its own, reserving its space.
 	/// Several writers of one id may run at once; the first to commit wins.
 	pub fn writer(&self, id: FragmentId, len: u64, segment_size: u32) -> Result<FragmentWriter, Error> {
-		if segment_size == 0 || segment_size > MAX_SEGMENT_SIZE || CHUNK_SIZE % segment_size as usize != 0 {
+		if !(MIN_SEGMENT_SIZE..=MAX_SEGMENT_SIZE).contains(&segment_size) || CHUNK_SIZE % segment_size as usize != 0 {
 			return Err(Error::SegmentSize(segment_size));
 		}
 		if self.record(&id)?.is_some() {
@@ -468,23 +475,28 @@ impl Store {
 		batch.put_cf(self.cf(CF_META), USED_KEY, used.to_le_bytes());
 		self.inner.db.write_opt(batch, &synced())?;
 		acc.used = used;
-		acc.deleted = Some(acc.deleted.map_or((record.slot, record.slot), |(lo, hi)| {
-			(lo.min(record.slot), hi.max(record.slot))
-		}));
+		if acc.deleted.len() < RECLAIM_SLOTS {
+			acc.deleted.push(record.slot);
+		}
 		Ok(true)
 	}
 
 	/// Gives the disk space of deleted fragments back: flushes the memtables (dropping the
-	/// deleted chunks still in them, and the log that holds them) and compacts the span of
-	/// deleted slots. Blocking I/O, proportional to the data in that span.
+	/// deleted chunks still in them, and the log that holds them) and compacts each deleted
+	/// slot's own key range (not the live slots between them). Blocking I/O.
 	pub fn reclaim(&self) -> Result<(), Error> {
-		let Some((lo, hi)) = self.accounting().deleted.take() else { return Ok(()) };
+		let deleted = std::mem::take(&mut self.accounting().deleted);
+		if deleted.is_empty() {
+			return Ok(());
+		}
 		for name in [CF_DATA, CF_TREE, CF_META] {
 			self.inner.db.flush_cf(self.cf(name))?;
 		}
-		let end = hi.saturating_add(1);
-		self.inner.db.compact_range_cf(self.cf(CF_DATA), Some(chunk_key(lo, 0)), Some(chunk_key(end, 0)));
-		self.inner.db.compact_range_cf(self.cf(CF_TREE), Some(tree_key(lo, 0, 0)), Some(tree_key(end, 0, 0)));
+		for slot in deleted {
+			let next = slot.saturating_add(1);
+			self.inner.db.compact_range_cf(self.cf(CF_DATA), Some(chunk_key(slot, 0)), Some(chunk_key(next, 0)));
+			self.inner.db.compact_range_cf(self.cf(CF_TREE), Some(tree_key(slot, 0, 0)), Some(tree_key(next, 0, 0)));
+		}
 		Ok(())
 	}
 
@@ -670,7 +682,11 @@ impl FragmentWriter {
 				batch.put_cf(store.cf(CF_TREE), tree_key(self.slot, level as u8, block as u32), bytes);
 			}
 		}
-		batch.put_cf(store.cf(CF_META), prefixed(FRAGMENT_PREFIX, &self.id), Record { meta, slot: self.slot }.to_bytes());
+		batch.put_cf(
+			store.cf(CF_META),
+			prefixed(FRAGMENT_PREFIX, &self.id),
+			Record { meta, slot: self.slot }.to_bytes(),
+		);
 		batch.delete_cf(store.cf(CF_META), staging_key(self.slot));
 		let mut acc = store.accounting();
 		if store.record(&self.id)?.is_some() {

@@ -94,6 +94,8 @@ fn wrong_root_or_length_leaves_nothing_behind() {
 	assert!(matches!(w.commit(None), Err(Error::LengthMismatch { written: 5, announced: 10 })));
 	assert_eq!(store.used(), 0);
 	assert!(matches!(store.writer([6; 32], 10, 1000), Err(Error::SegmentSize(1000))));
+	// One leaf per byte would cost 32 bytes of memory per byte sent.
+	assert!(matches!(store.writer([6; 32], 10, 1), Err(Error::SegmentSize(1))));
 }
 
 #[test]
