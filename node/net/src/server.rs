@@ -33,7 +33,27 @@ use crate::{
 /// Uploads of one fragment under one contract at once (a retry racing the first try).
 const MAX_UPLOADS_PER_FRAGMENT: usize = 2;
 
+/// One of [`Limits::max_uploads`], held by an upload for its whole life, also while one
+/// of its chunks is being written outside the map.
+struct UploadSlot(Arc<AtomicUsize>);
+
+impl UploadSlot {
+	fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Self> {
+		count
+			.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
+			.ok()
+			.map(|_| UploadSlot(count.clone()))
+	}
+}
+
+impl Drop for UploadSlot {
+	fn drop(&mut self) {
+		self.0.fetch_sub(1, Ordering::AcqRel);
+	}
+}
+
 struct Upload {
+	_slot: UploadSlot,
 	writer: FragmentWriter,
 	auth: Option<UploadAuth>,
 	segment_size: u32,
@@ -62,6 +82,8 @@ pub(crate) struct Server {
 	limits: Limits,
 	uploads: Arc<Mutex<HashMap<(PeerId, [u8; 32]), Upload>>>,
 	inflight: Arc<AtomicUsize>,
+	/// Uploads alive, in the map or being written.
+	active_uploads: Arc<AtomicUsize>,
 	/// Permits of 1 KiB of response data not yet sent.
 	outbound: Arc<tokio::sync::Semaphore>,
 }
@@ -100,7 +122,15 @@ fn store_error(e: cairn_store::Error) -> Response {
 impl Server {
 	pub(crate) fn new(store: Option<Store>, admission: Option<Arc<dyn Admission>>, limits: Limits) -> Self {
 		let outbound = Arc::new(tokio::sync::Semaphore::new(limits.max_outbound_bytes.max(MAX_CHUNK as usize) / 1024));
-		Server { store, admission, limits, uploads: Default::default(), inflight: Default::default(), outbound }
+		Server {
+			store,
+			admission,
+			limits,
+			uploads: Default::default(),
+			inflight: Default::default(),
+			active_uploads: Default::default(),
+			outbound,
+		}
 	}
 
 	fn uploads(&self) -> std::sync::MutexGuard<'_, HashMap<(PeerId, [u8; 32]), Upload>> {
@@ -232,9 +262,6 @@ impl Server {
 		}
 		{
 			let uploads = self.uploads();
-			if uploads.len() >= self.limits.max_uploads {
-				return Err(error(ErrorCode::Busy, "too many uploads in progress; try again shortly"));
-			}
 			if uploads.keys().filter(|(p, _)| *p == peer).count() >= self.limits.max_uploads_per_peer {
 				return Err(error(ErrorCode::Busy, "too many unfinished uploads from this peer"));
 			}
@@ -247,9 +274,11 @@ impl Server {
 				return Err(error(ErrorCode::Busy, "this fragment is already being uploaded; try again shortly"));
 			}
 		}
+		let slot = UploadSlot::take(&self.active_uploads, self.limits.max_uploads)
+			.ok_or_else(|| error(ErrorCode::Busy, "too many uploads in progress; try again shortly"))?;
 		let writer = store.writer(id, total_len, segment_size).map_err(store_error)?;
 		let now = Instant::now();
-		Ok(Some(Upload { writer, auth, segment_size, next_offset: 0, started: now, last_seen: now }))
+		Ok(Some(Upload { _slot: slot, writer, auth, segment_size, next_offset: 0, started: now, last_seen: now }))
 	}
 
 	#[allow(clippy::too_many_arguments)]

@@ -523,3 +523,28 @@ async fn a_trickled_message_is_cut_off() {
 	let net = start(Config::client()).await.unwrap();
 	put(&net, &p, &data[2], Some(client.authorise(3, &data[2], &p.peer))).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_in_progress_are_bounded_in_all() {
+	let client = Account::new(1);
+	let data = fragments();
+	let limits = Limits { max_uploads: 3, ..Limits::default() };
+	let p = provider(&client, &data, limits).await;
+	let net = start(Config::client()).await.unwrap();
+	let start_upload = |i: usize| Request::Put {
+		id: root(&data[i]),
+		total_len: data[i].len() as u64,
+		segment_size: 1024,
+		offset: 0,
+		data: data[i][..1024].to_vec(),
+		auth: Some(client.authorise(i as u64 + 1, &data[i], &p.peer)),
+	};
+	for i in 0..3 {
+		assert_eq!(net.request(&p.addr, start_upload(i)).await.unwrap(), Response::Ok { committed: false });
+	}
+	let fourth = net.request(&p.addr, start_upload(3)).await.unwrap_err();
+	assert_eq!(code(fourth), ErrorCode::Busy);
+	// Finishing one frees its place.
+	put(&net, &p, &data[2], Some(client.authorise(3, &data[2], &p.peer))).await.unwrap();
+	assert_eq!(net.request(&p.addr, start_upload(3)).await.unwrap(), Response::Ok { committed: false });
+}
