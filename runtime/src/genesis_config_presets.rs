@@ -1,7 +1,12 @@
 //! Genesis presets: `development` (Alice validates) and `local_testnet` (Alice, Bob and
-//! Charlie validate; Dave and Eve are nodes too), both with one-minute proving windows so
-//! tests stay short, and `production`, the market a real network starts from: one-day
-//! windows in 48 deadlines. Chain specs are generated from these, never written by hand.
+//! Charlie validate; Dave and Eve are nodes too), both with one-minute proving windows and
+//! one-minute BABE epochs (sessions) so tests stay short, and `production`, the market a
+//! real network starts from: one-day windows in 48 deadlines, ten-minute epochs. Chain
+//! specs are generated from these, never written by hand.
+//!
+//! Besides `RuntimeGenesisConfig`, a preset may hold Cairn's own genesis settings under
+//! the key `cairn` (see [`CairnGenesis`]); [`build_state`] takes them out before FRAME
+//! builds the rest.
 
 use crate::{
 	AccountId, AttestationConfig, Balance, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
@@ -16,6 +21,60 @@ use polkadot_sdk::{
 	*,
 };
 use serde_json::Value;
+
+/// The key of [`CairnGenesis`] in a preset.
+pub const CAIRN_GENESIS_KEY: &str = "cairn";
+
+/// Genesis settings that are no pallet's: values of the runtime's `pub storage`
+/// parameters, fixed at genesis. In JSON: `{"epochDuration": 10}`.
+#[derive(Default, Debug, PartialEq)]
+pub struct CairnGenesis {
+	/// Slots per BABE epoch (and session); [`crate::EPOCH_DURATION_IN_SLOTS`] if absent.
+	/// It must never change after genesis: nothing but genesis writes it.
+	pub epoch_duration: Option<u64>,
+}
+
+impl CairnGenesis {
+	/// Reads the settings, refusing unknown keys and a zero-slot epoch.
+	pub fn from_json(value: &Value) -> Result<Self, &'static str> {
+		let fields = value.as_object().ok_or("`cairn` genesis must be an object")?;
+		let mut settings = Self::default();
+		for (key, value) in fields {
+			match key.as_str() {
+				"epochDuration" => {
+					let slots = value.as_u64().ok_or("`cairn.epochDuration` must be a number of slots")?;
+					if slots == 0 {
+						return Err("`cairn.epochDuration` must be at least one slot");
+					}
+					settings.epoch_duration = Some(slots);
+				},
+				_ => return Err("unknown key in `cairn` genesis; the only one is `epochDuration`"),
+			}
+		}
+		Ok(settings)
+	}
+}
+
+/// The epochs of dev and test chains: a minute, so that a draw that waits for the next
+/// epoch's randomness (TPM registration) waits about a minute.
+pub const TEST_EPOCH_DURATION: u64 = crate::MINUTES as u64;
+
+/// Builds the genesis state from a full genesis config: FRAME's builder for the pallets,
+/// then [`CairnGenesis`].
+pub fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
+	let mut json: Value = serde_json::from_slice(&config).map_err(|e| alloc::format!("invalid genesis JSON: {e}"))?;
+	let cairn = json.as_object_mut().and_then(|fields| fields.remove(CAIRN_GENESIS_KEY));
+	let pallets = serde_json::to_vec(&json).map_err(|e| alloc::format!("{e}"))?;
+	frame_support::genesis_builder_helper::build_state::<RuntimeGenesisConfig>(pallets)?;
+	let cairn = match cairn {
+		Some(value) => CairnGenesis::from_json(&value)?,
+		None => CairnGenesis::default(),
+	};
+	if let Some(slots) = cairn.epoch_duration {
+		crate::configs::EpochDuration::set(&slots);
+	}
+	Ok(())
+}
 
 /// What each endowed development account starts with.
 pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
@@ -69,7 +128,9 @@ pub fn production_market() -> MarketParams<Balance> {
 /// `nodes` are registered without a TPM: the genesis validators, and on the dev chain every
 /// dev account.
 fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, nodes: Vec<AccountId>, root: AccountId) -> Value {
-	genesis_with_market(validators, endowed, nodes, root, test_market())
+	let mut patch = genesis_with_market(validators, endowed, nodes, root, test_market());
+	patch[CAIRN_GENESIS_KEY] = serde_json::json!({ "epochDuration": TEST_EPOCH_DURATION });
+	patch
 }
 
 fn genesis_with_market(

@@ -32,9 +32,13 @@ fn externalities(preset: &str) -> TestExternalities {
 	let patch = genesis_config_presets::get_preset(&preset.into()).expect("preset exists");
 	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
 	merge(&mut config, serde_json::from_slice(&patch).unwrap());
-	let config: RuntimeGenesisConfig = serde_json::from_value(config).expect("preset is valid");
-	let mut ext: TestExternalities = config.build_storage().expect("genesis builds").into();
-	ext.execute_with(|| System::set_block_number(1));
+	// As a node builds it: through the runtime's `build_state`, which also takes Cairn's
+	// own settings (the epoch length).
+	let mut ext = TestExternalities::default();
+	ext.execute_with(|| {
+		genesis_config_presets::build_state(serde_json::to_vec(&config).unwrap()).expect("genesis builds");
+		System::set_block_number(1);
+	});
 	ext
 }
 
@@ -254,7 +258,7 @@ fn an_attested_node_with_session_keys_joins_the_validators_at_the_next_session()
 		// Ferdie registers (as `cairn tpm register` would) and sets session keys.
 		pallet_attestation::Nodes::<Runtime>::insert(
 			&ferdie,
-			pallet_attestation::Node { ek_id: Some([4; 32]), ak_public: Default::default(), registered_at: 1 },
+			pallet_attestation::Node { ek_id: Some([4; 32]), ca_id: Some(1), ak_public: Default::default(), registered_at: 1 },
 		);
 		assert_eq!(
 			Attestation::join_validators(origin()),
@@ -271,6 +275,23 @@ fn an_attested_node_with_session_keys_joins_the_validators_at_the_next_session()
 		assert_eq!(Balances::balance(&ferdie), ENDOWMENT - bond);
 		assert_eq!(Attestation::new_session(2), Some([genesis_set, vec![ferdie]].concat()));
 	});
+}
+
+#[test]
+fn dev_and_test_chains_have_one_minute_epochs_and_production_ten() {
+	use crate::configs::EpochDuration;
+	for preset in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
+		externalities(preset).execute_with(|| assert_eq!(EpochDuration::get(), 10, "{preset}"));
+	}
+	externalities(genesis_config_presets::PRODUCTION_RUNTIME_PRESET)
+		.execute_with(|| assert_eq!(EpochDuration::get(), crate::EPOCH_DURATION_IN_SLOTS));
+	use genesis_config_presets::CairnGenesis;
+	let read = |json: &str| CairnGenesis::from_json(&serde_json::from_str(json).unwrap());
+	assert_eq!(read(r#"{"epochDuration": 30}"#), Ok(CairnGenesis { epoch_duration: Some(30) }));
+	assert!(read(r#"{"epochDuration": 0}"#).is_err());
+	assert!(read(r#"{"epochDuration": "ten"}"#).is_err());
+	assert!(read(r#"{"epochLength": 10}"#).is_err());
+	assert!(read("[]").is_err());
 }
 
 #[test]

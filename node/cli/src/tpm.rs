@@ -168,13 +168,18 @@ async fn register(args: &RegisterArgs) -> Result<(), String> {
 				return Ok(());
 			}
 			return Err(format!(
-				"request {request_id} ended unanswered (it expired, or no challengers were found); run again"
+				"request {request_id} ended without a node (it expired, too few challengers posted in every \
+				 round, or too few validators could be drawn); run again"
 			));
 		};
 		let status = match request.phase {
-			Phase::Drawing(at) => format!("challengers are drawn at block #{at}"),
+			Phase::Drawing(at) => format!(
+				"waiting for the next epoch's randomness to draw challengers (round {}, next look at block #{at})",
+				request.round + 1
+			),
 			Phase::Challenging(until) => format!(
-				"{} of {} challenges posted (silent challengers are replaced at block #{until})",
+				"round {}: {} of {} challenges posted (a round with a silent challenger is drawn again after block #{until})",
+				request.round,
 				request.seats.iter().filter(|s| s.challenge.is_some()).count(),
 				request.seats.len()
 			),

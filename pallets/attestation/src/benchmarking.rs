@@ -4,7 +4,7 @@
 //! (`benchmark-fixtures/`, written by `node/tpm/examples/bench_vectors.rs`).
 
 use super::*;
-use crate::pallet::{CaBySubject, CaCount, NextCaId, NextRequestId, Nodes, Requests, TrustedCas};
+use crate::pallet::{Audits, CaBySubject, CaCount, NextCaId, NextRequestId, Nodes, Requests, TrustedCas};
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use polkadot_sdk::{
@@ -155,6 +155,56 @@ mod benchmarks {
 
 		assert_eq!(CaCount::<T>::get(), 2);
 		Ok(())
+	}
+
+	/// The last reveal of an audit: MakeCredential made again from the seed (one RSA-2048
+	/// OAEP encryption with the EK, KDFa, AES-128-CFB, an HMAC), then the penalty burnt.
+	#[benchmark]
+	fn reveal_challenge() {
+		trust_test_ca::<T>();
+		let who = requester::<T>();
+		let k = T::ChallengersPerRequest::get();
+		Pallet::<T>::do_request(who.clone(), EK, AK.to_vec().try_into().expect("fits")).expect("M1 passes");
+		let request = Requests::<T>::get(0).expect("just made");
+		let challengers: Vec<T::AccountId> = (0..k).map(|i| account("challenger", i, 0)).collect();
+		let seed = [7u8; 32];
+		let seats: Vec<_> = challengers
+			.iter()
+			.enumerate()
+			.map(|(i, c)| {
+				let made = Pallet::<T>::make_challenge(
+					&seed,
+					0,
+					c,
+					&who,
+					&request.ek_id,
+					&request.ek_modulus,
+					&request.ak_name,
+				)
+				.expect("the fixture EK takes credentials");
+				AuditSeat { challenger: c.clone(), challenge: made.challenge, revealed: i > 0 }
+			})
+			.collect();
+		let deadline = frame_system::Pallet::<T>::block_number().saturating_add(T::RevealWindow::get());
+		Audits::<T>::insert(
+			0,
+			Audit {
+				who: who.clone(),
+				ek_id: request.ek_id,
+				ek_modulus: request.ek_modulus,
+				ak_name: request.ak_name,
+				penalty: request.deposit,
+				seats: BoundedVec::truncate_from(seats),
+				cheated: false,
+				deadline,
+			},
+		);
+		Requests::<T>::remove(0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(challengers[0].clone()), 0, seed);
+
+		assert!(!Audits::<T>::contains_key(0));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

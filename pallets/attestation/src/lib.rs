@@ -5,23 +5,37 @@
 //! for good and receives `ClaimGrant`. Other pallets ask [`NodeRegistry::is_attested`].
 //!
 //! The chain cannot challenge the TPM itself (everything on chain is public), so k
-//! attested validators do it from their off-chain workers; one honest challenger is
-//! enough. The lifecycle of a request:
+//! attested validators do it from their off-chain workers; one honest challenger among
+//! the k is enough. The lifecycle of a request (`docs/attestation.md` has the threat model):
 //!
 //! 1. **M1 [`Pallet::request_registration`]** (the node): EK certificate and AK public
-//!    area, checked at once; the deposit is held. Challengers are drawn at the start of
-//!    the next block, with randomness fixed after the request was included.
-//! 2. **M2 [`Pallet::post_challenge`]** (each challenger): a credential for the EK bound
-//!    to the AK's name, and a commitment to its secret. A challenger silent for
-//!    `ChallengeWindow` blocks is replaced.
-//! 3. **M3 [`Pallet::activate`]** (the node, within `ResponseWindow`): the secrets its TPM
+//!    area, checked at once; the deposit is held. One open request per account and per EK.
+//! 2. **Draw.** The k seats are drawn with randomness that became known only after the
+//!    request was included (BABE's `RandomnessFromOneEpochAgo`, read in a later epoch),
+//!    from the EK and that randomness alone: every retry of an EK within an epoch meets the
+//!    same seats. Only session validators that are bonded candidates and not benched are
+//!    drawn.
+//! 3. **M2 [`Pallet::post_challenge`]** (each challenger): a credential for the EK bound to
+//!    the AK's name, and a commitment to its secret. Every seat must post within
+//!    `ChallengeWindow`; otherwise the silent challengers sit out draws for `SilenceBench`
+//!    and the request draws again with the next randomness, up to `MaxRounds` rounds, then
+//!    ends refunded.
+//! 4. **M3 [`Pallet::activate`]** (the node, within `ResponseWindow`): the secrets its TPM
 //!    recovered and a quote by the AK over them. The commitments, the quote's signature,
 //!    its qualified signer (which pins the AK under that EK) and its nonce are checked;
-//!    then the EK is owned, the deposit returned and the grant paid. A request that is
-//!    not answered in time expires and loses `ExpiryPenalty` of its deposit.
+//!    then the EK is owned, the deposit returned and the grant paid.
+//! 5. **Audit.** A request that was not activated once all challenges were in (it expired,
+//!    or its requester cancelled) keeps `ExpiryPenalty` of its deposit on hold while each
+//!    challenger reveals the seed its challenge was derived from
+//!    ([`Pallet::reveal_challenge`]); the runtime makes the challenge again. A challenge
+//!    that does not match, or no reveal within `RevealWindow`, slashes the challenger's
+//!    bond (a share to the requester, whose penalty is then returned) and removes it
+//!    from the validator candidates. Otherwise the penalty is burnt.
 //!
-//! Governance (`AdminOrigin`) keeps the trusted CAs and revokes CAs and EKs. Genesis
-//! trusts CAs and pre-registers nodes (the genesis validators, and dev accounts).
+//! Governance (`AdminOrigin`) keeps the trusted CAs, revokes CAs and EKs (their validators
+//! leave) and removes validators. A leaving validator's bond is released after
+//! `UnbondingPeriod`, and can be slashed until then. Genesis trusts CAs and pre-registers
+//! nodes (the genesis validators, and dev accounts).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -45,7 +59,31 @@ pub use weights::WeightInfo;
 /// Domain separators of the registration protocol (ATTESTATION.md).
 pub const COMMIT_DOMAIN: &[u8] = b"TPMREG/commit/v1";
 pub const ACTIVATE_DOMAIN: &[u8] = b"TPMREG/activate/v1";
+/// Domain separators of a challenge's secret and of the randomness of its credential.
+pub const SECRET_DOMAIN: &[u8] = b"TPMREG/secret/v2";
+pub const CREDENTIAL_DOMAIN: &[u8] = b"TPMREG/credential/v2";
 const RANDOMNESS_SUBJECT: &[u8] = b"cairn/attestation/challengers";
+
+/// What a challenge is bound to: `blake2_256(genesis || request id || requester || EK id ||
+/// AK name)`. The secret and the credential's randomness are derived from the
+/// challenger's seed and this, so that the same seed yields unrelated secrets on another
+/// chain, fork or request.
+pub fn challenge_binding(
+	genesis: &[u8],
+	request_id: RequestId,
+	who: &impl codec::Encode,
+	ek_id: &EkId,
+	ak_name: &TpmName,
+) -> [u8; 32] {
+	let mut data = genesis.to_vec();
+	codec::Encode::encode_to(&(request_id, who, ek_id, ak_name), &mut data);
+	polkadot_sdk::sp_io::hashing::blake2_256(&data)
+}
+
+/// The secret of a challenge made from `seed` for the request that `binding` names.
+pub fn secret_from_seed(seed: &[u8; 32], binding: &[u8; 32]) -> [u8; 32] {
+	polkadot_sdk::sp_io::hashing::blake2_256(&[SECRET_DOMAIN, seed, binding].concat())
+}
 
 /// The nonce of the quote in M3: `sha256(ACTIVATE_DOMAIN || genesis || request id || who ||
 /// blake2_256(s_1 || ... || s_k))`, with the secrets in seat order. The node computes it
@@ -77,7 +115,7 @@ pub mod pallet {
 			pallet_prelude::*,
 			traits::{
 				fungible::{Inspect, Mutate, MutateHold},
-				tokens::{Fortitude, Precision},
+				tokens::{Fortitude, Precision, Restriction},
 				Contains, Randomness,
 			},
 		},
@@ -95,6 +133,7 @@ pub mod pallet {
 
 	pub type BalanceOf<T> = <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 	pub type RequestOf<T> = Request<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+	pub type AuditOf<T> = Audit<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -108,10 +147,14 @@ pub mod pallet {
 		/// Holds the request deposit.
 		type Currency: Mutate<Self::AccountId> + MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 		type RuntimeHoldReason: From<HoldReason>;
-		/// Randomness that is fixed only after the block that includes a request, such as
-		/// BABE's `ParentBlockRandomness` read one block later.
-		type Randomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
-		/// Who may be drawn as a challenger.
+		/// The draw's randomness, with the block since which it is known (as FRAME's
+		/// `Randomness` returns it): a request draws only with randomness known since a
+		/// block after the one that included it. BABE's `RandomnessFromOneEpochAgo` is
+		/// known from the start of an epoch and mixes the VRF outputs of the whole epoch
+		/// before.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+		/// Who may be drawn as a challenger: the session's validators. The pallet draws only
+		/// those of them that are bonded candidates and not benched.
 		type Challengers: ChallengerSet<Self::AccountId>;
 		/// Pays `ClaimGrant` to the first owner of an EK.
 		type Grant: GrantPayer<Self::AccountId, BalanceOf<Self>>;
@@ -122,16 +165,36 @@ pub mod pallet {
 		/// Challengers per request (k), at most [`MAX_CHALLENGERS`].
 		#[pallet::constant]
 		type ChallengersPerRequest: Get<u32>;
-		/// Blocks a challenger has to post its challenge before it is replaced.
+		/// Blocks the challengers have to post their challenges.
 		#[pallet::constant]
 		type ChallengeWindow: Get<BlockNumberFor<Self>>;
+		/// Blocks between two looks for fresh randomness of a request waiting to draw.
+		#[pallet::constant]
+		type DrawRetry: Get<BlockNumberFor<Self>>;
+		/// Draws per request: a round fails when a challenger is silent.
+		#[pallet::constant]
+		type MaxRounds: Get<u32>;
+		/// Blocks a silent challenger is left out of draws.
+		#[pallet::constant]
+		type SilenceBench: Get<BlockNumberFor<Self>>;
+		/// Blocks the challengers of an audited request have to reveal their seeds.
+		#[pallet::constant]
+		type RevealWindow: Get<BlockNumberFor<Self>>;
+		/// The share of a slashed bond paid to the requester the challenger wronged; the
+		/// rest is burnt.
+		#[pallet::constant]
+		type SlashReward: Get<Perbill>;
+		/// Blocks a leaving validator's bond stays held (and slashable) after it leaves.
+		#[pallet::constant]
+		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
 		/// Blocks the node has to activate once all challenges are in.
 		#[pallet::constant]
 		type ResponseWindow: Get<BlockNumberFor<Self>>;
 		/// Held from the requester until the request ends.
 		#[pallet::constant]
 		type RequestDeposit: Get<BalanceOf<Self>>;
-		/// The part of the deposit an expired request loses.
+		/// The part of the deposit a request loses when it is not activated once its
+		/// challenges are in, or when its requester cancels it.
 		#[pallet::constant]
 		type ExpiryPenalty: Get<Perbill>;
 		/// Paid once per EK to its first owner.
@@ -195,6 +258,25 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RequestOfAccount<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, RequestId>;
 
+	/// The open request for an EK: one at a time, so that parallel requests cannot draw
+	/// their seats apart.
+	#[pallet::storage]
+	pub type RequestOfEk<T: Config> = StorageMap<_, Identity, EkId, RequestId>;
+
+	/// Requests under audit: their challengers reveal their seeds.
+	#[pallet::storage]
+	pub type Audits<T: Config> = StorageMap<_, Twox64Concat, RequestId, AuditOf<T>>;
+
+	/// Challengers left out of draws until a block, for having been silent.
+	#[pallet::storage]
+	pub type Benched<T: Config> =
+		StorageValue<_, BoundedVec<(T::AccountId, BlockNumberFor<T>), T::MaxValidators>, ValueQuery>;
+
+	/// Bonds of validators that left or were removed: held, and slashable, until the block.
+	#[pallet::storage]
+	pub type Unbonding<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, (BalanceOf<T>, BlockNumberFor<T>)>;
+
 	#[pallet::storage]
 	pub type NextRequestId<T: Config> = StorageValue<_, RequestId, ValueQuery>;
 
@@ -204,7 +286,9 @@ pub mod pallet {
 	pub type ValidatorCandidates<T: Config> =
 		StorageValue<_, BoundedVec<(T::AccountId, BalanceOf<T>), T::MaxValidators>, ValueQuery>;
 
-	/// Requests whose phase ends at a block; `on_initialize` takes only its own block's.
+	/// Open requests whose phase ends at a block, and audits whose reveal window ends
+	/// there; `on_initialize` takes only its own block's. A request or audit that ends
+	/// early leaves its block's list.
 	#[pallet::storage]
 	pub type Deadlines<T: Config> =
 		StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<RequestId, T::MaxDeadlinesPerBlock>, ValueQuery>;
@@ -231,7 +315,7 @@ pub mod pallet {
 			for who in &self.nodes {
 				Nodes::<T>::insert(
 					who,
-					Node { ek_id: None, ak_public: Default::default(), registered_at: Zero::zero() },
+					Node { ek_id: None, ca_id: None, ak_public: Default::default(), registered_at: Zero::zero() },
 				);
 			}
 			let validators: Vec<_> = self.validators.iter().map(|v| (v.clone(), Zero::zero())).collect();
@@ -257,7 +341,7 @@ pub mod pallet {
 			ek_id: EkId,
 			owner: Option<T::AccountId>,
 		},
-		/// M1 accepted: challengers are drawn next block.
+		/// M1 accepted: challengers are drawn once fresh randomness is known.
 		RegistrationRequested {
 			request_id: RequestId,
 			who: T::AccountId,
@@ -268,6 +352,14 @@ pub mod pallet {
 			request_id: RequestId,
 			challengers: Vec<T::AccountId>,
 			deadline: BlockNumberFor<T>,
+			round: u32,
+		},
+		/// These challengers did not post in time: the round failed, and they sit out
+		/// draws until `benched_until`.
+		ChallengersSilent {
+			request_id: RequestId,
+			silent: Vec<T::AccountId>,
+			benched_until: BlockNumberFor<T>,
 		},
 		ChallengePosted {
 			request_id: RequestId,
@@ -284,25 +376,62 @@ pub mod pallet {
 			ek_id: EkId,
 			request_id: RequestId,
 		},
-		/// The node did not answer in time; `penalty` of its deposit is burnt.
+		/// The node did not answer in time; the rest of its deposit is returned and
+		/// `penalty` stays held until the audit of the challenges ends.
 		RegistrationExpired {
 			request_id: RequestId,
 			who: T::AccountId,
 			penalty: BalanceOf<T>,
 		},
-		/// No challengers could be found; the deposit is returned.
+		/// The request ended without a node: no challengers could be drawn, the last round
+		/// failed, or (with a `penalty`) the requester cancelled.
 		RegistrationCancelled {
 			request_id: RequestId,
 			who: T::AccountId,
+			penalty: BalanceOf<T>,
+		},
+		/// A challenger's revealed seed makes the challenge it posted.
+		ChallengeRevealed {
+			request_id: RequestId,
+			challenger: T::AccountId,
+		},
+		/// A challenger lost `slashed` of its bond (`reward` of it to the requester) and
+		/// is no longer a validator candidate.
+		ChallengerSlashed {
+			request_id: RequestId,
+			challenger: T::AccountId,
+			reason: SlashReason,
+			slashed: BalanceOf<T>,
+			reward: BalanceOf<T>,
+		},
+		/// The audit ended: the held penalty was returned (a challenger was found out) or
+		/// burnt.
+		AuditClosed {
+			request_id: RequestId,
+			who: T::AccountId,
+			refunded: bool,
+			penalty: BalanceOf<T>,
 		},
 		/// `who` bonded `bond` and validates from the next session on.
 		ValidatorJoined {
 			who: T::AccountId,
 			bond: BalanceOf<T>,
 		},
-		/// `who` stops validating at the next session; its bond is returned.
+		/// `who` stops validating at the next session; its bond is released at `unbonds_at`.
 		ValidatorLeft {
 			who: T::AccountId,
+			unbonds_at: BlockNumberFor<T>,
+		},
+		/// Governance or a revocation removed `who` from the validators from the next
+		/// session on; its bond is released at `unbonds_at`.
+		ValidatorRemoved {
+			who: T::AccountId,
+			unbonds_at: BlockNumberFor<T>,
+		},
+		/// A left validator's bond is free again.
+		BondWithdrawn {
+			who: T::AccountId,
+			bond: BalanceOf<T>,
 		},
 	}
 
@@ -340,6 +469,8 @@ pub mod pallet {
 		AlreadyRegistered,
 		/// The account has an open request.
 		RequestPending,
+		/// Another request for this EK is open; it ends within its rounds.
+		EkRequestPending,
 		/// The requester cannot pay the deposit.
 		InsufficientDeposit,
 		/// Too many requests reach a deadline in the same block; try in the next block.
@@ -390,6 +521,16 @@ pub mod pallet {
 		InsufficientBond,
 		/// The last validator cannot leave.
 		LastValidator,
+		/// The bond of an earlier membership is still unbonding; withdraw it first.
+		StillUnbonding,
+		/// No bond is unbonding for this account.
+		NotUnbonding,
+		/// The bond is still in its unbonding period.
+		UnbondingNotOver,
+		/// No audit of this request is open.
+		UnknownAudit,
+		/// The caller holds no unrevealed seat in this audit.
+		NotAnAuditedChallenger,
 	}
 
 	#[pallet::hooks]
@@ -398,23 +539,27 @@ pub mod pallet {
 			let due = Deadlines::<T>::take(now);
 			let count = due.len() as u32;
 			if count > 0 {
-				let candidates = T::Challengers::challengers();
-				for request_id in due {
-					Self::on_deadline(request_id, now, &candidates);
+				let drawable = Self::drawable(now);
+				for id in due {
+					Self::on_deadline(id, now, &drawable);
 				}
 			}
-			T::WeightInfo::on_initialize(count)
+			T::WeightInfo::on_initialize(count, T::ChallengersPerRequest::get())
 		}
 
-		/// Challengers: posts the challenges of this node's seats (see [`offchain`]).
+		/// Challengers: posts the challenges of this node's seats and reveals the seeds of
+		/// its audited ones (see [`offchain`]).
 		fn offchain_worker(now: BlockNumberFor<T>) {
 			Self::offchain_challenge(now);
+			Self::offchain_reveal(now);
 		}
 
 		fn integrity_test() {
 			let k = T::ChallengersPerRequest::get();
 			assert!(k >= 1 && k <= MAX_CHALLENGERS, "ChallengersPerRequest must be within 1..={MAX_CHALLENGERS}");
 			assert!(!T::ChallengeWindow::get().is_zero() && !T::ResponseWindow::get().is_zero());
+			assert!(!T::DrawRetry::get().is_zero() && !T::RevealWindow::get().is_zero());
+			assert!(T::MaxRounds::get() >= 1);
 			assert!(T::MaxDeadlinesPerBlock::get() >= 1);
 		}
 	}
@@ -423,7 +568,7 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// M1, signed by the node's account: asks to register the TPM whose EK certificate
 		/// and AK public area (TPM2B_PUBLIC) are given. Holds `RequestDeposit`; emits
-		/// `RegistrationRequested`, and `ChallengersAssigned` at the next block.
+		/// `RegistrationRequested`, and `ChallengersAssigned` once fresh randomness is known.
 		#[pallet::call_index(0)]
 		pub fn request_registration(
 			origin: OriginFor<T>,
@@ -472,6 +617,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
 			ensure!(T::SessionKeys::contains(&who), Error::<T>::NoSessionKeys);
+			ensure!(!Unbonding::<T>::contains_key(&who), Error::<T>::StillUnbonding);
 			let mut candidates = ValidatorCandidates::<T>::get();
 			ensure!(candidates.iter().all(|(v, _)| *v != who), Error::<T>::AlreadyValidator);
 			let bond = T::ValidatorBond::get();
@@ -483,18 +629,17 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Signed by a validator: leaves the validators at the next session and gets its
-		/// bond back. Emits `ValidatorLeft`.
+		/// Signed by a validator: leaves the validators at the next session. Its bond stays
+		/// held, and slashable, for `UnbondingPeriod`; then `withdraw_bond` frees it.
+		/// Emits `ValidatorLeft`.
 		#[pallet::call_index(7)]
 		pub fn leave_validators(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut candidates = ValidatorCandidates::<T>::get();
-			let at = candidates.iter().position(|(v, _)| *v == who).ok_or(Error::<T>::NotAValidator)?;
+			let candidates = ValidatorCandidates::<T>::get();
+			ensure!(candidates.iter().any(|(v, _)| *v == who), Error::<T>::NotAValidator);
 			ensure!(candidates.len() > 1, Error::<T>::LastValidator);
-			let (_, bond) = candidates.remove(at);
-			T::Currency::release(&HoldReason::ValidatorBond.into(), &who, bond, Precision::BestEffort)?;
-			ValidatorCandidates::<T>::put(candidates);
-			Self::deposit_event(Event::ValidatorLeft { who });
+			let unbonds_at = Self::unbond(&who);
+			Self::deposit_event(Event::ValidatorLeft { who, unbonds_at });
 			Ok(())
 		}
 
@@ -511,8 +656,9 @@ pub mod pallet {
 			Self::do_add_ca(&cert, parent, label).map(|_| ())
 		}
 
-		/// Governance: a CA and every CA under it stop vouching for new requests.
-		/// Emits `CaRevoked`.
+		/// Governance: a CA and every CA under it stop vouching for new requests and
+		/// activations; validators whose EK they issued leave at the next session.
+		/// Emits `CaRevoked`, and `ValidatorRemoved` for each.
 		#[pallet::call_index(4)]
 		pub fn revoke_ca(origin: OriginFor<T>, ca_id: CaId) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
@@ -521,11 +667,23 @@ pub mod pallet {
 				Ok::<_, Error<T>>(())
 			})?;
 			Self::deposit_event(Event::CaRevoked { ca_id });
+			let affected: Vec<_> = ValidatorCandidates::<T>::get()
+				.into_iter()
+				.map(|(v, _)| v)
+				.filter(|v| {
+					Nodes::<T>::get(v).and_then(|n| n.ca_id).is_some_and(|ca| Self::trusted_ca(ca).is_err())
+				})
+				.collect();
+			for who in affected {
+				let unbonds_at = Self::unbond(&who);
+				Self::deposit_event(Event::ValidatorRemoved { who, unbonds_at });
+			}
 			Ok(())
 		}
 
-		/// Governance: an EK stops counting; its owner is no longer a node and the EK can
-		/// never register again. Emits `EkRevoked`.
+		/// Governance: an EK stops counting; its owner is no longer a node (nor a
+		/// validator from the next session) and the EK can never register again.
+		/// Emits `EkRevoked`.
 		#[pallet::call_index(5)]
 		pub fn revoke_ek(origin: OriginFor<T>, ek_id: EkId) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
@@ -533,11 +691,69 @@ pub mod pallet {
 			let owner = EkOwner::<T>::get(ek_id);
 			if let Some(owner) = &owner {
 				Nodes::<T>::remove(owner);
+				if ValidatorCandidates::<T>::get().iter().any(|(v, _)| v == owner) {
+					let unbonds_at = Self::unbond(owner);
+					Self::deposit_event(Event::ValidatorRemoved { who: owner.clone(), unbonds_at });
+				}
 			}
 			Self::deposit_event(Event::EkRevoked { ek_id, owner });
 			Ok(())
 		}
+
+		/// Signed by the requester: ends its open request. Before all challenges are in, it
+		/// loses `ExpiryPenalty` of its deposit (so that holding an EK's request slot, or
+		/// redrawing, is never free); after, it ends as an expired request does, audited.
+		/// Emits `RegistrationCancelled` or `RegistrationExpired`.
+		#[pallet::call_index(8)]
+		pub fn cancel_request(origin: OriginFor<T>, request_id: RequestId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let request = Requests::<T>::get(request_id).ok_or(Error::<T>::UnknownRequest)?;
+			ensure!(request.who == who, Error::<T>::NotRequester);
+			match request.phase {
+				Phase::Answering(_) =>
+					Self::fail_answering(request_id, request, frame_system::Pallet::<T>::block_number()),
+				Phase::Drawing(_) | Phase::Challenging(_) => Self::end(request_id, request, T::ExpiryPenalty::get()),
+			}
+			Ok(())
+		}
+
+		/// Signed by a challenger of an audited request (its off-chain worker): the seed its
+		/// challenge was made from. The runtime makes the challenge again from it; if it
+		/// differs from the one posted, the challenger is slashed. Emits `ChallengeRevealed`
+		/// or `ChallengerSlashed`, and `AuditClosed` with the last seat.
+		#[pallet::call_index(9)]
+		pub fn reveal_challenge(origin: OriginFor<T>, request_id: RequestId, seed: [u8; 32]) -> DispatchResult {
+			let challenger = ensure_signed(origin)?;
+			Self::do_reveal(challenger, request_id, &seed)
+		}
+
+		/// Governance: `who` leaves the validators at the next session; its bond unbonds as
+		/// if it had left. Emits `ValidatorRemoved`.
+		#[pallet::call_index(10)]
+		pub fn remove_validator(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(ValidatorCandidates::<T>::get().iter().any(|(v, _)| *v == who), Error::<T>::NotAValidator);
+			let unbonds_at = Self::unbond(&who);
+			Self::deposit_event(Event::ValidatorRemoved { who, unbonds_at });
+			Ok(())
+		}
+
+		/// Signed by a former validator whose unbonding period is over: frees its bond.
+		/// Emits `BondWithdrawn`.
+		#[pallet::call_index(11)]
+		pub fn withdraw_bond(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let (bond, at) = Unbonding::<T>::get(&who).ok_or(Error::<T>::NotUnbonding)?;
+			ensure!(frame_system::Pallet::<T>::block_number() >= at, Error::<T>::UnbondingNotOver);
+			Unbonding::<T>::remove(&who);
+			T::Currency::release(&HoldReason::ValidatorBond.into(), &who, bond, Precision::BestEffort)?;
+			Self::deposit_event(Event::BondWithdrawn { who, bond });
+			Ok(())
+		}
 	}
+
+	/// A full deadline list spills into at most this many following blocks.
+	const SCHEDULE_SPREAD: u32 = 4;
 
 	impl<T: Config> Pallet<T> {
 		/// The genesis hash, which binds every commitment and quote to this chain.
@@ -558,6 +774,12 @@ pub mod pallet {
 		/// The quote's qualifying data on this chain: see [`qualifying_data`].
 		pub fn qualifying_data(request_id: RequestId, who: &T::AccountId, secrets: &[[u8; 32]]) -> [u8; 32] {
 			crate::qualifying_data(Self::genesis_hash().as_ref(), request_id, who, secrets)
+		}
+
+		/// What the challenges of a request are bound to on this chain: see
+		/// [`challenge_binding`].
+		pub fn binding(request_id: RequestId, who: &T::AccountId, ek_id: &EkId, ak_name: &TpmName) -> [u8; 32] {
+			crate::challenge_binding(Self::genesis_hash().as_ref(), request_id, who, ek_id, ak_name)
 		}
 
 		pub(crate) fn do_add_ca(der: &[u8], parent: Option<CaId>, label: LabelBytes) -> Result<CaId, DispatchError> {
@@ -588,8 +810,13 @@ pub mod pallet {
 		}
 
 		/// The trusted, unrevoked CA named `issuer`, with all CAs above it unrevoked.
-		fn issuing_ca(issuer: &[u8]) -> Result<TrustedCa, Error<T>> {
+		fn issuing_ca(issuer: &[u8]) -> Result<(CaId, TrustedCa), Error<T>> {
 			let id = CaBySubject::<T>::get(blake2_256(issuer)).ok_or(Error::<T>::UntrustedIssuer)?;
+			Ok((id, Self::trusted_ca(id)?))
+		}
+
+		/// CA `id`, if it and all CAs above it are trusted and unrevoked.
+		fn trusted_ca(id: CaId) -> Result<TrustedCa, Error<T>> {
 			let issuing = TrustedCas::<T>::get(id).ok_or(Error::<T>::UntrustedIssuer)?;
 			ensure!(!issuing.revoked, Error::<T>::CaRevoked);
 			// Walk up the parents; chains are short, and the bound only guards against a cycle.
@@ -607,31 +834,34 @@ pub mod pallet {
 			ensure!(!Nodes::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
 			ensure!(!RequestOfAccount::<T>::contains_key(&who), Error::<T>::RequestPending);
 			let cert = cert::parse(ek_cert).map_err(Error::<T>::from)?;
-			let ca = Self::issuing_ca(&cert.issuer())?;
+			let (ca_id, ca) = Self::issuing_ca(&cert.issuer())?;
 			cert.verify_signed_by(&ca.spki).map_err(Error::<T>::from)?;
 			let ek_modulus = cert.ek_modulus().map_err(Error::<T>::from)?;
 			let ek_id = blake2_256(&cert.spki());
 			ensure!(!RevokedEks::<T>::contains_key(ek_id), Error::<T>::EkRevoked);
 			ensure!(!EkOwner::<T>::contains_key(ek_id), Error::<T>::EkAlreadyOwned);
+			ensure!(!RequestOfEk::<T>::contains_key(ek_id), Error::<T>::EkRequestPending);
 			let ak = tpm::AkPublic::parse(&ak_public).map_err(Error::<T>::from)?;
 			let ak_name = ak.name();
 			let ak_qualified_name = tpm::qualified_name(&tpm::ek_name(&ek_modulus), &ak_name);
 
 			let request_id = NextRequestId::<T>::get();
-			let draw_at = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
-			Deadlines::<T>::try_mutate(draw_at, |due| due.try_push(request_id))
-				.map_err(|_| Error::<T>::TooManyRequests)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let draw_at =
+				Self::schedule(request_id, now.saturating_add(One::one())).ok_or(Error::<T>::TooManyRequests)?;
 			let deposit = T::RequestDeposit::get();
 			T::Currency::hold(&HoldReason::RequestDeposit.into(), &who, deposit)
 				.map_err(|_| Error::<T>::InsufficientDeposit)?;
 
 			NextRequestId::<T>::put(request_id.saturating_add(1));
 			RequestOfAccount::<T>::insert(&who, request_id);
+			RequestOfEk::<T>::insert(ek_id, request_id);
 			Requests::<T>::insert(
 				request_id,
 				Request {
 					who: who.clone(),
 					ek_id,
+					ca_id,
 					ek_modulus,
 					ak_public,
 					ak_name,
@@ -639,6 +869,8 @@ pub mod pallet {
 					deposit,
 					seats: Default::default(),
 					phase: Phase::Drawing(draw_at),
+					round: 0,
+					fresh_after: now,
 				},
 			);
 			Self::deposit_event(Event::RegistrationRequested { request_id, who, ek_id });
@@ -661,10 +893,13 @@ pub mod pallet {
 			Self::deposit_event(Event::ChallengePosted { request_id, challenger });
 			if request.seats.iter().all(|s| s.challenge.is_some()) {
 				let now = frame_system::Pallet::<T>::block_number();
-				ensure!(Self::start_answering(request_id, &mut request, now), Error::<T>::TooManyRequests);
-			} else {
-				Requests::<T>::insert(request_id, request);
+				let deadline = Self::schedule(request_id, now.saturating_add(T::ResponseWindow::get()))
+					.ok_or(Error::<T>::TooManyRequests)?;
+				Self::unschedule(request_id, request.phase.deadline());
+				request.phase = Phase::Answering(deadline);
+				Self::deposit_event(Event::ChallengesReady { request_id, deadline });
 			}
+			Requests::<T>::insert(request_id, request);
 			Ok(())
 		}
 
@@ -678,9 +913,10 @@ pub mod pallet {
 			let request = Requests::<T>::get(request_id).ok_or(Error::<T>::UnknownRequest)?;
 			ensure!(request.who == who, Error::<T>::NotRequester);
 			ensure!(matches!(request.phase, Phase::Answering(_)), Error::<T>::ChallengesNotReady);
-			// First activation wins: the EK may have been claimed since this request began.
 			ensure!(!RevokedEks::<T>::contains_key(request.ek_id), Error::<T>::EkRevoked);
 			ensure!(!EkOwner::<T>::contains_key(request.ek_id), Error::<T>::EkAlreadyOwned);
+			// The CA may have been revoked since the request began.
+			Self::trusted_ca(request.ca_id)?;
 			ensure!(secrets.len() == request.seats.len(), Error::<T>::WrongSecretCount);
 			for (seat, secret) in request.seats.iter().zip(secrets) {
 				let committed = seat.challenge.as_ref().map(|c| c.commitment);
@@ -704,6 +940,7 @@ pub mod pallet {
 				&who,
 				Node {
 					ek_id: Some(request.ek_id),
+					ca_id: Some(request.ca_id),
 					ak_public: request.ak_public,
 					registered_at: frame_system::Pallet::<T>::block_number(),
 				},
@@ -713,47 +950,125 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Moves a request whose seats all hold challenges to answering, and stores it;
-		/// `false` if its deadline block is full.
-		fn start_answering(request_id: RequestId, request: &mut RequestOf<T>, now: BlockNumberFor<T>) -> bool {
-			let deadline = now.saturating_add(T::ResponseWindow::get());
-			if Deadlines::<T>::try_mutate(deadline, |due| due.try_push(request_id)).is_err() {
-				return false;
-			}
-			request.phase = Phase::Answering(deadline);
-			Requests::<T>::insert(request_id, &*request);
-			Self::deposit_event(Event::ChallengesReady { request_id, deadline });
-			true
-		}
-
-		/// Ends a request that cannot go on, returning the whole deposit.
-		fn cancel(request_id: RequestId, request: RequestOf<T>) {
-			Self::close(request_id, &request);
-			let _ = T::Currency::release(
-				&HoldReason::RequestDeposit.into(),
-				&request.who,
-				request.deposit,
-				Precision::BestEffort,
+		pub(crate) fn do_reveal(challenger: T::AccountId, request_id: RequestId, seed: &[u8; 32]) -> DispatchResult {
+			let mut audit = Audits::<T>::get(request_id).ok_or(Error::<T>::UnknownAudit)?;
+			let at = audit
+				.seats
+				.iter()
+				.position(|s| s.challenger == challenger && !s.revealed)
+				.ok_or(Error::<T>::NotAnAuditedChallenger)?;
+			let made = Self::make_challenge(
+				seed,
+				request_id,
+				&challenger,
+				&audit.who,
+				&audit.ek_id,
+				&audit.ek_modulus,
+				&audit.ak_name,
 			);
-			Self::deposit_event(Event::RegistrationCancelled { request_id, who: request.who });
+			if made.is_ok_and(|made| made.challenge == audit.seats[at].challenge) {
+				audit.seats[at].revealed = true;
+				Self::deposit_event(Event::ChallengeRevealed { request_id, challenger });
+			} else {
+				audit.seats.remove(at);
+				audit.cheated = true;
+				Self::slash(request_id, &challenger, &audit.who, SlashReason::BadChallenge);
+			}
+			if audit.seats.iter().all(|s| s.revealed) {
+				Self::unschedule(request_id, audit.deadline);
+				Self::close_audit(request_id, audit);
+			} else {
+				Audits::<T>::insert(request_id, audit);
+			}
+			Ok(())
 		}
 
+		/// Puts `id` in the deadline list of block `at`, or of one of the next few blocks
+		/// if that one is full; the block it went to.
+		fn schedule(id: RequestId, at: BlockNumberFor<T>) -> Option<BlockNumberFor<T>> {
+			let mut at = at;
+			for _ in 0..SCHEDULE_SPREAD {
+				if Deadlines::<T>::try_mutate(at, |due| due.try_push(id)).is_ok() {
+					return Some(at);
+				}
+				at = at.saturating_add(One::one());
+			}
+			None
+		}
+
+		/// Takes `id` out of the deadline list of block `at`.
+		fn unschedule(id: RequestId, at: BlockNumberFor<T>) {
+			Deadlines::<T>::mutate_exists(at, |due| {
+				if let Some(list) = due {
+					list.retain(|r| *r != id);
+					if list.is_empty() {
+						*due = None;
+					}
+				}
+			});
+		}
+
+		/// Stores a request in `phase` at the first block from `at` with room in its
+		/// deadline list; ends it, refunded, if there is none.
+		fn reschedule(
+			id: RequestId,
+			mut request: RequestOf<T>,
+			phase: fn(BlockNumberFor<T>) -> Phase<BlockNumberFor<T>>,
+			at: BlockNumberFor<T>,
+		) -> Option<BlockNumberFor<T>> {
+			match Self::schedule(id, at) {
+				Some(at) => {
+					request.phase = phase(at);
+					Requests::<T>::insert(id, request);
+					Some(at)
+				},
+				None => {
+					Self::end(id, request, Perbill::zero());
+					None
+				},
+			}
+		}
+
+		/// Ends a request without a node, burning `penalty` of its deposit and returning
+		/// the rest.
+		fn end(request_id: RequestId, request: RequestOf<T>, penalty: Perbill) {
+			Self::close(request_id, &request);
+			let reason = HoldReason::RequestDeposit.into();
+			let burnt = if penalty.is_zero() {
+				Zero::zero()
+			} else {
+				T::Currency::burn_held(&reason, &request.who, penalty * request.deposit, Precision::BestEffort, Fortitude::Force)
+					.unwrap_or_default()
+			};
+			let _ = T::Currency::release(&reason, &request.who, request.deposit.saturating_sub(burnt), Precision::BestEffort);
+			Self::deposit_event(Event::RegistrationCancelled { request_id, who: request.who, penalty: burnt });
+		}
+
+		/// Removes an ended request and its indexes.
 		fn close(request_id: RequestId, request: &RequestOf<T>) {
 			Requests::<T>::remove(request_id);
 			RequestOfAccount::<T>::remove(&request.who);
+			if RequestOfEk::<T>::get(request.ek_id) == Some(request_id) {
+				RequestOfEk::<T>::remove(request.ek_id);
+			}
+			Self::unschedule(request_id, request.phase.deadline());
 		}
 
-		/// Draws `count` challengers that are not `excluded`, in random order.
-		fn draw(
-			request_id: RequestId,
-			count: usize,
-			candidates: &[T::AccountId],
-			excluded: &[T::AccountId],
-		) -> Vec<T::AccountId> {
-			let mut pool: Vec<_> = candidates.iter().filter(|c| !excluded.contains(c)).cloned().collect();
-			let (random, _) = T::Randomness::random(RANDOMNESS_SUBJECT);
-			let random = random.unwrap_or_else(frame_system::Pallet::<T>::parent_hash);
-			let mut seed = blake2_256(&(random, request_id).encode());
+		/// Session validators that may be drawn: bonded candidates, not benched.
+		fn drawable(now: BlockNumberFor<T>) -> Vec<T::AccountId> {
+			let candidates = ValidatorCandidates::<T>::get();
+			let benched = Benched::<T>::get();
+			T::Challengers::challengers()
+				.into_iter()
+				.filter(|c| candidates.iter().any(|(v, _)| v == c))
+				.filter(|c| !benched.iter().any(|(b, until)| b == c && *until > now))
+				.collect()
+		}
+
+		/// Draws `count` of `pool` in random order, from the randomness and the EK alone:
+		/// every request for this EK drawn with this randomness meets the same seats.
+		fn draw(random: &T::Hash, ek_id: &EkId, count: usize, mut pool: Vec<T::AccountId>) -> Vec<T::AccountId> {
+			let mut seed = blake2_256(&(random, ek_id).encode());
 			let count = count.min(pool.len());
 			for i in 0..count {
 				let pick = i + (u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) as usize % (pool.len() - i));
@@ -764,55 +1079,183 @@ pub mod pallet {
 			pool
 		}
 
-		fn on_deadline(request_id: RequestId, now: BlockNumberFor<T>, candidates: &[T::AccountId]) {
-			let Some(mut request) = Requests::<T>::get(request_id) else { return };
-			if request.phase.deadline() != now {
+		fn on_deadline(id: RequestId, now: BlockNumberFor<T>, drawable: &[T::AccountId]) {
+			if let Some(request) = Requests::<T>::get(id) {
+				if request.phase.deadline() != now {
+					return;
+				}
+				match request.phase {
+					Phase::Drawing(_) => Self::draw_seats(id, request, now, drawable),
+					Phase::Challenging(_) => Self::round_failed(id, request, now),
+					Phase::Answering(_) => Self::fail_answering(id, request, now),
+				}
+			} else if let Some(mut audit) = Audits::<T>::get(id) {
+				if audit.deadline != now {
+					return;
+				}
+				// Whoever has not revealed by now is slashed.
+				let silent: Vec<_> = audit.seats.iter().filter(|s| !s.revealed).map(|s| s.challenger.clone()).collect();
+				for challenger in &silent {
+					Self::slash(id, challenger, &audit.who, SlashReason::NoReveal);
+				}
+				audit.cheated |= !silent.is_empty();
+				Self::close_audit(id, audit);
+			}
+		}
+
+		/// Draws the seats of a request if randomness unknown when it (or its last round)
+		/// began is there; otherwise looks again `DrawRetry` blocks later.
+		fn draw_seats(id: RequestId, mut request: RequestOf<T>, now: BlockNumberFor<T>, drawable: &[T::AccountId]) {
+			let (random, known_since) = T::Randomness::random(RANDOMNESS_SUBJECT);
+			if known_since <= request.fresh_after {
+				Self::reschedule(id, request, Phase::Drawing, now.saturating_add(T::DrawRetry::get()));
 				return;
 			}
-			match request.phase {
-				Phase::Drawing(_) | Phase::Challenging(_) => {
-					// Keep the challengers who posted; replace the rest (all, when drawing).
-					let silent: Vec<_> =
-						request.seats.iter().filter(|s| s.challenge.is_none()).map(|s| s.challenger.clone()).collect();
-					request.seats.retain(|s| s.challenge.is_some());
-					let wanted = (T::ChallengersPerRequest::get() as usize).saturating_sub(request.seats.len());
-					let mut excluded: Vec<_> = request.seats.iter().map(|s| s.challenger.clone()).collect();
-					excluded.extend(silent);
-					excluded.push(request.who.clone());
-					let drawn = Self::draw(request_id, wanted, candidates, &excluded);
-					if drawn.is_empty() {
-						// Nobody left to replace the silent: one honest challenger is enough,
-						// so go on with those who posted, if any.
-						if request.seats.is_empty() || !Self::start_answering(request_id, &mut request, now) {
-							Self::cancel(request_id, request);
-						}
-						return;
-					}
-					let deadline = now.saturating_add(T::ChallengeWindow::get());
-					if Deadlines::<T>::try_mutate(deadline, |due| due.try_push(request_id)).is_err() {
-						Self::cancel(request_id, request);
-						return;
-					}
-					for challenger in &drawn {
-						// Seats hold at most ChallengersPerRequest <= MAX_CHALLENGERS.
-						let _ = request.seats.try_push(Seat { challenger: challenger.clone(), challenge: None });
-					}
-					request.phase = Phase::Challenging(deadline);
-					Requests::<T>::insert(request_id, request);
-					Self::deposit_event(Event::ChallengersAssigned { request_id, challengers: drawn, deadline });
-				},
-				Phase::Answering(_) => {
-					Self::close(request_id, &request);
-					let penalty = T::ExpiryPenalty::get() * request.deposit;
-					let reason = HoldReason::RequestDeposit.into();
-					let burnt =
-						T::Currency::burn_held(&reason, &request.who, penalty, Precision::BestEffort, Fortitude::Force)
-							.unwrap_or_default();
-					let rest = request.deposit.saturating_sub(burnt);
-					let _ = T::Currency::release(&reason, &request.who, rest, Precision::BestEffort);
-					Self::deposit_event(Event::RegistrationExpired { request_id, who: request.who, penalty: burnt });
+			let k = T::ChallengersPerRequest::get() as usize;
+			let pool: Vec<_> = drawable.iter().filter(|c| **c != request.who).cloned().collect();
+			let drawn = Self::draw(&random, &request.ek_id, k, pool);
+			if drawn.len() < k {
+				// Not enough challengers: nobody's fault, so the whole deposit returns.
+				Self::end(id, request, Perbill::zero());
+				return;
+			}
+			request.round = request.round.saturating_add(1);
+			request.fresh_after = known_since;
+			// At most ChallengersPerRequest <= MAX_CHALLENGERS seats.
+			request.seats = BoundedVec::truncate_from(
+				drawn.iter().map(|c| Seat { challenger: c.clone(), challenge: None }).collect(),
+			);
+			let round = request.round;
+			if let Some(deadline) =
+				Self::reschedule(id, request, Phase::Challenging, now.saturating_add(T::ChallengeWindow::get()))
+			{
+				Self::deposit_event(Event::ChallengersAssigned { request_id: id, challengers: drawn, deadline, round });
+			}
+		}
+
+		/// Not every seat posted: the silent sit out draws for a while, and the request
+		/// draws again with the next randomness, or ends refunded after its last round.
+		fn round_failed(id: RequestId, mut request: RequestOf<T>, now: BlockNumberFor<T>) {
+			let silent: Vec<_> =
+				request.seats.iter().filter(|s| s.challenge.is_none()).map(|s| s.challenger.clone()).collect();
+			let benched_until = now.saturating_add(T::SilenceBench::get());
+			Benched::<T>::mutate(|benched| {
+				benched.retain(|(who, until)| *until > now && !silent.contains(who));
+				for who in &silent {
+					// Bounded by the validators; a full list only shortens a bench.
+					let _ = benched.try_push((who.clone(), benched_until));
+				}
+			});
+			Self::deposit_event(Event::ChallengersSilent { request_id: id, silent, benched_until });
+			if request.round >= T::MaxRounds::get() {
+				Self::end(id, request, Perbill::zero());
+				return;
+			}
+			request.seats.clear();
+			Self::reschedule(id, request, Phase::Drawing, now.saturating_add(One::one()));
+		}
+
+		/// All challenges were in and the node did not activate (it let the request expire,
+		/// or cancelled it): the rest of the deposit returns, the penalty stays held while
+		/// the challenges are audited.
+		fn fail_answering(id: RequestId, request: RequestOf<T>, now: BlockNumberFor<T>) {
+			Self::close(id, &request);
+			let reason = HoldReason::RequestDeposit.into();
+			let penalty = T::ExpiryPenalty::get() * request.deposit;
+			let _ = T::Currency::release(&reason, &request.who, request.deposit.saturating_sub(penalty), Precision::BestEffort);
+			let seats: Vec<_> = request
+				.seats
+				.iter()
+				.filter_map(|s| {
+					s.challenge.clone().map(|challenge| AuditSeat { challenger: s.challenger.clone(), challenge, revealed: false })
+				})
+				.collect();
+			let audit = Self::schedule(id, now.saturating_add(T::RevealWindow::get())).map(|deadline| Audit {
+				who: request.who.clone(),
+				ek_id: request.ek_id,
+				ek_modulus: request.ek_modulus,
+				ak_name: request.ak_name,
+				penalty,
+				seats: BoundedVec::truncate_from(seats),
+				cheated: false,
+				deadline,
+			});
+			Self::deposit_event(Event::RegistrationExpired { request_id: id, who: request.who.clone(), penalty });
+			match audit {
+				Some(audit) => Audits::<T>::insert(id, audit),
+				// No room to audit (every list in reach is full): the penalty is burnt as
+				// before audits existed.
+				None => {
+					let _ = T::Currency::burn_held(&reason, &request.who, penalty, Precision::BestEffort, Fortitude::Force);
 				},
 			}
+		}
+
+		/// Ends an audit: the penalty returns to the requester if a challenger was found
+		/// out, and is burnt otherwise.
+		fn close_audit(id: RequestId, audit: AuditOf<T>) {
+			Audits::<T>::remove(id);
+			let reason = HoldReason::RequestDeposit.into();
+			if audit.cheated {
+				let _ = T::Currency::release(&reason, &audit.who, audit.penalty, Precision::BestEffort);
+			} else {
+				let _ = T::Currency::burn_held(&reason, &audit.who, audit.penalty, Precision::BestEffort, Fortitude::Force);
+			}
+			Self::deposit_event(Event::AuditClosed {
+				request_id: id,
+				who: audit.who,
+				refunded: audit.cheated,
+				penalty: audit.penalty,
+			});
+		}
+
+		/// Takes a challenger's whole bond (as a candidate, or unbonding): `SlashReward` of
+		/// it to `wronged`, the rest burnt. It is no longer a candidate.
+		fn slash(request_id: RequestId, challenger: &T::AccountId, wronged: &T::AccountId, reason: SlashReason) {
+			let mut candidates = ValidatorCandidates::<T>::get();
+			let bond = match candidates.iter().position(|(v, _)| v == challenger) {
+				Some(at) => {
+					let (_, bond) = candidates.remove(at);
+					ValidatorCandidates::<T>::put(candidates);
+					bond
+				},
+				None => Unbonding::<T>::take(challenger).map(|(bond, _)| bond).unwrap_or_default(),
+			};
+			let hold = HoldReason::ValidatorBond.into();
+			let reward = T::Currency::transfer_on_hold(
+				&hold,
+				challenger,
+				wronged,
+				T::SlashReward::get() * bond,
+				Precision::BestEffort,
+				Restriction::Free,
+				Fortitude::Force,
+			)
+			.unwrap_or_default();
+			let burnt =
+				T::Currency::burn_held(&hold, challenger, bond.saturating_sub(reward), Precision::BestEffort, Fortitude::Force)
+					.unwrap_or_default();
+			Self::deposit_event(Event::ChallengerSlashed {
+				request_id,
+				challenger: challenger.clone(),
+				reason,
+				slashed: reward.saturating_add(burnt),
+				reward,
+			});
+		}
+
+		/// Takes `who` out of the candidates; its bond stays held until the returned block.
+		fn unbond(who: &T::AccountId) -> BlockNumberFor<T> {
+			let unbonds_at = frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
+			let mut candidates = ValidatorCandidates::<T>::get();
+			if let Some(at) = candidates.iter().position(|(v, _)| v == who) {
+				let (_, bond) = candidates.remove(at);
+				ValidatorCandidates::<T>::put(candidates);
+				if !bond.is_zero() {
+					Unbonding::<T>::insert(who, (bond, unbonds_at));
+				}
+			}
+			unbonds_at
 		}
 	}
 

@@ -49,12 +49,16 @@ parameter_types! {
 	pub static GrantsPaid: Vec<(u64, u64)> = vec![];
 }
 
-/// Randomness that differs per block, as BABE's parent-block randomness does.
-pub struct BlockRandomness;
-impl Randomness<Option<H256>, u64> for BlockRandomness {
-	fn random(subject: &[u8]) -> (Option<H256>, u64) {
-		let n = System::block_number();
-		(Some(H256(sp_io::hashing::blake2_256(&(subject, n).encode()))), n)
+/// Blocks per epoch of [`EpochRandomness`].
+pub const EPOCH: u64 = 3;
+
+/// Randomness as BABE's `RandomnessFromOneEpochAgo` gives it: one value per epoch, known
+/// from the epoch's first block.
+pub struct EpochRandomness;
+impl Randomness<H256, u64> for EpochRandomness {
+	fn random(subject: &[u8]) -> (H256, u64) {
+		let epoch = System::block_number() / EPOCH;
+		(H256(sp_io::hashing::blake2_256(&(subject, epoch).encode())), epoch * EPOCH)
 	}
 }
 
@@ -78,6 +82,12 @@ pub const DEPOSIT: u64 = 100;
 pub const GRANT: u64 = 1_000;
 pub const CHALLENGE_WINDOW: u64 = 5;
 pub const RESPONSE_WINDOW: u64 = 10;
+pub const REVEAL_WINDOW: u64 = 10;
+pub const SILENCE_BENCH: u64 = 20;
+pub const UNBONDING: u64 = 20;
+pub const MAX_ROUNDS: u32 = 2;
+/// The block at which a request made at block 1 draws: the first of the next epoch.
+pub const DRAW: u64 = EPOCH;
 
 /// Transactions as the off-chain worker makes them: signed by the account, not checked.
 pub type Extrinsic = TestXt<RuntimeCall, ()>;
@@ -131,15 +141,21 @@ impl pallet_attestation::Config for Test {
 	type NodeKey = TestNodeKey;
 	type SessionKeys = TestSessionKeys;
 	type ValidatorBond = ConstU64<BOND>;
-	type MaxValidators = ConstU32<4>;
+	type MaxValidators = ConstU32<8>;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Randomness = BlockRandomness;
+	type Randomness = EpochRandomness;
 	type Challengers = TestChallengers;
 	type Grant = MintGrant;
 	type AdminOrigin = frame_system::EnsureRoot<u64>;
 	type ChallengersPerRequest = ConstU32<3>;
 	type ChallengeWindow = ConstU64<CHALLENGE_WINDOW>;
+	type DrawRetry = ConstU64<1>;
+	type MaxRounds = ConstU32<MAX_ROUNDS>;
+	type SilenceBench = ConstU64<SILENCE_BENCH>;
+	type RevealWindow = ConstU64<REVEAL_WINDOW>;
+	type SlashReward = SlashReward;
+	type UnbondingPeriod = ConstU64<UNBONDING>;
 	type ResponseWindow = ConstU64<RESPONSE_WINDOW>;
 	type RequestDeposit = ConstU64<DEPOSIT>;
 	type ExpiryPenalty = ExpiryPenalty;
@@ -151,6 +167,7 @@ impl pallet_attestation::Config for Test {
 
 parameter_types! {
 	pub const ExpiryPenalty: Perbill = Perbill::from_percent(20);
+	pub const SlashReward: Perbill = Perbill::from_percent(10);
 }
 
 pub const ROOT_CA: &[u8] = include_bytes!("../../../primitives/attestation/fixtures/root_ca.der");
@@ -175,13 +192,20 @@ pub const QUOTE_A_OTHER_REQUEST: (&[u8], &[u8]) = (
 	include_bytes!("../../../primitives/attestation/fixtures/quote_a_other_request.sig"),
 );
 
-/// Funded accounts: 1..=5 and the challengers.
+/// Funded accounts: 1..=6 and the challengers, which are nodes that bonded `BOND`.
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	ext_with(vec![(ROOT_CA.to_vec(), None, b"root".to_vec()), (ISSUER_CA.to_vec(), Some(0), b"swtpm".to_vec())], vec![])
 }
 
 pub fn ext_with(trusted_cas: Vec<(Vec<u8>, Option<u32>, Vec<u8>)>, nodes: Vec<u64>) -> sp_io::TestExternalities {
-	ext_with_validators(trusted_cas, nodes, vec![])
+	let mut ext = ext_with_validators(trusted_cas, [nodes, vec![10, 11, 12, 13]].concat(), vec![]);
+	ext.execute_with(|| {
+		for challenger in 10..=13 {
+			Attestation::join_validators(RuntimeOrigin::signed(challenger)).expect("challengers bond");
+		}
+		System::reset_events();
+	});
+	ext
 }
 
 pub fn ext_with_validators(
@@ -191,7 +215,7 @@ pub fn ext_with_validators(
 ) -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
-		balances: [1, 2, 3, 4, 10, 11, 12, 13].into_iter().map(|a| (a, 10_000)).chain([(5, 50)]).collect(),
+		balances: [1, 2, 3, 4, 6, 10, 11, 12, 13].into_iter().map(|a| (a, 10_000)).chain([(5, 50)]).collect(),
 		..Default::default()
 	}
 	.assimilate_storage(&mut storage)

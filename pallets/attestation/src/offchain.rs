@@ -1,15 +1,20 @@
-//! The challenger's side of M2, run by the off-chain workers of the nodes whose keys sit
-//! in seats of open requests.
+//! The challenger's side of M2 and of audits, run by the off-chain workers of the nodes
+//! whose keys sit in seats of open or audited requests.
 //!
 //! For each seat it holds, the worker keeps a private seed `r` in persistent off-chain
-//! storage (drawn once from the node's off-chain randomness), derives the secret
-//! `s = blake2_256("TPMREG/s" || r)`, makes the credential to the request's EK bound to
-//! its AK with randomness derived from `r`, and signs `post_challenge` with the node key.
-//! The same seat therefore always gets the same challenge, however often it is resent.
+//! storage (drawn once from the node's off-chain randomness). With the request's binding
+//! `b` (genesis, request id, requester, EK id, AK name) it derives the secret
+//! `s = blake2_256("TPMREG/secret/v2" || r || b)`, makes the credential to the request's EK
+//! bound to its AK with randomness `blake2_256("TPMREG/credential/v2" || r || b)`, and
+//! signs `post_challenge` with the node key. The same seat therefore always gets the same
+//! challenge, however often it is resent, and the same `r` yields an unrelated secret for
+//! another request or on another fork where this request id names another EK. When a
+//! request is audited, the worker reveals `r`, from which the runtime makes the challenge
+//! again. A node must therefore keep its off-chain database for the reveal window.
 
-use crate::{pallet::*, Challenge, Phase, RequestId, Seat};
+use crate::{pallet::*, secret_from_seed, Challenge, EkId, Phase, RequestId, Seat, TpmName};
 use alloc::vec::Vec;
-use cairn_attestation::{credential, tpm::Name, Error as CredentialError};
+use cairn_attestation::{credential, Error as CredentialError};
 use codec::Encode;
 use polkadot_sdk::{
 	frame_system::{
@@ -33,20 +38,19 @@ const LOG_TARGET: &str = "runtime::attestation";
 const SEED_KEY: &[u8] = b"cairn/attestation/seed/";
 /// Off-chain storage of the block a seat's challenge was last sent at.
 const SENT_KEY: &[u8] = b"cairn/attestation/sent/";
+/// Off-chain storage of the block a seat's reveal was last sent at.
+const REVEAL_SENT_KEY: &[u8] = b"cairn/attestation/revealed/";
 /// Blocks to wait for a sent challenge to be included before sending it again.
 pub const RESEND_AFTER: u32 = 5;
 /// The most challenges one worker run makes; each costs an RSA encryption.
 pub const MAX_CHALLENGES_PER_RUN: usize = 8;
+/// The most reveals one worker run sends.
+pub const MAX_REVEALS_PER_RUN: usize = 16;
 
 /// A challenge and the secret it hides.
 pub struct MadeChallenge {
 	pub challenge: Challenge,
 	pub secret: [u8; 32],
-}
-
-/// The secret of a seat whose private seed is `seed`.
-pub fn secret_from_seed(seed: &[u8; 32]) -> [u8; 32] {
-	blake2_256(&[b"TPMREG/s".as_slice(), seed].concat())
 }
 
 impl<T: Config> Pallet<T> {
@@ -66,19 +70,26 @@ impl<T: Config> Pallet<T> {
 				if made == MAX_CHALLENGES_PER_RUN {
 					return;
 				}
-				if !Self::due_to_send(request_id, challenger, now) {
+				if !Self::due_to_send(SENT_KEY, request_id, challenger, now) {
 					continue;
 				}
 				made += 1;
 				let seed = Self::private_seed(request_id, challenger);
-				let challenge =
-					match Self::make_challenge(&seed, request_id, challenger, &request.ek_modulus, &request.ak_name) {
-						Ok(challenge) => challenge,
-						Err(e) => {
-							log::warn!(target: LOG_TARGET, "cannot challenge request {request_id}: {e:?}");
-							continue;
-						},
-					};
+				let challenge = match Self::make_challenge(
+					&seed,
+					request_id,
+					challenger,
+					&request.who,
+					&request.ek_id,
+					&request.ek_modulus,
+					&request.ak_name,
+				) {
+					Ok(challenge) => challenge,
+					Err(e) => {
+						log::warn!(target: LOG_TARGET, "cannot challenge request {request_id}: {e:?}");
+						continue;
+					},
+				};
 				let Challenge { id_object, encrypted_secret, commitment } = challenge.challenge;
 				let sent = Signer::<T, T::NodeKey>::all_accounts()
 					.with_filter(alloc::vec![public.clone()])
@@ -98,16 +109,49 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The challenge of seat `challenger` of a request, made from its private seed.
+	/// Reveals the seeds of this node's seats in audited requests.
+	pub(crate) fn offchain_reveal(now: BlockNumberFor<T>) {
+		let local = Self::local_accounts();
+		if local.is_empty() {
+			return;
+		}
+		let mut sent = 0;
+		for (request_id, audit) in Audits::<T>::iter() {
+			for seat in audit.seats.iter().filter(|s| !s.revealed) {
+				let Some((public, _)) = local.iter().find(|(_, account)| *account == seat.challenger) else { continue };
+				if sent == MAX_REVEALS_PER_RUN {
+					return;
+				}
+				if !Self::due_to_send(REVEAL_SENT_KEY, request_id, &seat.challenger, now) {
+					continue;
+				}
+				sent += 1;
+				let seed = Self::private_seed(request_id, &seat.challenger);
+				let result = Signer::<T, T::NodeKey>::all_accounts()
+					.with_filter(alloc::vec![public.clone()])
+					.send_signed_transaction(|_| Call::reveal_challenge { request_id, seed });
+				if !matches!(result.first(), Some((_, Ok(())))) {
+					log::warn!(target: LOG_TARGET, "the reveal for request {request_id} could not be sent");
+				}
+			}
+		}
+	}
+
+	/// The challenge of seat `challenger` of request `request_id` of `who` for the EK and
+	/// AK given, made from the seat's private seed. The runtime makes it again from the
+	/// revealed seed when the request is audited.
 	pub fn make_challenge(
 		seed: &[u8; 32],
 		request_id: RequestId,
 		challenger: &T::AccountId,
+		who: &T::AccountId,
+		ek_id: &EkId,
 		ek_modulus: &[u8; 256],
-		ak_name: &Name,
+		ak_name: &TpmName,
 	) -> Result<MadeChallenge, CredentialError> {
-		let secret = secret_from_seed(seed);
-		let mut rng = ChaCha20Rng::from_seed(blake2_256(&[b"TPMREG/credential".as_slice(), seed].concat()));
+		let binding = Self::binding(request_id, who, ek_id, ak_name);
+		let secret = secret_from_seed(seed, &binding);
+		let mut rng = ChaCha20Rng::from_seed(blake2_256(&[crate::CREDENTIAL_DOMAIN, seed, &binding].concat()));
 		let mut credential_seed = [0u8; 32];
 		rng.fill_bytes(&mut credential_seed);
 		let credential = credential::make_credential(ek_modulus, ak_name, &secret, &credential_seed, &mut rng)?;
@@ -151,10 +195,10 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Whether the seat's challenge was not sent within the last [`RESEND_AFTER`] blocks;
-	/// if so, records that it is sent now.
-	fn due_to_send(request_id: RequestId, challenger: &T::AccountId, now: BlockNumberFor<T>) -> bool {
-		let key = [SENT_KEY, &(request_id, challenger).encode()].concat();
+	/// Whether the seat's message (under `prefix`) was not sent within the last
+	/// [`RESEND_AFTER`] blocks; if so, records that it is sent now.
+	fn due_to_send(prefix: &[u8], request_id: RequestId, challenger: &T::AccountId, now: BlockNumberFor<T>) -> bool {
+		let key = [prefix, &(request_id, challenger).encode()].concat();
 		let marked = StorageValueRef::persistent(&key).mutate(
 			|last: Result<Option<BlockNumberFor<T>>, StorageRetrievalError>| match last {
 				Ok(Some(at)) if now < at.saturating_add(RESEND_AFTER.into()) => Err(()),

@@ -66,10 +66,50 @@ fn request(who: u64, ek: &[u8], ak_public: &[u8]) -> DispatchResult {
 	Attestation::request_registration(RuntimeOrigin::signed(who), cert(ek), ak(ak_public))
 }
 
+fn bonded(who: u64) -> u64 {
+	Balances::balance_on_hold(&HoldReason::ValidatorBond.into(), &who)
+}
+
+/// The private seed of a challenger in these tests.
+fn seed_of(challenger: u64) -> [u8; 32] {
+	[challenger as u8; 32]
+}
+
+/// The challenge an honest challenger makes from its seed for a seat of a request.
+fn honest_challenge(request_id: RequestId, challenger: u64) -> Challenge {
+	let r = Requests::<Test>::get(request_id).unwrap();
+	Attestation::make_challenge(&seed_of(challenger), request_id, &challenger, &r.who, &r.ek_id, &r.ek_modulus, &r.ak_name)
+		.unwrap()
+		.challenge
+}
+
+fn post_challenge(challenger: u64, request_id: RequestId, challenge: Challenge) -> DispatchResult {
+	let Challenge { id_object, encrypted_secret, commitment } = challenge;
+	Attestation::post_challenge(RuntimeOrigin::signed(challenger), request_id, id_object, encrypted_secret, commitment)
+}
+
+/// Every open seat posts what an honest challenger makes.
+fn post_honest(request_id: RequestId) {
+	let open: Vec<u64> = Requests::<Test>::get(request_id)
+		.unwrap()
+		.seats
+		.iter()
+		.filter(|s| s.challenge.is_none())
+		.map(|s| s.challenger)
+		.collect();
+	for challenger in open {
+		assert_ok!(post_challenge(challenger, request_id, honest_challenge(request_id, challenger)));
+	}
+}
+
+fn reveal(challenger: u64, request_id: RequestId, seed: [u8; 32]) -> DispatchResult {
+	Attestation::reveal_challenge(RuntimeOrigin::signed(challenger), request_id, seed)
+}
+
 /// Account 1 asks with TPM a; challengers are drawn and post.
 fn ready_request() {
 	assert_ok!(request(1, EK_A, AK_A));
-	run_to_block(2);
+	run_to_block(DRAW);
 	post_all(0);
 }
 
@@ -82,7 +122,10 @@ fn a_node_registers_end_to_end() {
 		let ek_id = Requests::<Test>::get(0).unwrap().ek_id;
 		assert!(matches!(events().last(), Some(Event::RegistrationRequested { request_id: 0, who: 1, .. })));
 
-		run_to_block(2);
+		// Randomness known at block 1 is not used: the draw waits for the next epoch's.
+		run_to_block(DRAW - 1);
+		assert!(matches!(Requests::<Test>::get(0).unwrap().phase, Phase::Drawing(_)));
+		run_to_block(DRAW);
 		let challengers = seats(0);
 		assert_eq!(challengers.len(), 3);
 		assert!(challengers.iter().all(|c| Challengers::get().contains(c)));
@@ -230,7 +273,7 @@ fn a_second_tpm_cannot_answer_for_another_ek() {
 		// TPM b presents a's (public) EK certificate with its own AK. Its quote verifies
 		// with its AK and carries the right nonce, but names b's EK as the AK's parent.
 		assert_ok!(request(1, EK_A, AK_B));
-		run_to_block(2);
+		run_to_block(DRAW);
 		post_all(0);
 		assert_noop!(
 			activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_B),
@@ -245,7 +288,7 @@ fn only_the_requester_activates_and_only_when_ready() {
 		assert_ok!(request(1, EK_A, AK_A));
 		let secrets = vec![secret(0), secret(1), secret(2)];
 		assert_noop!(activate(1, 0, secrets.clone(), QUOTE_A), Error::<Test>::ChallengesNotReady);
-		run_to_block(2);
+		run_to_block(DRAW);
 		assert_noop!(activate(1, 0, secrets.clone(), QUOTE_A), Error::<Test>::ChallengesNotReady);
 		post_all(0);
 		assert_noop!(activate(2, 0, secrets.clone(), QUOTE_A), Error::<Test>::NotRequester);
@@ -259,7 +302,7 @@ fn challenges_come_only_from_assigned_challengers_once() {
 		assert_ok!(request(1, EK_A, AK_A));
 		// Before the draw, nobody is a challenger.
 		assert_noop!(post(10, 0, [1; 32]), Error::<Test>::NotChallenging);
-		run_to_block(2);
+		run_to_block(DRAW);
 		let seated = seats(0);
 		let outsider = Challengers::get().into_iter().find(|c| !seated.contains(c)).unwrap();
 		assert_noop!(post(outsider, 0, [1; 32]), Error::<Test>::NotAChallenger);
@@ -283,80 +326,46 @@ fn post_all_remaining(request_id: RequestId) {
 }
 
 #[test]
-fn silent_challengers_are_replaced() {
+fn without_enough_challengers_the_request_is_cancelled_and_refunded() {
 	new_test_ext().execute_with(|| {
+		Challengers::set(vec![10, 11]);
 		assert_ok!(request(1, EK_A, AK_A));
-		run_to_block(2);
-		let first = seats(0);
-		assert_ok!(post(first[0], 0, secret(0)));
-		run_to_block(2 + CHALLENGE_WINDOW);
-		// The silent two are never drawn again; of four candidates only the one never
-		// drawn is left, so the request goes on with two seats.
-		let now = seats(0);
-		assert_eq!(now.len(), 2);
-		assert_eq!(now[0], first[0], "the challenger who posted keeps its seat");
-		assert!(!first.contains(&now[1]));
-		assert!(matches!(events().last(), Some(Event::ChallengersAssigned { request_id: 0, .. })));
-		assert_ok!(post(now[1], 0, secret(1)));
-		assert!(matches!(events().last(), Some(Event::ChallengesReady { request_id: 0, .. })));
-	});
-}
-
-#[test]
-fn with_nobody_left_to_replace_the_silent_the_posted_challenges_suffice() {
-	new_test_ext().execute_with(|| {
-		Challengers::set(vec![10, 11, 12]);
-		assert_ok!(request(1, EK_A, AK_A));
-		run_to_block(2);
-		let first = seats(0);
-		assert_ok!(post(first[1], 0, secret(0)));
-		run_to_block(2 + CHALLENGE_WINDOW);
-		// All three candidates were drawn; the silent two are not drawn again.
-		assert_eq!(seats(0), vec![first[1]]);
-		assert!(matches!(Requests::<Test>::get(0).unwrap().phase, Phase::Answering(_)));
-		assert!(matches!(events().last(), Some(Event::ChallengesReady { request_id: 0, .. })));
-		assert_noop!(activate(1, 0, vec![secret(1)], QUOTE_A), Error::<Test>::CommitmentMismatch);
-	});
-}
-
-#[test]
-fn when_no_challenger_posts_the_request_is_cancelled_and_refunded() {
-	new_test_ext().execute_with(|| {
-		Challengers::set(vec![10, 11, 12]);
-		assert_ok!(request(1, EK_A, AK_A));
-		run_to_block(2 + CHALLENGE_WINDOW);
-		assert!(Requests::<Test>::get(0).is_none());
-		assert_eq!(held(1), 0);
-		assert_eq!(events().last(), Some(&Event::RegistrationCancelled { request_id: 0, who: 1 }));
-	});
-}
-
-#[test]
-fn without_challengers_the_request_is_cancelled_and_refunded() {
-	new_test_ext().execute_with(|| {
-		Challengers::set(vec![]);
-		assert_ok!(request(1, EK_A, AK_A));
-		run_to_block(2);
+		run_to_block(DRAW);
 		assert!(Requests::<Test>::get(0).is_none());
 		assert_eq!(held(1), 0);
 		assert_eq!(Balances::free_balance(1), 10_000);
-		assert_eq!(events().last(), Some(&Event::RegistrationCancelled { request_id: 0, who: 1 }));
+		assert_eq!(events().last(), Some(&Event::RegistrationCancelled { request_id: 0, who: 1, penalty: 0 }));
 	});
 }
 
 #[test]
-fn an_unanswered_request_expires_and_loses_part_of_its_deposit() {
+fn an_unanswered_request_expires_and_after_an_honest_audit_loses_part_of_its_deposit() {
 	new_test_ext().execute_with(|| {
-		ready_request();
+		assert_ok!(request(1, EK_A, AK_A));
+		run_to_block(DRAW);
+		post_honest(0);
 		let issuance = Balances::total_issuance();
-		run_to_block(2 + RESPONSE_WINDOW);
+		run_to_block(DRAW + RESPONSE_WINDOW);
 		let penalty = DEPOSIT / 5;
 		assert_eq!(events().last(), Some(&Event::RegistrationExpired { request_id: 0, who: 1, penalty }));
+		// The penalty stays held while the challengers reveal their seeds.
+		assert_eq!(held(1), penalty);
+		assert!(!Attestation::is_attested(&1));
+		assert_noop!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A), Error::<Test>::UnknownRequest);
+		let seated: Vec<u64> = Audits::<Test>::get(0).unwrap().seats.iter().map(|s| s.challenger).collect();
+		assert_eq!(seated.len(), 3);
+		assert_noop!(reveal(1, 0, seed_of(1)), Error::<Test>::NotAnAuditedChallenger);
+		assert_noop!(reveal(seated[0], 7, seed_of(seated[0])), Error::<Test>::UnknownAudit);
+		for challenger in &seated {
+			assert_ok!(reveal(*challenger, 0, seed_of(*challenger)));
+		}
+		assert_noop!(reveal(seated[0], 0, seed_of(seated[0])), Error::<Test>::UnknownAudit);
+		// Every challenge was sound: the node's TPM failed, and the penalty is burnt.
+		assert_eq!(events().last(), Some(&Event::AuditClosed { request_id: 0, who: 1, refunded: false, penalty }));
 		assert_eq!(held(1), 0);
 		assert_eq!(Balances::free_balance(1), 10_000 - penalty);
 		assert_eq!(Balances::total_issuance(), issuance - penalty);
-		assert!(!Attestation::is_attested(&1));
-		assert_noop!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A), Error::<Test>::UnknownRequest);
+		assert!(seated.iter().all(|c| bonded(*c) == BOND));
 		// The account may try again.
 		assert_ok!(request(1, EK_A, AK_A));
 	});
@@ -371,20 +380,36 @@ fn the_deposit_must_be_affordable() {
 }
 
 #[test]
-fn deadlines_per_block_are_bounded() {
+fn deadline_lists_hold_only_live_entries_and_cannot_be_flooded_for_free() {
 	new_test_ext().execute_with(|| {
-		// MaxDeadlinesPerBlock is 4; EK b is the only other valid EK, so fill with requests
-		// for the same EK by different accounts (ownership is decided at activation).
-		for who in 1..=4 {
-			assert_ok!(request(who, EK_A, AK_A));
+		let listed = |id: RequestId| Deadlines::<Test>::iter().filter(|(_, due)| due.contains(&id)).count();
+		// A request is listed once, at its phase's deadline.
+		assert_ok!(request(1, EK_A, AK_A));
+		assert_eq!(Deadlines::<Test>::get(2).to_vec(), vec![0]);
+		// Cancelled: it leaves the list, and the requester pays for the slot it held.
+		assert_ok!(Attestation::cancel_request(RuntimeOrigin::signed(1), 0));
+		assert_eq!(listed(0), 0);
+		assert_eq!(Balances::free_balance(1), 10_000 - DEPOSIT / 5);
+		assert_eq!(events().last(), Some(&Event::RegistrationCancelled { request_id: 0, who: 1, penalty: DEPOSIT / 5 }));
+
+		// Through every phase, one entry; none once the node is registered.
+		assert_ok!(request(2, EK_A, AK_A));
+		run_to_block(DRAW);
+		assert_eq!(listed(1), 1);
+		post_all(1);
+		assert_eq!(listed(1), 1);
+		assert!(matches!(Requests::<Test>::get(1).unwrap().phase, Phase::Answering(_)));
+
+		// A full list spills into the next blocks, a few of them, then refuses by name.
+		let full = || BoundedVec::truncate_from(vec![100, 101, 102, 103]);
+		for block in DRAW + 1..DRAW + 4 {
+			Deadlines::<Test>::insert(block, full());
 		}
-		assert_noop!(
-			Attestation::request_registration(RuntimeOrigin::signed(10), cert(EK_B), ak(AK_B)),
-			Error::<Test>::TooManyRequests
-		);
-		// Next block has room again.
-		run_to_block(2);
-		assert_ok!(request(10, EK_B, AK_B));
+		assert_ok!(request(3, EK_B, AK_B));
+		assert_eq!(Deadlines::<Test>::get(DRAW + 4).to_vec(), vec![2]);
+		assert_ok!(Attestation::cancel_request(RuntimeOrigin::signed(3), 2));
+		Deadlines::<Test>::insert(DRAW + 4, full());
+		assert_noop!(request(3, EK_B, AK_B), Error::<Test>::TooManyRequests);
 	});
 }
 
@@ -471,27 +496,276 @@ fn revocation_during_a_request_stops_activation() {
 }
 
 #[test]
-fn first_activation_wins() {
+fn one_open_request_per_ek() {
 	new_test_ext().execute_with(|| {
-		// Two accounts ask for the same EK; ownership is settled by the first activation.
+		// Parallel requests for one EK would each draw seats of their own.
 		assert_ok!(request(1, EK_A, AK_A));
-		assert_ok!(request(2, EK_A, AK_A));
-		run_to_block(2);
-		post_all(0);
-		post_all(1);
-		assert_ok!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A));
-		assert_noop!(activate(2, 1, vec![secret(0), secret(1), secret(2)], QUOTE_A), Error::<Test>::EkAlreadyOwned);
+		assert_noop!(request(2, EK_A, AK_A), Error::<Test>::EkRequestPending);
+		assert_noop!(request(2, EK_A, AK_B), Error::<Test>::EkRequestPending);
+		assert_ok!(request(2, EK_B, AK_B));
+		// Once it ends, the EK may be asked for again.
+		assert_ok!(Attestation::cancel_request(RuntimeOrigin::signed(1), 0));
+		assert_ok!(request(3, EK_A, AK_A));
 	});
+}
+
+#[test]
+fn only_the_requester_cancels_an_open_request() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(request(1, EK_A, AK_A));
+		assert_noop!(Attestation::cancel_request(RuntimeOrigin::signed(2), 0), Error::<Test>::NotRequester);
+		assert_noop!(Attestation::cancel_request(RuntimeOrigin::signed(1), 9), Error::<Test>::UnknownRequest);
+		// Cancelled once all challenges are in, it is audited as an expired request is.
+		run_to_block(DRAW);
+		post_honest(0);
+		assert_ok!(Attestation::cancel_request(RuntimeOrigin::signed(1), 0));
+		assert_eq!(events().last(), Some(&Event::RegistrationExpired { request_id: 0, who: 1, penalty: DEPOSIT / 5 }));
+		assert!(Audits::<Test>::contains_key(0));
+		assert_eq!(held(1), DEPOSIT / 5);
+	});
+}
+
+/// What a coalition of validators, or a requester grinding the draw, tries.
+mod colluding_challengers {
+	use super::*;
+
+	fn phase(request_id: RequestId) -> Phase<u64> {
+		Requests::<Test>::get(request_id).unwrap().phase
+	}
+
+	#[test]
+	fn grinding_gets_one_draw_per_epoch_and_costs_the_penalty_each_time() {
+		// Retries of an EK made at any block of an epoch all draw at the next epoch's
+		// start, with the same randomness: they meet the same seats.
+		let mut drawn = Vec::new();
+		for (who, at) in [(1, 3), (2, 4), (3, 5)] {
+			new_test_ext().execute_with(|| {
+				run_to_block(at);
+				assert_ok!(request(who, EK_A, AK_A));
+				run_to_block(2 * EPOCH - 1);
+				assert!(matches!(phase(0), Phase::Drawing(_)), "randomness known at the request is not used");
+				run_to_block(2 * EPOCH);
+				drawn.push(seats(0));
+			});
+		}
+		assert!(drawn.windows(2).all(|w| w[0] == w[1]), "{drawn:?}");
+
+		// Each retry in a row costs the penalty: cancelling before the seats post...
+		new_test_ext().execute_with(|| {
+			let issuance = Balances::total_issuance();
+			for who in 1..=3u64 {
+				assert_ok!(request(who, EK_A, AK_A));
+				let id = who - 1;
+				run_to_block(System::block_number() + EPOCH);
+				assert!(matches!(phase(id), Phase::Challenging(_)));
+				assert_ok!(Attestation::cancel_request(RuntimeOrigin::signed(who), id));
+				assert_eq!(Balances::free_balance(who), 10_000 - DEPOSIT / 5);
+			}
+			assert_eq!(Balances::total_issuance(), issuance - 3 * DEPOSIT / 5);
+		});
+	}
+
+	#[test]
+	fn a_round_with_a_silent_challenger_fails_and_the_next_draw_leaves_it_out() {
+		new_test_ext().execute_with(|| {
+			assert_ok!(request(1, EK_A, AK_A));
+			run_to_block(DRAW);
+			let first = seats(0);
+			for challenger in &first[..2] {
+				assert_ok!(post_challenge(*challenger, 0, honest_challenge(0, *challenger)));
+			}
+			run_to_block(DRAW + CHALLENGE_WINDOW);
+			// Two challenges are not enough: the request does not go on without the third.
+			let benched_until = DRAW + CHALLENGE_WINDOW + SILENCE_BENCH;
+			assert!(events().contains(&Event::ChallengersSilent { request_id: 0, silent: vec![first[2]], benched_until }));
+			assert!(matches!(phase(0), Phase::Drawing(_)));
+			assert!(seats(0).is_empty());
+			assert_noop!(activate(1, 0, vec![secret(0), secret(1)], QUOTE_A), Error::<Test>::ChallengesNotReady);
+			// The next draw waits for the next epoch's randomness, and leaves the silent out.
+			run_to_block(3 * EPOCH - 1);
+			assert!(matches!(phase(0), Phase::Drawing(_)));
+			run_to_block(3 * EPOCH);
+			let second = seats(0);
+			assert_eq!(second.len(), 3);
+			assert!(!second.contains(&first[2]));
+			assert!(matches!(events().last(), Some(Event::ChallengersAssigned { request_id: 0, round: 2, .. })));
+			post_honest(0);
+			assert!(matches!(phase(0), Phase::Answering(_)));
+		});
+	}
+
+	#[test]
+	fn a_silenced_honest_challenger_never_lets_the_others_decide_alone() {
+		new_test_ext().execute_with(|| {
+			// Three candidates: once one is silent, only two are left to draw.
+			Challengers::set(vec![10, 11, 12]);
+			assert_ok!(request(1, EK_A, AK_A));
+			run_to_block(DRAW);
+			let first = seats(0);
+			for challenger in &first[..2] {
+				assert_ok!(post_challenge(*challenger, 0, honest_challenge(0, *challenger)));
+			}
+			run_to_block(3 * EPOCH);
+			assert!(Requests::<Test>::get(0).is_none());
+			assert_eq!(events().last(), Some(&Event::RegistrationCancelled { request_id: 0, who: 1, penalty: 0 }));
+			assert_eq!(held(1), 0);
+			assert_eq!(Balances::free_balance(1), 10_000);
+		});
+	}
+
+	#[test]
+	fn after_its_last_round_a_request_ends_refunded() {
+		new_test_ext().execute_with(|| {
+			assert_ok!(request(1, EK_A, AK_A));
+			let mut at = DRAW;
+			for round in 1..=MAX_ROUNDS {
+				run_to_block(at);
+				assert!(matches!(phase(0), Phase::Challenging(_)), "round {round}");
+				// Two post, one is silent: the round fails.
+				for challenger in &seats(0)[..2] {
+					assert_ok!(post_challenge(*challenger, 0, honest_challenge(0, *challenger)));
+				}
+				run_to_block(at + CHALLENGE_WINDOW);
+				at = (at + CHALLENGE_WINDOW).div_ceil(EPOCH) * EPOCH;
+			}
+			assert!(Requests::<Test>::get(0).is_none());
+			assert_eq!(events().last(), Some(&Event::RegistrationCancelled { request_id: 0, who: 1, penalty: 0 }));
+			assert_eq!(Balances::free_balance(1), 10_000);
+		});
+	}
+
+	/// Request 0 of account 1 with all challenges in, one of them (`cheater`'s) a
+	/// credential that does not open; it expires unanswered.
+	fn griefed_request() -> (Vec<u64>, u64) {
+		assert_ok!(request(1, EK_A, AK_A));
+		run_to_block(DRAW);
+		let seated = seats(0);
+		let cheater = seated[2];
+		for challenger in &seated[..2] {
+			assert_ok!(post_challenge(*challenger, 0, honest_challenge(0, *challenger)));
+		}
+		assert_ok!(post(cheater, 0, secret(2)));
+		assert!(matches!(phase(0), Phase::Answering(_)));
+		run_to_block(DRAW + RESPONSE_WINDOW);
+		assert_eq!(held(1), DEPOSIT / 5);
+		(seated, cheater)
+	}
+
+	#[test]
+	fn a_challenger_whose_credential_does_not_open_is_slashed_and_the_node_refunded() {
+		new_test_ext().execute_with(|| {
+			let (seated, cheater) = griefed_request();
+			for challenger in &seated[..2] {
+				assert_ok!(reveal(*challenger, 0, seed_of(*challenger)));
+			}
+			// Whatever seed the cheater reveals, the runtime does not make its challenge.
+			assert_ok!(reveal(cheater, 0, seed_of(cheater)));
+			let reward = BOND / 10;
+			assert!(events().contains(&Event::ChallengerSlashed {
+				request_id: 0,
+				challenger: cheater,
+				reason: SlashReason::BadChallenge,
+				slashed: BOND,
+				reward,
+			}));
+			assert_eq!(
+				events().last(),
+				Some(&Event::AuditClosed { request_id: 0, who: 1, refunded: true, penalty: DEPOSIT / 5 })
+			);
+			assert_eq!(held(1), 0);
+			assert_eq!(Balances::free_balance(1), 10_000 + reward);
+			assert_eq!(bonded(cheater), 0);
+			assert!(!ValidatorCandidates::<Test>::get().iter().any(|(v, _)| *v == cheater));
+			assert!(seated[..2].iter().all(|c| bonded(*c) == BOND));
+			// It is no longer drawn.
+			assert_ok!(request(2, EK_B, AK_B));
+			run_to_block(System::block_number() + EPOCH);
+			assert!(!seats(1).contains(&cheater));
+		});
+	}
+
+	#[test]
+	fn a_challenger_that_does_not_reveal_is_slashed_after_the_window() {
+		new_test_ext().execute_with(|| {
+			let (seated, cheater) = griefed_request();
+			for challenger in &seated[..2] {
+				assert_ok!(reveal(*challenger, 0, seed_of(*challenger)));
+			}
+			let window_end = DRAW + RESPONSE_WINDOW + REVEAL_WINDOW;
+			run_to_block(window_end - 1);
+			assert!(Audits::<Test>::contains_key(0), "a short outage costs nothing");
+			run_to_block(window_end);
+			assert!(events().contains(&Event::ChallengerSlashed {
+				request_id: 0,
+				challenger: cheater,
+				reason: SlashReason::NoReveal,
+				slashed: BOND,
+				reward: BOND / 10,
+			}));
+			assert!(!Audits::<Test>::contains_key(0));
+			assert_eq!(held(1), 0);
+			assert_eq!(Balances::free_balance(1), 10_000 + BOND / 10);
+		});
+	}
+
+	#[test]
+	fn a_leaving_challenger_can_still_be_slashed_while_unbonding() {
+		new_test_ext().execute_with(|| {
+			let (seated, cheater) = griefed_request();
+			for challenger in &seated[..2] {
+				assert_ok!(reveal(*challenger, 0, seed_of(*challenger)));
+			}
+			assert_ok!(Attestation::leave_validators(RuntimeOrigin::signed(cheater)));
+			assert_eq!(bonded(cheater), BOND);
+			run_to_block(DRAW + RESPONSE_WINDOW + REVEAL_WINDOW);
+			assert_eq!(bonded(cheater), 0);
+			assert!(!Unbonding::<Test>::contains_key(cheater));
+			assert_noop!(Attestation::withdraw_bond(RuntimeOrigin::signed(cheater)), Error::<Test>::NotUnbonding);
+		});
+	}
+
+	#[test]
+	fn a_secret_is_bound_to_its_chain_request_requester_ek_and_ak() {
+		// On two forks, request 0 is a different EK of a different account. A challenger
+		// with one private seed makes unrelated secrets for them, so the secret a TPM
+		// opens on one fork answers nothing on the other.
+		let on_fork = |who: u64, ek: &[u8], ak_public: &[u8]| {
+			new_test_ext().execute_with(|| {
+				assert_ok!(request(who, ek, ak_public));
+				run_to_block(DRAW);
+				let r = Requests::<Test>::get(0).unwrap();
+				let made = Attestation::make_challenge(&[7; 32], 0, &10, &r.who, &r.ek_id, &r.ek_modulus, &r.ak_name)
+					.unwrap();
+				(made.secret, made.challenge.commitment)
+			})
+		};
+		let (secret_a, commitment_a) = on_fork(1, EK_A, AK_A);
+		let (secret_b, commitment_b) = on_fork(2, EK_B, AK_B);
+		assert_ne!(secret_a, secret_b);
+		assert_ne!(commitment_a, commitment_b);
+		// The same EK and AK asked for by another account: another secret too.
+		let (secret_c, _) = on_fork(2, EK_A, AK_A);
+		assert_ne!(secret_a, secret_c);
+		// And the same request, account and EK with another AK.
+		let (secret_d, _) = on_fork(1, EK_A, AK_B);
+		assert_ne!(secret_a, secret_d);
+		assert_eq!(on_fork(1, EK_A, AK_A).0, secret_a, "deterministic, so that it can be audited");
+	}
+
+	#[test]
+	fn a_pending_request_of_a_revoked_ca_cannot_activate() {
+		new_test_ext().execute_with(|| {
+			ready_request();
+			assert_ok!(Attestation::revoke_ca(RuntimeOrigin::root(), 1));
+			assert_noop!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A), Error::<Test>::CaRevoked);
+		});
+	}
 }
 
 /// The attested validator set that feeds pallet-session.
 mod validators {
 	use super::*;
 	use polkadot_sdk::pallet_session::SessionManager;
-
-	fn bonded(who: u64) -> u64 {
-		Balances::balance_on_hold(&HoldReason::ValidatorBond.into(), &who)
-	}
 
 	fn genesis() -> polkadot_sdk::sp_io::TestExternalities {
 		// 1 and 2 are nodes; 1 validates from genesis.
@@ -508,10 +782,60 @@ mod validators {
 			assert_eq!(Attestation::new_session(2), Some(vec![1, 2]));
 
 			assert_ok!(Attestation::leave_validators(RuntimeOrigin::signed(2)));
+			assert_eq!(Attestation::new_session(3), Some(vec![1]));
+			// The bond stays held, and slashable, until the unbonding period is over.
+			let unbonds_at = 1 + UNBONDING;
+			assert_eq!(events().last(), Some(&Event::ValidatorLeft { who: 2, unbonds_at }));
+			assert_eq!(bonded(2), BOND);
+			assert_noop!(Attestation::join_validators(RuntimeOrigin::signed(2)), Error::<Test>::StillUnbonding);
+			assert_noop!(Attestation::withdraw_bond(RuntimeOrigin::signed(2)), Error::<Test>::UnbondingNotOver);
+			assert_noop!(Attestation::withdraw_bond(RuntimeOrigin::signed(3)), Error::<Test>::NotUnbonding);
+			run_to_block(unbonds_at);
+			assert_ok!(Attestation::withdraw_bond(RuntimeOrigin::signed(2)));
+			assert_eq!(events().last(), Some(&Event::BondWithdrawn { who: 2, bond: BOND }));
 			assert_eq!(bonded(2), 0);
 			assert_eq!(Balances::free_balance(2), 10_000);
-			assert_eq!(Attestation::new_session(3), Some(vec![1]));
+			assert_ok!(Attestation::join_validators(RuntimeOrigin::signed(2)));
 		});
+	}
+
+	#[test]
+	fn governance_removes_validators_and_genesis_validators_are_ordinary_members() {
+		genesis().execute_with(|| {
+			WithKeys::set(vec![1, 2]);
+			assert_ok!(Attestation::join_validators(RuntimeOrigin::signed(2)));
+			assert_noop!(Attestation::remove_validator(RuntimeOrigin::signed(1), 2), DispatchError::BadOrigin);
+			assert_noop!(Attestation::remove_validator(RuntimeOrigin::root(), 3), Error::<Test>::NotAValidator);
+			// The genesis validator, which holds no bond, can be removed like any other.
+			assert_ok!(Attestation::remove_validator(RuntimeOrigin::root(), 1));
+			assert_eq!(events().last(), Some(&Event::ValidatorRemoved { who: 1, unbonds_at: 1 + UNBONDING }));
+			assert_eq!(Attestation::new_session(2), Some(vec![2]));
+			assert_noop!(Attestation::withdraw_bond(RuntimeOrigin::signed(1)), Error::<Test>::NotUnbonding);
+		});
+	}
+
+	#[test]
+	fn revoking_an_ek_or_its_ca_removes_the_validator() {
+		for revoke_ca in [false, true] {
+			new_test_ext().execute_with(|| {
+				ready_request();
+				assert_ok!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A));
+				assert_eq!(Nodes::<Test>::get(1).unwrap().ca_id, Some(1), "the issuing CA is recorded");
+				assert_ok!(Attestation::join_validators(RuntimeOrigin::signed(1)));
+				assert!(Attestation::new_session(1).unwrap().contains(&1));
+				if revoke_ca {
+					assert_ok!(Attestation::revoke_ca(RuntimeOrigin::root(), 0));
+				} else {
+					let ek_id = Nodes::<Test>::get(1).unwrap().ek_id.unwrap();
+					assert_ok!(Attestation::revoke_ek(RuntimeOrigin::root(), ek_id));
+				}
+				assert!(events().contains(&Event::ValidatorRemoved { who: 1, unbonds_at: DRAW + UNBONDING }));
+				assert!(!ValidatorCandidates::<Test>::get().iter().any(|(v, _)| *v == 1));
+				assert!(!Attestation::new_session(2).unwrap().contains(&1));
+				// The challengers, whose nodes came from genesis, stay.
+				assert_eq!(ValidatorCandidates::<Test>::get().len(), 4);
+			});
+		}
 	}
 
 	#[test]
@@ -531,9 +855,10 @@ mod validators {
 			assert_noop!(Attestation::join_validators(RuntimeOrigin::signed(5)), Error::<Test>::InsufficientBond);
 		});
 		// The set is bounded.
-		ext_with_validators(vec![], vec![1, 2, 3, 4, 10], vec![1, 2, 3, 4]).execute_with(|| {
-			WithKeys::set(vec![1, 2, 3, 4, 10]);
-			assert_noop!(Attestation::join_validators(RuntimeOrigin::signed(10)), Error::<Test>::TooManyValidators);
+		let eight = vec![1, 2, 3, 4, 10, 11, 12, 13];
+		ext_with_validators(vec![], [eight.clone(), vec![6]].concat(), eight.clone()).execute_with(|| {
+			WithKeys::set([eight, vec![6]].concat());
+			assert_noop!(Attestation::join_validators(RuntimeOrigin::signed(6)), Error::<Test>::TooManyValidators);
 		});
 	}
 
@@ -556,7 +881,7 @@ mod validators {
 /// a keystore of `UintAuthorityId`s.
 mod offchain_worker {
 	use super::*;
-	use crate::offchain::{secret_from_seed, MAX_CHALLENGES_PER_RUN, RESEND_AFTER};
+	use crate::offchain::{MAX_CHALLENGES_PER_RUN, RESEND_AFTER};
 	use codec::Decode;
 	use polkadot_sdk::{
 		frame_support::{dispatch::GetDispatchInfo, traits::Hooks},
@@ -605,8 +930,8 @@ mod offchain_worker {
 		let (mut ext, pool) = ext(vec![10, 11, 12, 13]);
 		ext.execute_with(|| {
 			assert_ok!(request(1, EK_A, AK_A));
-			run_to_block(2);
-			Attestation::offchain_worker(2);
+			run_to_block(DRAW);
+			Attestation::offchain_worker(DRAW);
 			let sent = take_sent(&pool);
 			let mut signers: Vec<_> = sent.iter().map(|(s, _)| *s).collect();
 			signers.sort();
@@ -622,7 +947,9 @@ mod offchain_worker {
 				assert_eq!(encrypted_secret.len(), 256, "RSA-2048 OAEP");
 				assert_eq!(id_object.len(), 2 + 32 + 2 + 32, "the integrity HMAC and the encrypted sized secret");
 				// The secret the TPM will recover is the one committed to.
-				let secret = secret_from_seed(&Attestation::private_seed(0, &signer));
+				let r = Requests::<Test>::get(0).unwrap();
+				let binding = Attestation::binding(0, &r.who, &r.ek_id, &r.ak_name);
+				let secret = crate::secret_from_seed(&Attestation::private_seed(0, &signer), &binding);
 				assert_eq!(commitment, Attestation::commitment(0, &signer, &secret));
 				assert_ok!(dispatch(signer, call));
 			}
@@ -635,19 +962,19 @@ mod offchain_worker {
 		let (mut ext, pool) = ext(vec![10, 11, 12, 13]);
 		ext.execute_with(|| {
 			assert_ok!(request(1, EK_A, AK_A));
-			run_to_block(2);
-			Attestation::offchain_worker(2);
+			run_to_block(DRAW);
+			Attestation::offchain_worker(DRAW);
 			let first = take_sent(&pool);
 			assert_eq!(first.len(), 3);
 			// Not included yet: the next blocks do not send again...
-			for n in 3..2 + RESEND_AFTER as u64 {
+			for n in DRAW + 1..DRAW + RESEND_AFTER as u64 {
 				System::set_block_number(n);
 				Attestation::offchain_worker(n);
 				assert!(take_sent(&pool).is_empty(), "resent at block {n}");
 			}
 			// ...until the wait is over; then the very same challenges go out.
-			System::set_block_number(2 + RESEND_AFTER as u64);
-			Attestation::offchain_worker(2 + RESEND_AFTER as u64);
+			System::set_block_number(DRAW + RESEND_AFTER as u64);
+			Attestation::offchain_worker(DRAW + RESEND_AFTER as u64);
 			let mut again = take_sent(&pool);
 			let mut first = first;
 			let key = |(s, _): &(u64, Call<Test>)| *s;
@@ -662,14 +989,14 @@ mod offchain_worker {
 		let (mut ext, pool) = ext(vec![42]);
 		ext.execute_with(|| {
 			assert_ok!(request(1, EK_A, AK_A));
-			run_to_block(2);
-			Attestation::offchain_worker(2);
+			run_to_block(DRAW);
+			Attestation::offchain_worker(DRAW);
 			assert!(take_sent(&pool).is_empty(), "42 holds no seat");
 
 			let mine = seats(0)[0];
 			UintAuthorityId::set_all_keys(vec![mine]);
 			assert_ok!(post(mine, 0, secret(0)));
-			Attestation::offchain_worker(2);
+			Attestation::offchain_worker(DRAW);
 			assert!(take_sent(&pool).is_empty(), "the seat is posted already");
 		});
 	}
@@ -681,9 +1008,9 @@ mod offchain_worker {
 			assert_ok!(request(1, EK_A, AK_A));
 			Attestation::offchain_worker(1);
 			assert!(take_sent(&pool).is_empty(), "challengers are not drawn yet");
-			run_to_block(2);
+			run_to_block(DRAW);
 			post_all(0);
-			Attestation::offchain_worker(2);
+			Attestation::offchain_worker(DRAW);
 			assert!(take_sent(&pool).is_empty(), "all challenges are in");
 		});
 	}
@@ -693,18 +1020,48 @@ mod offchain_worker {
 		let (mut ext, pool) = ext(vec![10, 11, 12, 13]);
 		ext.execute_with(|| {
 			// Four requests, three seats each, all held by this node: 12 challenges due.
-			for who in 1..=4 {
-				assert_ok!(Attestation::request_registration(
-					RuntimeOrigin::signed(who),
-					cert(if who % 2 == 0 { EK_B } else { EK_A }),
-					ak(if who % 2 == 0 { AK_B } else { AK_A }),
-				));
+			// (The fixtures hold two EKs: the other two requests are copies.)
+			assert_ok!(request(1, EK_A, AK_A));
+			assert_ok!(request(2, EK_B, AK_B));
+			run_to_block(DRAW);
+			for id in 2..=3 {
+				Requests::<Test>::insert(id, Requests::<Test>::get(id - 2).unwrap());
 			}
-			run_to_block(2);
-			Attestation::offchain_worker(2);
+			Attestation::offchain_worker(DRAW);
 			assert_eq!(take_sent(&pool).len(), MAX_CHALLENGES_PER_RUN);
-			Attestation::offchain_worker(2);
+			Attestation::offchain_worker(DRAW);
 			assert_eq!(take_sent(&pool).len(), 12 - MAX_CHALLENGES_PER_RUN, "the next run goes on");
+		});
+	}
+
+	#[test]
+	fn challengers_reveal_their_seeds_when_a_request_is_audited() {
+		let (mut ext, pool) = ext(vec![10, 11, 12, 13]);
+		ext.execute_with(|| {
+			assert_ok!(request(1, EK_A, AK_A));
+			run_to_block(DRAW);
+			Attestation::offchain_worker(DRAW);
+			for (signer, call) in take_sent(&pool) {
+				assert_ok!(dispatch(signer, call));
+			}
+			// The node does not answer: the request is audited.
+			run_to_block(DRAW + RESPONSE_WINDOW);
+			assert!(Audits::<Test>::contains_key(0));
+			Attestation::offchain_worker(DRAW + RESPONSE_WINDOW);
+			let sent = take_sent(&pool);
+			assert_eq!(sent.len(), 3, "one reveal per seat");
+			Attestation::offchain_worker(DRAW + RESPONSE_WINDOW);
+			assert!(take_sent(&pool).is_empty(), "not resent at once");
+			for (signer, call) in sent {
+				assert!(matches!(call, Call::reveal_challenge { request_id: 0, .. }), "{call:?}");
+				assert_ok!(dispatch(signer, call));
+			}
+			// Every seed made its challenge again: nobody is slashed, the penalty is burnt.
+			assert_eq!(
+				events().last(),
+				Some(&Event::AuditClosed { request_id: 0, who: 1, refunded: false, penalty: DEPOSIT / 5 })
+			);
+			assert_eq!(ValidatorCandidates::<Test>::get().len(), 4);
 		});
 	}
 }

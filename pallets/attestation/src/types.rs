@@ -54,6 +54,8 @@ pub struct TrustedCa {
 pub struct Node<BlockNumber> {
 	/// The node's EK; `None` for nodes registered in the genesis block.
 	pub ek_id: Option<EkId>,
+	/// The CA that issued the EK certificate; `None` for nodes registered in the genesis block.
+	pub ca_id: Option<CaId>,
 	/// The AK that signs the node's later TPM statements.
 	pub ak_public: AkPublicBytes,
 	pub registered_at: BlockNumber,
@@ -78,10 +80,11 @@ pub struct Seat<AccountId> {
 /// Where a request stands, and until when.
 #[derive(Clone, Copy, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub enum Phase<BlockNumber> {
-	/// Challengers are drawn at the start of this block, with randomness fixed after the
-	/// request was included.
+	/// Waiting for randomness that was unknown when the request (or its last round) began;
+	/// looked for again at this block.
 	Drawing(BlockNumber),
-	/// Challengers post their challenges; silent ones are replaced at this block.
+	/// Challengers post their challenges until this block. If one is silent, the round
+	/// fails: the request draws again with the next randomness, or ends after the last round.
 	Challenging(BlockNumber),
 	/// The node answers with `activate`; the request expires at this block.
 	Answering(BlockNumber),
@@ -101,6 +104,8 @@ impl<BlockNumber: Copy> Phase<BlockNumber> {
 pub struct Request<AccountId, Balance, BlockNumber> {
 	pub who: AccountId,
 	pub ek_id: EkId,
+	/// The CA that issued the EK certificate: it must still be trusted at activation.
+	pub ca_id: CaId,
 	pub ek_modulus: [u8; 256],
 	pub ak_public: AkPublicBytes,
 	pub ak_name: TpmName,
@@ -109,4 +114,46 @@ pub struct Request<AccountId, Balance, BlockNumber> {
 	pub deposit: Balance,
 	pub seats: BoundedVec<Seat<AccountId>, ConstU32<MAX_CHALLENGERS>>,
 	pub phase: Phase<BlockNumber>,
+	/// Rounds drawn so far.
+	pub round: u32,
+	/// A draw takes only randomness that became known after this block: the block that
+	/// included the request, then the start of the randomness the last round used.
+	pub fresh_after: BlockNumber,
+}
+
+/// A challenger's part in an audit.
+#[derive(Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct AuditSeat<AccountId> {
+	pub challenger: AccountId,
+	pub challenge: Challenge,
+	/// The challenger revealed the seed its challenge was made from, and it matched.
+	pub revealed: bool,
+}
+
+/// A request that reached the answering phase and was not activated: each challenger
+/// reveals the seed of its challenge, so that the runtime can check that the node was
+/// given credentials its TPM could open.
+#[derive(Clone, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct Audit<AccountId, Balance, BlockNumber> {
+	pub who: AccountId,
+	pub ek_id: EkId,
+	pub ek_modulus: [u8; 256],
+	pub ak_name: TpmName,
+	/// Held from the requester until the audit ends: returned if a challenger is found
+	/// out, burnt otherwise.
+	pub penalty: Balance,
+	pub seats: BoundedVec<AuditSeat<AccountId>, ConstU32<MAX_CHALLENGERS>>,
+	/// Whether a challenger was slashed in this audit.
+	pub cheated: bool,
+	/// Seats not revealed by this block are slashed.
+	pub deadline: BlockNumber,
+}
+
+/// Why a challenger lost its bond.
+#[derive(Clone, Copy, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub enum SlashReason {
+	/// Its revealed seed does not make the challenge it posted.
+	BadChallenge,
+	/// It did not reveal its seed within the reveal window.
+	NoReveal,
 }

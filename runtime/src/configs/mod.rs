@@ -73,7 +73,9 @@ impl pallet_timestamp::Config for Runtime {
 }
 
 parameter_types! {
-	pub const EpochDuration: u64 = EPOCH_DURATION_IN_SLOTS;
+	/// Slots per epoch: set at genesis (dev and test chains use one minute, see
+	/// `genesis_config_presets`), never after.
+	pub storage EpochDuration: u64 = EPOCH_DURATION_IN_SLOTS;
 	pub const ExpectedBlockTime: u64 = MILLI_SECS_PER_BLOCK;
 }
 
@@ -162,7 +164,12 @@ impl pallet_sudo::Config for Runtime {
 }
 
 parameter_types! {
-	pub const AttestationExpiryPenalty: Perbill = Perbill::from_percent(10);
+	/// Half the deposit: a draw that seats an honest challenger costs a requester without
+	/// a TPM 5 CRN, so that grinding for an all-colluding draw (probability (c/N)^3 per
+	/// epoch) costs more than the 100 CRN grant while colluders are fewer than a third
+	/// (`docs/attestation.md`).
+	pub const AttestationExpiryPenalty: Perbill = Perbill::from_percent(50);
+	pub const AttestationSlashReward: Perbill = Perbill::from_percent(10);
 }
 
 /// Challengers are the current validators that are attested nodes.
@@ -189,14 +196,24 @@ impl pallet_attestation::Config for Runtime {
 	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	/// The VRF output of the block that included a request, read in the next block.
-	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
+	/// The VRF outputs of a whole epoch, known from the next epoch's start: a request
+	/// draws in the epoch after the one that included it.
+	type Randomness = pallet_babe::RandomnessFromOneEpochAgo<Runtime>;
 	type Challengers = AttestedValidators;
 	type Grant = crate::Rewards;
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type ChallengersPerRequest = ConstU32<3>;
 	/// One minute.
 	type ChallengeWindow = ConstU32<10>;
+	/// A drawing request looks for the next epoch's randomness every 12 seconds.
+	type DrawRetry = ConstU32<2>;
+	type MaxRounds = ConstU32<3>;
+	type SilenceBench = ConstU32<{ crate::DAYS }>;
+	/// A day: an offline validator has time to come back and reveal.
+	type RevealWindow = ConstU32<{ crate::DAYS }>;
+	type SlashReward = AttestationSlashReward;
+	/// Longer than the reveal window, so that a challenger cannot leave before its audits.
+	type UnbondingPeriod = ConstU32<{ 2 * crate::DAYS }>;
 	/// Five minutes.
 	type ResponseWindow = ConstU32<50>;
 	type RequestDeposit = ConstU128<{ 10 * UNIT }>;
@@ -270,7 +287,7 @@ impl pallet_storage::BenchmarkHelper<AccountId> for MarketBenchmarks {
 	fn attest(who: &AccountId) {
 		pallet_attestation::Nodes::<Runtime>::insert(
 			who,
-			pallet_attestation::Node { ek_id: None, ak_public: Default::default(), registered_at: 0 },
+			pallet_attestation::Node { ek_id: None, ca_id: None, ak_public: Default::default(), registered_at: 0 },
 		);
 	}
 }
