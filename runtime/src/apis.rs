@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use polkadot_sdk::{
 	frame_support::{
-		genesis_builder_helper::{build_state, get_preset},
+		genesis_builder_helper::get_preset,
 		weights::Weight,
 	},
 	sp_api::impl_runtime_apis,

@@ -26,12 +26,14 @@ use serde_json::Value;
 pub const CAIRN_GENESIS_KEY: &str = "cairn";
 
 /// Genesis settings that are no pallet's: values of the runtime's `pub storage`
-/// parameters, fixed at genesis. In JSON: `{"epochDuration": 10}`.
+/// parameters, fixed at genesis. In JSON: `{"epochDuration": 10, "allowLocalEndpoints": true}`.
 #[derive(Default, Debug, PartialEq)]
 pub struct CairnGenesis {
 	/// Slots per BABE epoch (and session); [`crate::EPOCH_DURATION_IN_SLOTS`] if absent.
 	/// It must never change after genesis: nothing but genesis writes it.
 	pub epoch_duration: Option<u64>,
+	/// Whether endpoints may list loopback addresses (`false` if absent).
+	pub allow_local_endpoints: bool,
 }
 
 impl CairnGenesis {
@@ -48,7 +50,11 @@ impl CairnGenesis {
 					}
 					settings.epoch_duration = Some(slots);
 				},
-				_ => return Err("unknown key in `cairn` genesis; the only one is `epochDuration`"),
+				"allowLocalEndpoints" => {
+					settings.allow_local_endpoints =
+						value.as_bool().ok_or("`cairn.allowLocalEndpoints` must be true or false")?;
+				},
+				_ => return Err("unknown key in `cairn` genesis; the keys are `epochDuration`, `allowLocalEndpoints`"),
 			}
 		}
 		Ok(settings)
@@ -72,6 +78,9 @@ pub fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
 	};
 	if let Some(slots) = cairn.epoch_duration {
 		crate::configs::EpochDuration::set(&slots);
+	}
+	if cairn.allow_local_endpoints {
+		crate::configs::AllowLocalEndpoints::set(&true);
 	}
 	Ok(())
 }
@@ -129,7 +138,9 @@ pub fn production_market() -> MarketParams<Balance> {
 /// dev account.
 fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, nodes: Vec<AccountId>, root: AccountId) -> Value {
 	let mut patch = genesis_with_market(validators, endowed, nodes, root, test_market());
-	patch[CAIRN_GENESIS_KEY] = serde_json::json!({ "epochDuration": TEST_EPOCH_DURATION });
+	// All nodes of dev and test chains run on one machine: their endpoints are loopback.
+	patch[CAIRN_GENESIS_KEY] =
+		serde_json::json!({ "epochDuration": TEST_EPOCH_DURATION, "allowLocalEndpoints": true });
 	patch
 }
 

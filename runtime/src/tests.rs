@@ -2,7 +2,7 @@
 
 use crate::{
 	genesis_config_presets::{self, ENDOWMENT},
-	transactions, Attestation, Babe, Balances, BalancesCall, Executive, Grandpa, Runtime, RuntimeCall, RuntimeEvent,
+	transactions, Attestation, Babe, Balance, Balances, BalancesCall, Executive, Grandpa, Runtime, RuntimeCall, RuntimeEvent,
 	RuntimeGenesisConfig, RuntimeOrigin, Session, SignedPayload, Storage, System, UncheckedExtrinsic, UNIT, VERSION,
 };
 use codec::Encode;
@@ -11,7 +11,7 @@ use polkadot_sdk::{
 	sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
 	sp_io::TestExternalities,
 	sp_keyring::Sr25519Keyring,
-	sp_runtime::{generic::Era, BuildStorage},
+	sp_runtime::generic::Era,
 	*,
 };
 use serde_json::Value;
@@ -49,8 +49,13 @@ fn assert_validators(preset: &str, expected: &[Sr25519Keyring]) {
 		assert_eq!(Babe::authorities().len(), expected.len());
 		assert_eq!(Grandpa::grandpa_authorities().len(), expected.len());
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Sr25519Keyring::Alice.to_account_id()));
+		let bond: Balance = <<Runtime as pallet_attestation::Config>::ValidatorBond as frame_support::traits::Get<_>>::get();
 		for account in Sr25519Keyring::iter() {
-			assert_eq!(Balances::balance(&account.to_account_id()), ENDOWMENT);
+			let account_id = account.to_account_id();
+			// Genesis validators hold the validator bond out of their endowment.
+			let bonded = if accounts.contains(&account_id) { bond } else { 0 };
+			assert_eq!(Balances::balance(&account_id), ENDOWMENT - bonded);
+			assert_eq!(Balances::total_balance(&account_id), ENDOWMENT);
 		}
 	});
 }
@@ -135,7 +140,8 @@ fn transfer_moves_funds_and_pays_a_fee() {
 			.expect("a fee was paid");
 		assert!(fee > 0);
 		assert_eq!(Balances::balance(&bob), ENDOWMENT + amount);
-		assert_eq!(Balances::balance(&alice), ENDOWMENT - amount - fee);
+		// Alice, the dev chain's validator, holds the validator bond out of her endowment.
+		assert_eq!(Balances::total_balance(&alice), ENDOWMENT - amount - fee);
 		// Fees are burned until pallet-rewards pays them to authors.
 		assert_eq!(Balances::total_issuance(), issuance - fee);
 		assert_eq!(System::account_nonce(&alice), 1);
@@ -151,7 +157,7 @@ fn transfer_with_bad_nonce_is_rejected_and_changes_nothing() {
 			value: UNIT,
 		});
 		assert!(Executive::apply_extrinsic(signed(Sr25519Keyring::Alice, 5, call)).is_err());
-		assert_eq!(Balances::balance(&alice), ENDOWMENT);
+		assert_eq!(Balances::total_balance(&alice), ENDOWMENT);
 	});
 }
 
@@ -278,16 +284,25 @@ fn an_attested_node_with_session_keys_joins_the_validators_at_the_next_session()
 }
 
 #[test]
-fn dev_and_test_chains_have_one_minute_epochs_and_production_ten() {
-	use crate::configs::EpochDuration;
+fn dev_and_test_chains_have_one_minute_epochs_and_local_endpoints_production_neither() {
+	use crate::configs::{AllowLocalEndpoints, EpochDuration};
 	for preset in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
-		externalities(preset).execute_with(|| assert_eq!(EpochDuration::get(), 10, "{preset}"));
+		externalities(preset).execute_with(|| {
+			assert_eq!(EpochDuration::get(), 10, "{preset}");
+			assert!(AllowLocalEndpoints::get(), "{preset}");
+		});
 	}
-	externalities(genesis_config_presets::PRODUCTION_RUNTIME_PRESET)
-		.execute_with(|| assert_eq!(EpochDuration::get(), crate::EPOCH_DURATION_IN_SLOTS));
+	externalities(genesis_config_presets::PRODUCTION_RUNTIME_PRESET).execute_with(|| {
+		assert_eq!(EpochDuration::get(), crate::EPOCH_DURATION_IN_SLOTS);
+		assert!(!AllowLocalEndpoints::get());
+	});
 	use genesis_config_presets::CairnGenesis;
 	let read = |json: &str| CairnGenesis::from_json(&serde_json::from_str(json).unwrap());
-	assert_eq!(read(r#"{"epochDuration": 30}"#), Ok(CairnGenesis { epoch_duration: Some(30) }));
+	assert_eq!(
+		read(r#"{"epochDuration": 30, "allowLocalEndpoints": true}"#),
+		Ok(CairnGenesis { epoch_duration: Some(30), allow_local_endpoints: true })
+	);
+	assert!(read(r#"{"allowLocalEndpoints": 1}"#).is_err());
 	assert!(read(r#"{"epochDuration": 0}"#).is_err());
 	assert!(read(r#"{"epochDuration": "ten"}"#).is_err());
 	assert!(read(r#"{"epochLength": 10}"#).is_err());

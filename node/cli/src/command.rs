@@ -174,11 +174,12 @@ pub fn run() -> sc_cli::Result<()> {
 				let fragments =
 					crate::fragments::start_service(&fragment_args, base).await.map_err(sc_cli::Error::Input)?;
 				let local_endpoint = match &fragments {
-					Some(service) => Some(
-						crate::fragments::local_endpoint(&service.handle, &fragment_args)
+					Some(service) => {
+						let (peer_id, addresses) = crate::fragments::local_endpoint(&service.handle, &fragment_args)
 							.await
-							.map_err(sc_cli::Error::Input)?,
-					),
+							.map_err(sc_cli::Error::Input)?;
+						Some(service::LocalEndpoint { peer_id, addresses, keypair: service.keypair.clone() })
+					},
 					None => None,
 				};
 				let provider = fragments.as_ref().map(|s| service::ProviderParts {

@@ -174,6 +174,8 @@ pub struct FragmentService {
 	pub store: Store,
 	/// Which fragments the store takes: decided by the chain once the node runs.
 	pub admission: Arc<crate::provider::LateAdmission>,
+	/// The service plane's identity, which signs the endpoint the node publishes.
+	pub keypair: Keypair,
 }
 
 /// Starts the node's fragment store and service plane under `base`.
@@ -194,7 +196,7 @@ pub async fn start_service(args: &FragmentArgs, base: PathBuf) -> Result<Option<
 	.map_err(|e| format!("bad fragment address: {e}"))?;
 	let admission = Arc::new(crate::provider::LateAdmission::default());
 	let handle = cairn_net::start(Config {
-		keypair,
+		keypair: keypair.clone(),
 		listen: Some(listen),
 		store: Some(store.clone()),
 		admission: Some(admission.clone()),
@@ -210,7 +212,7 @@ pub async fn start_service(args: &FragmentArgs, base: PathBuf) -> Result<Option<
 	for addr in handle.listen_addrs().await.map_err(|e| e.to_string())? {
 		log::info!("📦 Fragment service on {addr}");
 	}
-	Ok(Some(FragmentService { handle, store, admission }))
+	Ok(Some(FragmentService { handle, store, admission, keypair }))
 }
 
 /// What the node publishes as its endpoint (pallet-endpoints): the service plane's peer id

@@ -159,8 +159,66 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 }
 
 /// What the node's service plane listens at, for its off-chain worker to publish
-/// (pallet-endpoints).
-pub type LocalEndpoint = (pallet_endpoints::PeerIdBytes, pallet_endpoints::Addresses);
+/// (pallet-endpoints), and the service plane's key, which signs each publication's account.
+pub struct LocalEndpoint {
+	pub peer_id: pallet_endpoints::PeerIdBytes,
+	pub addresses: pallet_endpoints::Addresses,
+	pub keypair: cairn_net::identity::Keypair,
+}
+
+/// Keeps the number of the last finalized block in the off-chain database, where the
+/// attestation pallet's off-chain worker reads it: challengers reveal their seeds only for
+/// audits opened in a final block.
+async fn record_finality<S: sp_core::offchain::OffchainStorage>(
+	mut offchain_db: S,
+	client: Arc<FullClient>,
+) {
+	use codec::Encode;
+	use futures::StreamExt;
+	use sc_client_api::BlockchainEvents;
+	use sp_core::offchain::STORAGE_PREFIX;
+	use sp_runtime::traits::Header;
+	let key = pallet_attestation::offchain::FINALIZED_KEY;
+	offchain_db.set(STORAGE_PREFIX, key, &client.chain_info().finalized_number.encode());
+	let mut finalized = client.finality_notification_stream();
+	while let Some(notification) = finalized.next().await {
+		offchain_db.set(STORAGE_PREFIX, key, &(*notification.header.number()).encode());
+	}
+}
+
+/// How often the node signs its endpoint for node keys added to the keystore since.
+const ENDPOINT_PROOF_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Writes, for each node key in the keystore, the service-plane key's signature over
+/// `pallet_endpoints::endpoint_payload` into the off-chain database, where the off-chain
+/// worker takes it to publish the endpoint; again every [`ENDPOINT_PROOF_INTERVAL`], for
+/// keys inserted while the node runs.
+async fn sign_endpoints<S: sp_core::offchain::OffchainStorage>(
+	mut offchain_db: S,
+	keystore: sp_keystore::KeystorePtr,
+	keypair: cairn_net::identity::Keypair,
+	genesis: <Block as BlockT>::Hash,
+) {
+	use codec::Encode;
+	use sp_core::offchain::STORAGE_PREFIX;
+	use sp_keystore::Keystore;
+	loop {
+		for public in keystore.sr25519_public_keys(cairn_primitives::NODE_KEY_TYPE) {
+			let account = cairn_primitives::AccountId::from(public);
+			let payload = pallet_endpoints::endpoint_payload(genesis.as_ref(), &account);
+			let signature = match keypair.sign(&payload).map(<[u8; 64]>::try_from) {
+				Ok(Ok(signature)) => signature,
+				_ => {
+					log::warn!("the fragment service's key cannot sign the endpoint of {account}");
+					continue;
+				},
+			};
+			let key = pallet_endpoints::offchain::peer_proof_key(&account);
+			offchain_db.set(STORAGE_PREFIX, &key, &signature.encode());
+		}
+		tokio::time::sleep(ENDPOINT_PROOF_INTERVAL).await;
+	}
+}
 
 /// What the provider worker needs of the fragment service.
 pub struct ProviderParts {
@@ -199,12 +257,28 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	}
 
 	// The endpoint the off-chain worker keeps published; none without a service plane.
+	if let Some(offchain_db) = backend.offchain_storage() {
+		task_manager.spawn_handle().spawn("record-finality", None, record_finality(offchain_db, client.clone()));
+	}
 	if let Some(mut offchain_db) = backend.offchain_storage() {
 		use codec::Encode;
 		use sp_core::offchain::{OffchainStorage, STORAGE_PREFIX};
 		let key = pallet_endpoints::offchain::LOCAL_ENDPOINT_KEY;
 		match &local_endpoint {
-			Some(endpoint) => offchain_db.set(STORAGE_PREFIX, key, &endpoint.encode()),
+			Some(endpoint) => {
+				offchain_db.set(STORAGE_PREFIX, key, &(&endpoint.peer_id, &endpoint.addresses).encode());
+				let genesis = client.block_hash(0).ok().flatten().expect("Genesis block exists; qed");
+				task_manager.spawn_handle().spawn(
+					"endpoint-proofs",
+					None,
+					sign_endpoints(
+						offchain_db.clone(),
+						keystore_container.keystore(),
+						endpoint.keypair.clone(),
+						genesis,
+					),
+				);
+			},
 			None => offchain_db.remove(STORAGE_PREFIX, key),
 		}
 	}

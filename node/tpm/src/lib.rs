@@ -129,12 +129,14 @@ impl Tpm {
 		})
 	}
 
-	/// The DER EK certificate from NV.
+	/// The DER EK certificate from NV, without the padding that may follow it there.
 	pub fn ek_certificate(&mut self) -> Result<Vec<u8>> {
 		let index = NvIndexTpmHandle::new(EK_CERT_NV_INDEX).expect("a valid NV index");
-		self.ctx
+		let stored = self
+			.ctx
 			.execute_with_session(Some(AuthSession::Password), |ctx| nv::read_full(ctx, NvAuth::Owner, index))
-			.map_err(Error::NoEkCertificate)
+			.map_err(Error::NoEkCertificate)?;
+		Ok(cairn_attestation::cert::trim_nv_padding(&stored).to_vec())
 	}
 
 	/// Runs `f` with the L-1 EK loaded, and flushes it.

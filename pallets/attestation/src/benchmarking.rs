@@ -196,10 +196,14 @@ mod benchmarks {
 				penalty: request.deposit,
 				seats: BoundedVec::truncate_from(seats),
 				cheated: false,
+				opened_at: frame_system::Pallet::<T>::block_number(),
 				deadline,
 			},
 		);
 		Requests::<T>::remove(0);
+		frame_system::Pallet::<T>::set_block_number(
+			frame_system::Pallet::<T>::block_number().saturating_add(T::RevealDelay::get()),
+		);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(challengers[0].clone()), 0, seed);

@@ -10,11 +10,11 @@
 //!
 //! 1. **M1 [`Pallet::request_registration`]** (the node): EK certificate and AK public
 //!    area, checked at once; the deposit is held. One open request per account and per EK.
-//! 2. **Draw.** The k seats are drawn with randomness that became known only after the
-//!    request was included (BABE's `RandomnessFromOneEpochAgo`, read in a later epoch),
+//! 2. **Draw.** The k seats are drawn with randomness made only of VRF outputs of blocks
+//!    after the request's (BABE's `RandomnessFromOneEpochAgo`, two epoch starts later),
 //!    from the EK and that randomness alone: every retry of an EK within an epoch meets the
-//!    same seats. Only session validators that are bonded candidates and not benched are
-//!    drawn.
+//!    same seats. Only session validators that are candidates holding a full bond, not
+//!    benched and with fewer than `MaxSeatsPerValidator` open seats are drawn.
 //! 3. **M2 [`Pallet::post_challenge`]** (each challenger): a credential for the EK bound to
 //!    the AK's name, and a commitment to its secret. Every seat must post within
 //!    `ChallengeWindow`; otherwise the silent challengers sit out draws for `SilenceBench`
@@ -27,10 +27,12 @@
 //! 5. **Audit.** A request that was not activated once all challenges were in (it expired,
 //!    or its requester cancelled) keeps `ExpiryPenalty` of its deposit on hold while each
 //!    challenger reveals the seed its challenge was derived from
-//!    ([`Pallet::reveal_challenge`]); the runtime makes the challenge again. A challenge
-//!    that does not match, or no reveal within `RevealWindow`, slashes the challenger's
-//!    bond (a share to the requester, whose penalty is then returned) and removes it
-//!    from the validator candidates. Otherwise the penalty is burnt.
+//!    ([`Pallet::reveal_challenge`], from `RevealDelay` blocks on, once the audit is final
+//!    for the challenger's worker); the runtime makes the challenge again. A challenge
+//!    that does not match, or no reveal within `RevealWindow` ([`Pallet::close_audit`],
+//!    by anyone), slashes the challenger's bond (a share to the requester, whose penalty
+//!    is then returned) and removes it from the validator candidates. Otherwise the
+//!    penalty is burnt. A validator's bond is not freed while it holds open seats.
 //!
 //! Governance (`AdminOrigin`) keeps the trusted CAs, revokes CAs and EKs (their validators
 //! leave) and removes validators. A leaving validator's bond is released after
@@ -177,9 +179,17 @@ pub mod pallet {
 		/// Blocks a silent challenger is left out of draws.
 		#[pallet::constant]
 		type SilenceBench: Get<BlockNumberFor<Self>>;
+		/// Blocks after an audit opens before reveals are taken: longer than finality
+		/// usually takes, so that an audit on a fork that is then dropped sees no reveal.
+		#[pallet::constant]
+		type RevealDelay: Get<BlockNumberFor<Self>>;
 		/// Blocks the challengers of an audited request have to reveal their seeds.
 		#[pallet::constant]
 		type RevealWindow: Get<BlockNumberFor<Self>>;
+		/// The most open seats (in requests and audits) a validator holds at once: one
+		/// bond answers for at most this many challenges.
+		#[pallet::constant]
+		type MaxSeatsPerValidator: Get<u32>;
 		/// The share of a slashed bond paid to the requester the challenger wronged; the
 		/// rest is burnt.
 		#[pallet::constant]
@@ -267,6 +277,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Audits<T: Config> = StorageMap<_, Twox64Concat, RequestId, AuditOf<T>>;
 
+	/// Seats a validator holds in open requests and unresolved audit seats.
+	#[pallet::storage]
+	pub type OpenSeats<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
 	/// Challengers left out of draws until a block, for having been silent.
 	#[pallet::storage]
 	pub type Benched<T: Config> =
@@ -286,9 +300,8 @@ pub mod pallet {
 	pub type ValidatorCandidates<T: Config> =
 		StorageValue<_, BoundedVec<(T::AccountId, BalanceOf<T>), T::MaxValidators>, ValueQuery>;
 
-	/// Open requests whose phase ends at a block, and audits whose reveal window ends
-	/// there; `on_initialize` takes only its own block's. A request or audit that ends
-	/// early leaves its block's list.
+	/// Open requests whose phase ends at a block; `on_initialize` takes only its own
+	/// block's. A request that ends early leaves its block's list.
 	#[pallet::storage]
 	pub type Deadlines<T: Config> =
 		StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<RequestId, T::MaxDeadlinesPerBlock>, ValueQuery>;
@@ -300,7 +313,7 @@ pub mod pallet {
 		pub trusted_cas: Vec<(Vec<u8>, Option<CaId>, Vec<u8>)>,
 		/// Accounts registered without a TPM: genesis validators, dev accounts.
 		pub nodes: Vec<T::AccountId>,
-		/// Validators without a bond: the genesis validators (they must be in `nodes`).
+		/// The genesis validators (they must be in `nodes`): each holds `ValidatorBond`.
 		pub validators: Vec<T::AccountId>,
 	}
 
@@ -318,7 +331,13 @@ pub mod pallet {
 					Node { ek_id: None, ca_id: None, ak_public: Default::default(), registered_at: Zero::zero() },
 				);
 			}
-			let validators: Vec<_> = self.validators.iter().map(|v| (v.clone(), Zero::zero())).collect();
+			// Genesis validators bond like any other, from their genesis balance.
+			let bond = T::ValidatorBond::get();
+			for v in &self.validators {
+				T::Currency::hold(&HoldReason::ValidatorBond.into(), v, bond)
+					.expect("genesis validators hold the validator bond");
+			}
+			let validators: Vec<_> = self.validators.iter().map(|v| (v.clone(), bond)).collect();
 			assert!(self.validators.iter().all(|v| self.nodes.contains(v)), "genesis validators are nodes");
 			ValidatorCandidates::<T>::put(
 				BoundedVec::try_from(validators).expect("at most MaxValidators genesis validators"),
@@ -404,8 +423,7 @@ pub mod pallet {
 			slashed: BalanceOf<T>,
 			reward: BalanceOf<T>,
 		},
-		/// The audit ended: the held penalty was returned (a challenger was found out) or
-		/// burnt.
+		/// The audit ended: the held penalty was returned (a challenger lied) or burnt.
 		AuditClosed {
 			request_id: RequestId,
 			who: T::AccountId,
@@ -453,7 +471,8 @@ pub mod pallet {
 		BadCaKey,
 		/// The EK is not RSA-2048 with exponent 65537.
 		WrongEkType,
-		/// The certificate's extended key usage lacks the TCG EK certificate purpose.
+		/// Not an EK certificate: its extended key usage lacks the TCG EK certificate
+		/// purpose, it is a CA's, or its key usage lacks `keyEncipherment`.
 		NotAnEkCertificate,
 		/// The EK is revoked.
 		EkRevoked,
@@ -531,6 +550,17 @@ pub mod pallet {
 		UnknownAudit,
 		/// The caller holds no unrevealed seat in this audit.
 		NotAnAuditedChallenger,
+		/// Reveals are taken from `RevealDelay` blocks after the audit opened.
+		RevealTooEarly,
+		/// The audit's reveal window is not over.
+		AuditNotOver,
+		/// The validator holds open seats; its bond is freed once they are resolved.
+		SeatsOpen,
+		/// The certificate's outer signature algorithm differs from the one it signs.
+		SignatureAlgorithmMismatch,
+		/// A CA certificate must have basic constraints `cA` and, if it has a key usage,
+		/// `keyCertSign`.
+		NotACaCertificate,
 	}
 
 	#[pallet::hooks]
@@ -559,7 +589,8 @@ pub mod pallet {
 			assert!(k >= 1 && k <= MAX_CHALLENGERS, "ChallengersPerRequest must be within 1..={MAX_CHALLENGERS}");
 			assert!(!T::ChallengeWindow::get().is_zero() && !T::ResponseWindow::get().is_zero());
 			assert!(!T::DrawRetry::get().is_zero() && !T::RevealWindow::get().is_zero());
-			assert!(T::MaxRounds::get() >= 1);
+			assert!(T::MaxRounds::get() >= 1 && T::MaxSeatsPerValidator::get() >= 1);
+			assert!(T::RevealDelay::get() < T::RevealWindow::get());
 			assert!(T::MaxDeadlinesPerBlock::get() >= 1);
 		}
 	}
@@ -689,6 +720,12 @@ pub mod pallet {
 			T::AdminOrigin::ensure_origin(origin)?;
 			RevokedEks::<T>::insert(ek_id, ());
 			let owner = EkOwner::<T>::get(ek_id);
+			// A request for the EK can no longer succeed: it ends, refunded.
+			if let Some(request_id) = RequestOfEk::<T>::get(ek_id) {
+				if let Some(request) = Requests::<T>::get(request_id) {
+					Self::end(request_id, request, Perbill::zero());
+				}
+			}
 			if let Some(owner) = &owner {
 				Nodes::<T>::remove(owner);
 				if ValidatorCandidates::<T>::get().iter().any(|(v, _)| v == owner) {
@@ -709,6 +746,11 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let request = Requests::<T>::get(request_id).ok_or(Error::<T>::UnknownRequest)?;
 			ensure!(request.who == who, Error::<T>::NotRequester);
+			if Self::trusted_ca(request.ca_id).is_err() {
+				// Its CA was revoked: the request cannot succeed, through no fault of its own.
+				Self::end(request_id, request, Perbill::zero());
+				return Ok(());
+			}
 			match request.phase {
 				Phase::Answering(_) =>
 					Self::fail_answering(request_id, request, frame_system::Pallet::<T>::block_number()),
@@ -745,10 +787,30 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let (bond, at) = Unbonding::<T>::get(&who).ok_or(Error::<T>::NotUnbonding)?;
 			ensure!(frame_system::Pallet::<T>::block_number() >= at, Error::<T>::UnbondingNotOver);
+			ensure!(OpenSeats::<T>::get(&who) == 0, Error::<T>::SeatsOpen);
 			Unbonding::<T>::remove(&who);
 			T::Currency::release(&HoldReason::ValidatorBond.into(), &who, bond, Precision::BestEffort)?;
 			Self::deposit_event(Event::BondWithdrawn { who, bond });
 			Ok(())
+		}
+
+		/// Anyone, once an audit's reveal window is over: slashes the challengers that did
+		/// not reveal and ends the audit (the requester has a reason to: a lie returns its
+		/// penalty). Free when it succeeds. Emits `ChallengerSlashed` and `AuditClosed`.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::close_audit(T::ChallengersPerRequest::get()))]
+		pub fn close_audit(origin: OriginFor<T>, request_id: RequestId) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			let mut audit = Audits::<T>::get(request_id).ok_or(Error::<T>::UnknownAudit)?;
+			ensure!(frame_system::Pallet::<T>::block_number() >= audit.deadline, Error::<T>::AuditNotOver);
+			let silent: Vec<_> = audit.seats.iter().filter(|s| !s.revealed).map(|s| s.challenger.clone()).collect();
+			for challenger in &silent {
+				Self::slash(request_id, challenger, &audit.who, SlashReason::NoReveal);
+				Self::release_seat(challenger);
+			}
+			audit.cheated |= !silent.is_empty();
+			Self::finish_audit(request_id, audit);
+			Ok(Pays::No.into())
 		}
 	}
 
@@ -793,6 +855,7 @@ pub mod pallet {
 				None => cert.spki(),
 			};
 			cert.verify_signed_by(&signer_spki).map_err(Error::<T>::from)?;
+			cert.check_ca().map_err(Error::<T>::from)?;
 			let subject = NameBytes::try_from(cert.subject()).map_err(|_| Error::<T>::CertMalformed)?;
 			let spki = SpkiBytes::try_from(cert.spki()).map_err(|_| Error::<T>::BadCaKey)?;
 			let subject_hash = blake2_256(&subject);
@@ -871,6 +934,7 @@ pub mod pallet {
 					phase: Phase::Drawing(draw_at),
 					round: 0,
 					fresh_after: now,
+					armed: false,
 				},
 			);
 			Self::deposit_event(Event::RegistrationRequested { request_id, who, ek_id });
@@ -893,8 +957,12 @@ pub mod pallet {
 			Self::deposit_event(Event::ChallengePosted { request_id, challenger });
 			if request.seats.iter().all(|s| s.challenge.is_some()) {
 				let now = frame_system::Pallet::<T>::block_number();
-				let deadline = Self::schedule(request_id, now.saturating_add(T::ResponseWindow::get()))
-					.ok_or(Error::<T>::TooManyRequests)?;
+				let Some(deadline) = Self::schedule(request_id, now.saturating_add(T::ResponseWindow::get())) else {
+					// No room for the answering deadline: nobody's fault, so the request ends
+					// refunded and no challenger counts as silent.
+					Self::end(request_id, request, Perbill::zero());
+					return Ok(());
+				};
 				Self::unschedule(request_id, request.phase.deadline());
 				request.phase = Phase::Answering(deadline);
 				Self::deposit_event(Event::ChallengesReady { request_id, deadline });
@@ -934,6 +1002,9 @@ pub mod pallet {
 			ensure!(quote.qualified_signer == request.ak_qualified_name.as_slice(), Error::<T>::WrongQualifiedSigner);
 
 			Self::close(request_id, &request);
+			for seat in &request.seats {
+				Self::release_seat(&seat.challenger);
+			}
 			T::Currency::release(&HoldReason::RequestDeposit.into(), &who, request.deposit, Precision::BestEffort)?;
 			EkOwner::<T>::insert(request.ek_id, &who);
 			Nodes::<T>::insert(
@@ -957,6 +1028,9 @@ pub mod pallet {
 				.iter()
 				.position(|s| s.challenger == challenger && !s.revealed)
 				.ok_or(Error::<T>::NotAnAuditedChallenger)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now >= audit.opened_at.saturating_add(T::RevealDelay::get()), Error::<T>::RevealTooEarly);
+			Self::release_seat(&challenger);
 			let made = Self::make_challenge(
 				seed,
 				request_id,
@@ -975,8 +1049,7 @@ pub mod pallet {
 				Self::slash(request_id, &challenger, &audit.who, SlashReason::BadChallenge);
 			}
 			if audit.seats.iter().all(|s| s.revealed) {
-				Self::unschedule(request_id, audit.deadline);
-				Self::close_audit(request_id, audit);
+				Self::finish_audit(request_id, audit);
 			} else {
 				Audits::<T>::insert(request_id, audit);
 			}
@@ -1033,6 +1106,9 @@ pub mod pallet {
 		/// the rest.
 		fn end(request_id: RequestId, request: RequestOf<T>, penalty: Perbill) {
 			Self::close(request_id, &request);
+			for seat in &request.seats {
+				Self::release_seat(&seat.challenger);
+			}
 			let reason = HoldReason::RequestDeposit.into();
 			let burnt = if penalty.is_zero() {
 				Zero::zero()
@@ -1054,15 +1130,28 @@ pub mod pallet {
 			Self::unschedule(request_id, request.phase.deadline());
 		}
 
-		/// Session validators that may be drawn: bonded candidates, not benched.
+		/// Session validators that may be drawn: candidates holding a full bond, not
+		/// benched, with room for another seat.
 		fn drawable(now: BlockNumberFor<T>) -> Vec<T::AccountId> {
 			let candidates = ValidatorCandidates::<T>::get();
 			let benched = Benched::<T>::get();
+			let bond = T::ValidatorBond::get();
 			T::Challengers::challengers()
 				.into_iter()
-				.filter(|c| candidates.iter().any(|(v, _)| v == c))
+				.filter(|c| candidates.iter().any(|(v, held)| v == c && *held >= bond))
 				.filter(|c| !benched.iter().any(|(b, until)| b == c && *until > now))
+				.filter(|c| OpenSeats::<T>::get(c) < T::MaxSeatsPerValidator::get())
 				.collect()
+		}
+
+		fn take_seat(who: &T::AccountId) {
+			OpenSeats::<T>::mutate(who, |n| *n = n.saturating_add(1));
+		}
+
+		fn release_seat(who: &T::AccountId) {
+			OpenSeats::<T>::mutate_exists(who, |n| {
+				*n = n.and_then(|n| n.checked_sub(1)).filter(|n| *n > 0);
+			});
 		}
 
 		/// Draws `count` of `pool` in random order, from the randomness and the EK alone:
@@ -1089,17 +1178,6 @@ pub mod pallet {
 					Phase::Challenging(_) => Self::round_failed(id, request, now),
 					Phase::Answering(_) => Self::fail_answering(id, request, now),
 				}
-			} else if let Some(mut audit) = Audits::<T>::get(id) {
-				if audit.deadline != now {
-					return;
-				}
-				// Whoever has not revealed by now is slashed.
-				let silent: Vec<_> = audit.seats.iter().filter(|s| !s.revealed).map(|s| s.challenger.clone()).collect();
-				for challenger in &silent {
-					Self::slash(id, challenger, &audit.who, SlashReason::NoReveal);
-				}
-				audit.cheated |= !silent.is_empty();
-				Self::close_audit(id, audit);
 			}
 		}
 
@@ -1107,7 +1185,13 @@ pub mod pallet {
 		/// began is there; otherwise looks again `DrawRetry` blocks later.
 		fn draw_seats(id: RequestId, mut request: RequestOf<T>, now: BlockNumberFor<T>, drawable: &[T::AccountId]) {
 			let (random, known_since) = T::Randomness::random(RANDOMNESS_SUBJECT);
-			if known_since <= request.fresh_after {
+			if known_since <= request.fresh_after || !request.armed {
+				if known_since > request.fresh_after {
+					// The first epoch start after the request: its randomness mixes VRF outputs
+					// from before the request too. Wait for the next one.
+					request.armed = true;
+					request.fresh_after = known_since;
+				}
 				Self::reschedule(id, request, Phase::Drawing, now.saturating_add(T::DrawRetry::get()));
 				return;
 			}
@@ -1120,7 +1204,9 @@ pub mod pallet {
 				return;
 			}
 			request.round = request.round.saturating_add(1);
-			request.fresh_after = known_since;
+			for challenger in &drawn {
+				Self::take_seat(challenger);
+			}
 			// At most ChallengersPerRequest <= MAX_CHALLENGERS seats.
 			request.seats = BoundedVec::truncate_from(
 				drawn.iter().map(|c| Seat { challenger: c.clone(), challenge: None }).collect(),
@@ -1151,7 +1237,14 @@ pub mod pallet {
 				Self::end(id, request, Perbill::zero());
 				return;
 			}
+			for seat in &request.seats {
+				Self::release_seat(&seat.challenger);
+			}
 			request.seats.clear();
+			// The silent chose to be silent knowing the randomness of this epoch so far:
+			// the next draw takes only VRF outputs from after now.
+			request.fresh_after = now;
+			request.armed = false;
 			Self::reschedule(id, request, Phase::Drawing, now.saturating_add(One::one()));
 		}
 
@@ -1170,30 +1263,27 @@ pub mod pallet {
 					s.challenge.clone().map(|challenge| AuditSeat { challenger: s.challenger.clone(), challenge, revealed: false })
 				})
 				.collect();
-			let audit = Self::schedule(id, now.saturating_add(T::RevealWindow::get())).map(|deadline| Audit {
-				who: request.who.clone(),
-				ek_id: request.ek_id,
-				ek_modulus: request.ek_modulus,
-				ak_name: request.ak_name,
-				penalty,
-				seats: BoundedVec::truncate_from(seats),
-				cheated: false,
-				deadline,
-			});
-			Self::deposit_event(Event::RegistrationExpired { request_id: id, who: request.who.clone(), penalty });
-			match audit {
-				Some(audit) => Audits::<T>::insert(id, audit),
-				// No room to audit (every list in reach is full): the penalty is burnt as
-				// before audits existed.
-				None => {
-					let _ = T::Currency::burn_held(&reason, &request.who, penalty, Precision::BestEffort, Fortitude::Force);
+			// The seats stay open (counted in `OpenSeats`) until each is revealed or slashed.
+			Audits::<T>::insert(
+				id,
+				Audit {
+					who: request.who.clone(),
+					ek_id: request.ek_id,
+					ek_modulus: request.ek_modulus,
+					ak_name: request.ak_name,
+					penalty,
+					seats: BoundedVec::truncate_from(seats),
+					cheated: false,
+					opened_at: now,
+					deadline: now.saturating_add(T::RevealWindow::get()),
 				},
-			}
+			);
+			Self::deposit_event(Event::RegistrationExpired { request_id: id, who: request.who, penalty });
 		}
 
-		/// Ends an audit: the penalty returns to the requester if a challenger was found
-		/// out, and is burnt otherwise.
-		fn close_audit(id: RequestId, audit: AuditOf<T>) {
+		/// Ends an audit: the penalty returns to the requester if a challenger lied, and is
+		/// burnt otherwise.
+		fn finish_audit(id: RequestId, audit: AuditOf<T>) {
 			Audits::<T>::remove(id);
 			let reason = HoldReason::RequestDeposit.into();
 			if audit.cheated {
@@ -1293,6 +1383,8 @@ pub mod pallet {
 				E::CertSignature => Self::BadCertSignature,
 				E::EkKeyType => Self::WrongEkType,
 				E::EkUsage => Self::NotAnEkCertificate,
+				E::SignatureAlgorithmMismatch => Self::SignatureAlgorithmMismatch,
+				E::NotACa => Self::NotACaCertificate,
 				E::AkMalformed => Self::AkMalformed,
 				E::AkAttributes => Self::WrongAkAttributes,
 				E::AkKeyType => Self::WrongAkType,

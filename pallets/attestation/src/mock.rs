@@ -83,11 +83,19 @@ pub const GRANT: u64 = 1_000;
 pub const CHALLENGE_WINDOW: u64 = 5;
 pub const RESPONSE_WINDOW: u64 = 10;
 pub const REVEAL_WINDOW: u64 = 10;
+pub const REVEAL_DELAY: u64 = 2;
+pub const MAX_SEATS: u32 = 2;
 pub const SILENCE_BENCH: u64 = 20;
 pub const UNBONDING: u64 = 20;
 pub const MAX_ROUNDS: u32 = 2;
-/// The block at which a request made at block 1 draws: the first of the next epoch.
-pub const DRAW: u64 = EPOCH;
+/// The block at which a request made at block 1 draws: the second epoch start after it.
+pub const DRAW: u64 = 2 * EPOCH;
+
+/// The block at which a request made (or whose round failed) at `block` draws: the
+/// second epoch start after it, whose randomness is made of later blocks only.
+pub fn draw_after(block: u64) -> u64 {
+	(block / EPOCH + 2) * EPOCH
+}
 
 /// Transactions as the off-chain worker makes them: signed by the account, not checked.
 pub type Extrinsic = TestXt<RuntimeCall, ()>;
@@ -153,7 +161,9 @@ impl pallet_attestation::Config for Test {
 	type DrawRetry = ConstU64<1>;
 	type MaxRounds = ConstU32<MAX_ROUNDS>;
 	type SilenceBench = ConstU64<SILENCE_BENCH>;
+	type RevealDelay = ConstU64<REVEAL_DELAY>;
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
+	type MaxSeatsPerValidator = ConstU32<MAX_SEATS>;
 	type SlashReward = SlashReward;
 	type UnbondingPeriod = ConstU64<UNBONDING>;
 	type ResponseWindow = ConstU64<RESPONSE_WINDOW>;

@@ -7,10 +7,14 @@
 //! `s = blake2_256("TPMREG/secret/v2" || r || b)`, makes the credential to the request's EK
 //! bound to its AK with randomness `blake2_256("TPMREG/credential/v2" || r || b)`, and
 //! signs `post_challenge` with the node key. The same seat therefore always gets the same
-//! challenge, however often it is resent, and the same `r` yields an unrelated secret for
-//! another request or on another fork where this request id names another EK. When a
-//! request is audited, the worker reveals `r`, from which the runtime makes the challenge
-//! again. A node must therefore keep its off-chain database for the reveal window.
+//! challenge, however often it is resent. Seeds are kept per binding, so another request,
+//! or this request id naming another EK or requester on another fork, gets another seed.
+//! When a request is audited, the worker reveals `r`, from which the runtime makes the
+//! challenge again, but only once the audit's opening block is final (the node writes the
+//! finalized block number at [`FINALIZED_KEY`]): a seed revealed on a fork that is then
+//! dropped would answer the same request on the fork that stays. It reveals only a seed
+//! that makes the challenge on chain (another node with the same key may have posted
+//! it). A node must keep its off-chain database for the reveal window.
 
 use crate::{pallet::*, secret_from_seed, Challenge, EkId, Phase, RequestId, Seat, TpmName};
 use alloc::vec::Vec;
@@ -34,8 +38,12 @@ use rand_chacha::{
 };
 
 const LOG_TARGET: &str = "runtime::attestation";
-/// Off-chain storage of the private seed of a seat: `SEED_KEY ++ (request id, challenger)`.
+/// Off-chain storage of the private seed of a seat:
+/// `SEED_KEY ++ (request id, challenger, binding)`.
 const SEED_KEY: &[u8] = b"cairn/attestation/seed/";
+/// Persistent off-chain storage of the number of the last finalized block, written by the
+/// node (SCALE of the block number).
+pub const FINALIZED_KEY: &[u8] = b"cairn/finalized-number";
 /// Off-chain storage of the block a seat's challenge was last sent at.
 const SENT_KEY: &[u8] = b"cairn/attestation/sent/";
 /// Off-chain storage of the block a seat's reveal was last sent at.
@@ -74,7 +82,8 @@ impl<T: Config> Pallet<T> {
 					continue;
 				}
 				made += 1;
-				let seed = Self::private_seed(request_id, challenger);
+				let binding = Self::binding(request_id, &request.who, &request.ek_id, &request.ak_name);
+				let seed = Self::private_seed(request_id, challenger, &binding);
 				let challenge = match Self::make_challenge(
 					&seed,
 					request_id,
@@ -109,24 +118,46 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Reveals the seeds of this node's seats in audited requests.
+	/// Reveals the seeds of this node's seats in audited requests whose opening is final.
 	pub(crate) fn offchain_reveal(now: BlockNumberFor<T>) {
 		let local = Self::local_accounts();
 		if local.is_empty() {
 			return;
 		}
+		let finalized: Option<BlockNumberFor<T>> = StorageValueRef::persistent(FINALIZED_KEY).get().ok().flatten();
+		let Some(finalized) = finalized else { return };
 		let mut sent = 0;
 		for (request_id, audit) in Audits::<T>::iter() {
+			if audit.opened_at > finalized || now < audit.opened_at.saturating_add(<T::RevealDelay as polkadot_sdk::frame_support::traits::Get<_>>::get()) {
+				continue;
+			}
 			for seat in audit.seats.iter().filter(|s| !s.revealed) {
 				let Some((public, _)) = local.iter().find(|(_, account)| *account == seat.challenger) else { continue };
 				if sent == MAX_REVEALS_PER_RUN {
 					return;
 				}
+				let binding = Self::binding(request_id, &audit.who, &audit.ek_id, &audit.ak_name);
+				let Some(seed) = Self::stored_seed(request_id, &seat.challenger, &binding) else {
+					log::error!(target: LOG_TARGET, "no seed for the challenge of request {request_id}: it cannot be revealed");
+					continue;
+				};
+				let remade = Self::make_challenge(
+					&seed,
+					request_id,
+					&seat.challenger,
+					&audit.who,
+					&audit.ek_id,
+					&audit.ek_modulus,
+					&audit.ak_name,
+				);
+				if !remade.is_ok_and(|made| made.challenge == seat.challenge) {
+					log::warn!(target: LOG_TARGET, "the challenge of request {request_id} on chain is not this node's");
+					continue;
+				}
 				if !Self::due_to_send(REVEAL_SENT_KEY, request_id, &seat.challenger, now) {
 					continue;
 				}
 				sent += 1;
-				let seed = Self::private_seed(request_id, &seat.challenger);
 				let result = Signer::<T, T::NodeKey>::all_accounts()
 					.with_filter(alloc::vec![public.clone()])
 					.send_signed_transaction(|_| Call::reveal_challenge { request_id, seed });
@@ -179,9 +210,19 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
-	/// The seat's private seed, drawn on first use and kept.
-	pub fn private_seed(request_id: RequestId, challenger: &T::AccountId) -> [u8; 32] {
-		let key = [SEED_KEY, &(request_id, challenger).encode()].concat();
+	fn seed_key(request_id: RequestId, challenger: &T::AccountId, binding: &[u8; 32]) -> Vec<u8> {
+		[SEED_KEY, &(request_id, challenger, binding).encode()].concat()
+	}
+
+	/// The private seed of the seat for the request that `binding` names, if one was drawn.
+	pub fn stored_seed(request_id: RequestId, challenger: &T::AccountId, binding: &[u8; 32]) -> Option<[u8; 32]> {
+		StorageValueRef::persistent(&Self::seed_key(request_id, challenger, binding)).get().ok().flatten()
+	}
+
+	/// The seat's private seed for the request that `binding` names, drawn on first use
+	/// and kept.
+	pub fn private_seed(request_id: RequestId, challenger: &T::AccountId, binding: &[u8; 32]) -> [u8; 32] {
+		let key = Self::seed_key(request_id, challenger, binding);
 		let store = StorageValueRef::persistent(&key);
 		let stored = store.mutate(|old: Result<Option<[u8; 32]>, StorageRetrievalError>| match old {
 			Ok(Some(seed)) => Ok::<_, ()>(seed),

@@ -356,6 +356,9 @@ fn an_unanswered_request_expires_and_after_an_honest_audit_loses_part_of_its_dep
 		assert_eq!(seated.len(), 3);
 		assert_noop!(reveal(1, 0, seed_of(1)), Error::<Test>::NotAnAuditedChallenger);
 		assert_noop!(reveal(seated[0], 7, seed_of(seated[0])), Error::<Test>::UnknownAudit);
+		// Reveals wait a little, so that an audit on a dropped fork sees none.
+		assert_noop!(reveal(seated[0], 0, seed_of(seated[0])), Error::<Test>::RevealTooEarly);
+		run_to_block(DRAW + RESPONSE_WINDOW + REVEAL_DELAY);
 		for challenger in &seated {
 			assert_ok!(reveal(*challenger, 0, seed_of(*challenger)));
 		}
@@ -366,6 +369,7 @@ fn an_unanswered_request_expires_and_after_an_honest_audit_loses_part_of_its_dep
 		assert_eq!(Balances::free_balance(1), 10_000 - penalty);
 		assert_eq!(Balances::total_issuance(), issuance - penalty);
 		assert!(seated.iter().all(|c| bonded(*c) == BOND));
+		assert_eq!(OpenSeats::<Test>::iter().count(), 0, "every seat is resolved");
 		// The account may try again.
 		assert_ok!(request(1, EK_A, AK_A));
 	});
@@ -451,6 +455,11 @@ fn governance_adds_and_revokes_cas() {
 		);
 		assert_ok!(Attestation::add_trusted_ca(RuntimeOrigin::root(), cert(ISSUER_CA), Some(0), label()));
 		assert_eq!(events().last(), Some(&Event::CaAdded { ca_id: 1, parent: Some(0) }));
+		// An EK certificate signed by the issuer is not a CA, though its signature holds.
+		assert_noop!(
+			Attestation::add_trusted_ca(RuntimeOrigin::root(), cert(EK_A), Some(1), label()),
+			Error::<Test>::NotACaCertificate
+		);
 		assert_ok!(request(1, EK_A, AK_A));
 
 		// Revoking the root revokes what is under it.
@@ -482,16 +491,6 @@ fn a_revoked_ek_loses_its_node_and_cannot_register() {
 		assert_eq!(events().last(), Some(&Event::EkRevoked { ek_id, owner: Some(1) }));
 		assert!(!Attestation::is_attested(&1));
 		assert_noop!(request(1, EK_A, AK_A), Error::<Test>::EkRevoked);
-	});
-}
-
-#[test]
-fn revocation_during_a_request_stops_activation() {
-	new_test_ext().execute_with(|| {
-		ready_request();
-		let ek_id = Requests::<Test>::get(0).unwrap().ek_id;
-		assert_ok!(Attestation::revoke_ek(RuntimeOrigin::root(), ek_id));
-		assert_noop!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A), Error::<Test>::EkRevoked);
 	});
 }
 
@@ -542,9 +541,11 @@ mod colluding_challengers {
 			new_test_ext().execute_with(|| {
 				run_to_block(at);
 				assert_ok!(request(who, EK_A, AK_A));
-				run_to_block(2 * EPOCH - 1);
+				// Not with the next epoch's randomness (outputs of blocks before the request
+				// are in it), but the one after.
+				run_to_block(3 * EPOCH - 1);
 				assert!(matches!(phase(0), Phase::Drawing(_)), "randomness known at the request is not used");
-				run_to_block(2 * EPOCH);
+				run_to_block(3 * EPOCH);
 				drawn.push(seats(0));
 			});
 		}
@@ -556,7 +557,7 @@ mod colluding_challengers {
 			for who in 1..=3u64 {
 				assert_ok!(request(who, EK_A, AK_A));
 				let id = who - 1;
-				run_to_block(System::block_number() + EPOCH);
+				run_to_block(draw_after(System::block_number()));
 				assert!(matches!(phase(id), Phase::Challenging(_)));
 				assert_ok!(Attestation::cancel_request(RuntimeOrigin::signed(who), id));
 				assert_eq!(Balances::free_balance(who), 10_000 - DEPOSIT / 5);
@@ -581,10 +582,12 @@ mod colluding_challengers {
 			assert!(matches!(phase(0), Phase::Drawing(_)));
 			assert!(seats(0).is_empty());
 			assert_noop!(activate(1, 0, vec![secret(0), secret(1)], QUOTE_A), Error::<Test>::ChallengesNotReady);
-			// The next draw waits for the next epoch's randomness, and leaves the silent out.
-			run_to_block(3 * EPOCH - 1);
+			// The next draw takes randomness made after the round failed, and leaves the
+			// silent out.
+			let next = draw_after(DRAW + CHALLENGE_WINDOW);
+			run_to_block(next - 1);
 			assert!(matches!(phase(0), Phase::Drawing(_)));
-			run_to_block(3 * EPOCH);
+			run_to_block(next);
 			let second = seats(0);
 			assert_eq!(second.len(), 3);
 			assert!(!second.contains(&first[2]));
@@ -605,7 +608,7 @@ mod colluding_challengers {
 			for challenger in &first[..2] {
 				assert_ok!(post_challenge(*challenger, 0, honest_challenge(0, *challenger)));
 			}
-			run_to_block(3 * EPOCH);
+			run_to_block(draw_after(DRAW + CHALLENGE_WINDOW));
 			assert!(Requests::<Test>::get(0).is_none());
 			assert_eq!(events().last(), Some(&Event::RegistrationCancelled { request_id: 0, who: 1, penalty: 0 }));
 			assert_eq!(held(1), 0);
@@ -626,7 +629,7 @@ mod colluding_challengers {
 					assert_ok!(post_challenge(*challenger, 0, honest_challenge(0, *challenger)));
 				}
 				run_to_block(at + CHALLENGE_WINDOW);
-				at = (at + CHALLENGE_WINDOW).div_ceil(EPOCH) * EPOCH;
+				at = draw_after(at + CHALLENGE_WINDOW);
 			}
 			assert!(Requests::<Test>::get(0).is_none());
 			assert_eq!(events().last(), Some(&Event::RegistrationCancelled { request_id: 0, who: 1, penalty: 0 }));
@@ -648,6 +651,7 @@ mod colluding_challengers {
 		assert!(matches!(phase(0), Phase::Answering(_)));
 		run_to_block(DRAW + RESPONSE_WINDOW);
 		assert_eq!(held(1), DEPOSIT / 5);
+		run_to_block(DRAW + RESPONSE_WINDOW + REVEAL_DELAY);
 		(seated, cheater)
 	}
 
@@ -679,8 +683,10 @@ mod colluding_challengers {
 			assert!(seated[..2].iter().all(|c| bonded(*c) == BOND));
 			// It is no longer drawn.
 			assert_ok!(request(2, EK_B, AK_B));
-			run_to_block(System::block_number() + EPOCH);
+			run_to_block(draw_after(System::block_number()));
 			assert!(!seats(1).contains(&cheater));
+			// Every seat of the audit is resolved.
+			assert!(OpenSeats::<Test>::iter().all(|(c, _)| seats(1).contains(&c)));
 		});
 	}
 
@@ -693,8 +699,12 @@ mod colluding_challengers {
 			}
 			let window_end = DRAW + RESPONSE_WINDOW + REVEAL_WINDOW;
 			run_to_block(window_end - 1);
-			assert!(Audits::<Test>::contains_key(0), "a short outage costs nothing");
+			assert_noop!(Attestation::close_audit(RuntimeOrigin::signed(5), 0), Error::<Test>::AuditNotOver);
+			assert_noop!(Attestation::close_audit(RuntimeOrigin::signed(5), 9), Error::<Test>::UnknownAudit);
 			run_to_block(window_end);
+			// Anyone closes it, for free.
+			let info = Attestation::close_audit(RuntimeOrigin::signed(5), 0).unwrap();
+			assert_eq!(info.pays_fee, polkadot_sdk::frame_support::dispatch::Pays::No);
 			assert!(events().contains(&Event::ChallengerSlashed {
 				request_id: 0,
 				challenger: cheater,
@@ -705,6 +715,7 @@ mod colluding_challengers {
 			assert!(!Audits::<Test>::contains_key(0));
 			assert_eq!(held(1), 0);
 			assert_eq!(Balances::free_balance(1), 10_000 + BOND / 10);
+			assert_eq!(OpenSeats::<Test>::iter().count(), 0, "no seat is left open");
 		});
 	}
 
@@ -717,7 +728,10 @@ mod colluding_challengers {
 			}
 			assert_ok!(Attestation::leave_validators(RuntimeOrigin::signed(cheater)));
 			assert_eq!(bonded(cheater), BOND);
-			run_to_block(DRAW + RESPONSE_WINDOW + REVEAL_WINDOW);
+			// Its bond is not freed while the seat is open, even after unbonding.
+			run_to_block(DRAW + RESPONSE_WINDOW + REVEAL_DELAY + UNBONDING);
+			assert_noop!(Attestation::withdraw_bond(RuntimeOrigin::signed(cheater)), Error::<Test>::SeatsOpen);
+			assert_ok!(Attestation::close_audit(RuntimeOrigin::signed(5), 0));
 			assert_eq!(bonded(cheater), 0);
 			assert!(!Unbonding::<Test>::contains_key(cheater));
 			assert_noop!(Attestation::withdraw_bond(RuntimeOrigin::signed(cheater)), Error::<Test>::NotUnbonding);
@@ -753,11 +767,69 @@ mod colluding_challengers {
 	}
 
 	#[test]
-	fn a_pending_request_of_a_revoked_ca_cannot_activate() {
+	fn a_pending_request_of_a_revoked_ca_cannot_activate_and_ends_without_penalty() {
 		new_test_ext().execute_with(|| {
 			ready_request();
 			assert_ok!(Attestation::revoke_ca(RuntimeOrigin::root(), 1));
 			assert_noop!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A), Error::<Test>::CaRevoked);
+			assert_ok!(Attestation::cancel_request(RuntimeOrigin::signed(1), 0));
+			assert_eq!(events().last(), Some(&Event::RegistrationCancelled { request_id: 0, who: 1, penalty: 0 }));
+			assert_eq!(Balances::free_balance(1), 10_000);
+			assert_eq!(OpenSeats::<Test>::iter().count(), 0);
+		});
+	}
+
+	#[test]
+	fn revoking_an_ek_ends_its_open_request_refunded() {
+		new_test_ext().execute_with(|| {
+			ready_request();
+			let ek_id = Requests::<Test>::get(0).unwrap().ek_id;
+			assert_ok!(Attestation::revoke_ek(RuntimeOrigin::root(), ek_id));
+			assert_noop!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A), Error::<Test>::UnknownRequest);
+			assert!(Requests::<Test>::get(0).is_none());
+			assert!(RequestOfEk::<Test>::get(ek_id).is_none());
+			assert_eq!(Balances::free_balance(1), 10_000);
+			assert_eq!(OpenSeats::<Test>::iter().count(), 0);
+		});
+	}
+
+	#[test]
+	fn one_bond_answers_for_a_bounded_number_of_seats() {
+		new_test_ext().execute_with(|| {
+			// Validator 10 already holds as many open seats as one bond answers for.
+			OpenSeats::<Test>::insert(10, MAX_SEATS);
+			assert_ok!(request(1, EK_A, AK_A));
+			run_to_block(DRAW);
+			assert_eq!(seats(0).len(), 3);
+			assert!(!seats(0).contains(&10), "a validator at its seat limit is not drawn");
+			// Seats are counted while open and released when the request ends.
+			assert!(seats(0).iter().all(|c| OpenSeats::<Test>::get(c) == 1));
+			post_all(0);
+			assert_ok!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A));
+			assert_eq!(OpenSeats::<Test>::iter().collect::<Vec<_>>(), vec![(10, MAX_SEATS)]);
+			// A validator leaving with open seats gets its bond back only once they close.
+			assert_ok!(Attestation::leave_validators(RuntimeOrigin::signed(10)));
+			run_to_block(DRAW + UNBONDING);
+			assert_noop!(Attestation::withdraw_bond(RuntimeOrigin::signed(10)), Error::<Test>::SeatsOpen);
+			OpenSeats::<Test>::remove(10);
+			assert_ok!(Attestation::withdraw_bond(RuntimeOrigin::signed(10)));
+		});
+	}
+
+	#[test]
+	fn a_request_whose_answering_deadline_finds_no_room_ends_refunded_without_blame() {
+		new_test_ext().execute_with(|| {
+			assert_ok!(request(1, EK_A, AK_A));
+			run_to_block(DRAW);
+			let full = || BoundedVec::truncate_from(vec![100, 101, 102, 103]);
+			for block in DRAW + RESPONSE_WINDOW..DRAW + RESPONSE_WINDOW + 4 {
+				Deadlines::<Test>::insert(block, full());
+			}
+			post_honest(0);
+			assert!(Requests::<Test>::get(0).is_none());
+			assert_eq!(events().last(), Some(&Event::RegistrationCancelled { request_id: 0, who: 1, penalty: 0 }));
+			assert!(Benched::<Test>::get().is_empty(), "the challengers all posted");
+			assert_eq!(OpenSeats::<Test>::iter().count(), 0);
 		});
 	}
 }
@@ -806,11 +878,12 @@ mod validators {
 			assert_ok!(Attestation::join_validators(RuntimeOrigin::signed(2)));
 			assert_noop!(Attestation::remove_validator(RuntimeOrigin::signed(1), 2), DispatchError::BadOrigin);
 			assert_noop!(Attestation::remove_validator(RuntimeOrigin::root(), 3), Error::<Test>::NotAValidator);
-			// The genesis validator, which holds no bond, can be removed like any other.
+			// The genesis validator bonded at genesis and is removed like any other.
+			assert_eq!(bonded(1), BOND);
 			assert_ok!(Attestation::remove_validator(RuntimeOrigin::root(), 1));
 			assert_eq!(events().last(), Some(&Event::ValidatorRemoved { who: 1, unbonds_at: 1 + UNBONDING }));
 			assert_eq!(Attestation::new_session(2), Some(vec![2]));
-			assert_noop!(Attestation::withdraw_bond(RuntimeOrigin::signed(1)), Error::<Test>::NotUnbonding);
+			assert_noop!(Attestation::withdraw_bond(RuntimeOrigin::signed(1)), Error::<Test>::UnbondingNotOver);
 		});
 	}
 
@@ -882,7 +955,7 @@ mod validators {
 mod offchain_worker {
 	use super::*;
 	use crate::offchain::{MAX_CHALLENGES_PER_RUN, RESEND_AFTER};
-	use codec::Decode;
+	use codec::{Decode, Encode};
 	use polkadot_sdk::{
 		frame_support::{dispatch::GetDispatchInfo, traits::Hooks},
 		sp_core::offchain::{
@@ -949,7 +1022,7 @@ mod offchain_worker {
 				// The secret the TPM will recover is the one committed to.
 				let r = Requests::<Test>::get(0).unwrap();
 				let binding = Attestation::binding(0, &r.who, &r.ek_id, &r.ak_name);
-				let secret = crate::secret_from_seed(&Attestation::private_seed(0, &signer), &binding);
+				let secret = crate::secret_from_seed(&Attestation::private_seed(0, &signer, &binding), &binding);
 				assert_eq!(commitment, Attestation::commitment(0, &signer, &secret));
 				assert_ok!(dispatch(signer, call));
 			}
@@ -1045,12 +1118,28 @@ mod offchain_worker {
 				assert_ok!(dispatch(signer, call));
 			}
 			// The node does not answer: the request is audited.
-			run_to_block(DRAW + RESPONSE_WINDOW);
+			let opened = DRAW + RESPONSE_WINDOW;
+			run_to_block(opened);
 			assert!(Audits::<Test>::contains_key(0));
-			Attestation::offchain_worker(DRAW + RESPONSE_WINDOW);
+			let finalized = |n: u64| {
+				sp_io::offchain::local_storage_set(
+					polkadot_sdk::sp_core::offchain::StorageKind::PERSISTENT,
+					crate::offchain::FINALIZED_KEY,
+					&n.encode(),
+				)
+			};
+			// Not before the reveal delay, and not before the audit's opening is final.
+			Attestation::offchain_worker(opened);
+			assert!(take_sent(&pool).is_empty(), "no finalized block known");
+			finalized(opened - 1);
+			run_to_block(opened + REVEAL_DELAY);
+			Attestation::offchain_worker(opened + REVEAL_DELAY);
+			assert!(take_sent(&pool).is_empty(), "the audit may be on a fork that is dropped");
+			finalized(opened);
+			Attestation::offchain_worker(opened + REVEAL_DELAY);
 			let sent = take_sent(&pool);
 			assert_eq!(sent.len(), 3, "one reveal per seat");
-			Attestation::offchain_worker(DRAW + RESPONSE_WINDOW);
+			Attestation::offchain_worker(opened + REVEAL_DELAY);
 			assert!(take_sent(&pool).is_empty(), "not resent at once");
 			for (signer, call) in sent {
 				assert!(matches!(call, Call::reveal_challenge { request_id: 0, .. }), "{call:?}");
@@ -1062,6 +1151,28 @@ mod offchain_worker {
 				Some(&Event::AuditClosed { request_id: 0, who: 1, refunded: false, penalty: DEPOSIT / 5 })
 			);
 			assert_eq!(ValidatorCandidates::<Test>::get().len(), 4);
+		});
+	}
+
+	#[test]
+	fn a_seed_that_does_not_make_the_challenge_on_chain_is_not_revealed() {
+		// Another node holding the same key posted the challenge, or this node lost its
+		// seed: revealing would slash it for nothing.
+		let (mut ext, pool) = ext(vec![10, 11, 12, 13]);
+		ext.execute_with(|| {
+			assert_ok!(request(1, EK_A, AK_A));
+			run_to_block(DRAW);
+			// Challenges made from seeds this node does not hold.
+			post_honest(0);
+			let opened = DRAW + RESPONSE_WINDOW;
+			run_to_block(opened + REVEAL_DELAY);
+			sp_io::offchain::local_storage_set(
+				polkadot_sdk::sp_core::offchain::StorageKind::PERSISTENT,
+				crate::offchain::FINALIZED_KEY,
+				&opened.encode(),
+			);
+			Attestation::offchain_worker(opened + REVEAL_DELAY);
+			assert!(take_sent(&pool).is_empty());
 		});
 	}
 }

@@ -116,9 +116,14 @@ pub struct Request<AccountId, Balance, BlockNumber> {
 	pub phase: Phase<BlockNumber>,
 	/// Rounds drawn so far.
 	pub round: u32,
-	/// A draw takes only randomness that became known after this block: the block that
-	/// included the request, then the start of the randomness the last round used.
+	/// The block that included the request, or at which its last round failed. The draw
+	/// waits for randomness known since a later block (the next epoch's start), then
+	/// `armed`, for the randomness after that: the first is made of VRF outputs partly
+	/// older than this block, which the last authors before it knew; the second only of
+	/// outputs of blocks after it.
 	pub fresh_after: BlockNumber,
+	/// Whether the first wait is over (`fresh_after` then holds the epoch start it saw).
+	pub armed: bool,
 }
 
 /// A challenger's part in an audit.
@@ -143,9 +148,14 @@ pub struct Audit<AccountId, Balance, BlockNumber> {
 	/// out, burnt otherwise.
 	pub penalty: Balance,
 	pub seats: BoundedVec<AuditSeat<AccountId>, ConstU32<MAX_CHALLENGERS>>,
-	/// Whether a challenger was slashed in this audit.
+	/// Whether a challenger lied in this audit (its seed did not make its challenge, or
+	/// it did not reveal).
 	pub cheated: bool,
-	/// Seats not revealed by this block are slashed.
+	/// The block the audit opened at: reveals are taken only some blocks later, and the
+	/// challengers' workers reveal only once it is final, so that a seed revealed on one
+	/// fork cannot answer the same request on another.
+	pub opened_at: BlockNumber,
+	/// From this block on, anyone may close the audit: unrevealed seats are slashed.
 	pub deadline: BlockNumber,
 }
 

@@ -27,6 +27,7 @@ pub trait WeightInfo {
 	fn reveal_challenge() -> Weight;
 	fn remove_validator() -> Weight;
 	fn withdraw_bond() -> Weight;
+	fn close_audit(k: u32) -> Weight;
 	/// `entries` requests or audits at their deadline, each with up to `k` seats.
 	fn on_initialize(entries: u32, k: u32) -> Weight;
 }
@@ -83,14 +84,21 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(MS / 20, 4_000).saturating_add(T::DbWeight::get().reads_writes(2, 2))
 	}
 	fn withdraw_bond() -> Weight {
-		Weight::from_parts(MS / 20, 1_000).saturating_add(T::DbWeight::get().reads_writes(2, 2))
+		Weight::from_parts(MS / 20, 1_000).saturating_add(T::DbWeight::get().reads_writes(3, 2))
+	}
+	fn close_audit(k: u32) -> Weight {
+		// Estimate: the audit and the penalty; per unrevealed seat a slash (the candidate
+		// list or the unbonding bond, two hold operations) and its seat count.
+		Weight::from_parts(MS / 10, 16_000)
+			.saturating_add(T::DbWeight::get().reads_writes(3, 3))
+			.saturating_add(T::DbWeight::get().reads_writes(6, 6).saturating_mul(k as u64))
 	}
 	fn on_initialize(entries: u32, k: u32) -> Weight {
 		// Estimate. With entries due, the drawable set is read once: the session's
-		// validators (at most 100), whether each is attested, the candidates and the
-		// bench. Each entry is a draw, a failed round, an expiry or an audit that slashes
-		// up to k challengers (each: the candidates and two hold operations).
-		let once = if entries > 0 { T::DbWeight::get().reads(103) } else { Weight::zero() };
+		// validators (at most 100), whether each is attested, its open seats, the
+		// candidates and the bench. Each entry is a look for randomness, a draw (k seat
+		// counts), a failed round (k seat counts, the bench) or an expiry (the audit).
+		let once = if entries > 0 { T::DbWeight::get().reads(203) } else { Weight::zero() };
 		let per_entry = Weight::from_parts(MS / 5, 16_000)
 			.saturating_add(T::DbWeight::get().reads_writes(6 + 4 * k as u64, 6 + 4 * k as u64));
 		Weight::from_parts(MS / 50, 1_000).saturating_add(once).saturating_add(per_entry.saturating_mul(entries as u64))
@@ -133,6 +141,9 @@ impl WeightInfo for () {
 	}
 	fn withdraw_bond() -> Weight {
 		Weight::from_parts(MS / 20, 4_000)
+	}
+	fn close_audit(k: u32) -> Weight {
+		Weight::from_parts(MS / 10 + k as u64 * MS / 20, 4_000)
 	}
 	fn on_initialize(entries: u32, k: u32) -> Weight {
 		Weight::from_parts(MS / 50 + entries as u64 * (MS / 5 + k as u64 * MS / 50), 1_000)

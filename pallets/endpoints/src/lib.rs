@@ -9,9 +9,14 @@
 //! The node does this by itself: its off-chain worker publishes what the node's service
 //! plane listens at (see [`offchain`]).
 //!
-//! The chain checks shapes, not reachability: a peer id is a multihash (identity or
-//! SHA-256) and addresses are bounded byte strings in multiaddr encoding, decoded by
-//! readers off chain.
+//! An endpoint is bound to the node: the peer id must be an Ed25519 libp2p key, which
+//! signs [`endpoint_payload`] (this chain's genesis hash and the node's account), so
+//! nobody can publish another node's peer id (and steer its clients to a victim), and one
+//! peer id serves one live node at a time (one box cannot front many TPM accounts).
+//! Addresses must start with an IP address or a DNS name followed by TCP or UDP;
+//! loopback and unspecified hosts are refused unless the chain allows them (dev and test
+//! chains, whose nodes all run on one machine). Private ranges such as 10.x are valid:
+//! mesh networks use them. Reachability is not checked.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -47,18 +52,91 @@ pub struct Endpoint<BlockNumber> {
 	pub expires_at: BlockNumber,
 }
 
-/// Multihash codes a peer id may use.
+/// The multihash code of a peer id that inlines its key.
 const IDENTITY: u8 = 0x00;
-const SHA2_256: u8 = 0x12;
 
-/// Whether `bytes` is a multihash as libp2p peer ids use: identity (inline key, at most
-/// 42 bytes) or SHA-256 (32 bytes), with a length that matches.
-pub fn is_peer_id(bytes: &[u8]) -> bool {
-	match bytes {
-		[IDENTITY, len, rest @ ..] => *len as usize == rest.len() && rest.len() <= 42 && !rest.is_empty(),
-		[SHA2_256, 32, rest @ ..] => rest.len() == 32,
-		_ => false,
+/// The domain of [`endpoint_payload`].
+pub const ENDPOINT_DOMAIN: &[u8] = b"cairn/endpoint/v1";
+
+/// What a node's libp2p key signs to publish an endpoint for `account`:
+/// `ENDPOINT_DOMAIN || genesis hash || SCALE(account)`.
+pub fn endpoint_payload(genesis: &[u8], account: &impl Encode) -> alloc::vec::Vec<u8> {
+	let mut payload = [ENDPOINT_DOMAIN, genesis].concat();
+	account.encode_to(&mut payload);
+	payload
+}
+
+/// The Ed25519 public key inside a peer id that inlines it: an identity multihash of the
+/// protobuf `PublicKey { Type: Ed25519, Data: 32 bytes }`.
+pub fn ed25519_key_of(peer_id: &[u8]) -> Option<[u8; 32]> {
+	match peer_id {
+		[IDENTITY, 36, 0x08, 0x01, 0x12, 32, key @ ..] => key.try_into().ok(),
+		_ => None,
 	}
+}
+
+/// Why an address is refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AddressError {
+	/// Not an IP address or DNS name followed by TCP or UDP and a port.
+	Malformed,
+	/// A loopback or unspecified host, on a chain that does not allow them.
+	Local,
+}
+
+/// Multiaddr protocol codes of the first two components.
+mod code {
+	pub const IP4: u64 = 4;
+	pub const TCP: u64 = 6;
+	pub const IP6: u64 = 41;
+	pub const DNS: u64 = 53;
+	pub const DNS4: u64 = 54;
+	pub const DNS6: u64 = 55;
+	pub const UDP: u64 = 273;
+}
+
+/// An unsigned varint (multiformats), at most 9 bytes; the value and the rest.
+fn varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
+	let mut value = 0u64;
+	for (i, byte) in bytes.iter().enumerate().take(9) {
+		value |= u64::from(byte & 0x7f) << (7 * i);
+		if byte & 0x80 == 0 {
+			return Some((value, &bytes[i + 1..]));
+		}
+	}
+	None
+}
+
+/// Checks that a multiaddr starts with a host (IPv4, IPv6 or a DNS name) and a TCP or UDP
+/// port, and that the host is not loopback or unspecified unless `allow_local`.
+pub fn check_address(bytes: &[u8], allow_local: bool) -> Result<(), AddressError> {
+	let (protocol, rest) = varint(bytes).ok_or(AddressError::Malformed)?;
+	let (local, rest) = match protocol {
+		code::IP4 => {
+			let ip: [u8; 4] = rest.get(..4).and_then(|ip| ip.try_into().ok()).ok_or(AddressError::Malformed)?;
+			(ip[0] == 127 || ip == [0; 4], &rest[4..])
+		},
+		code::IP6 => {
+			let ip: [u8; 16] = rest.get(..16).and_then(|ip| ip.try_into().ok()).ok_or(AddressError::Malformed)?;
+			let mapped_v4 = ip[..12] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+			let loopback = ip == [[0; 15].as_slice(), &[1]].concat().as_slice() || (mapped_v4 && ip[12] == 127);
+			(loopback || ip == [0; 16] || (mapped_v4 && ip[12..] == [0; 4]), &rest[16..])
+		},
+		code::DNS | code::DNS4 | code::DNS6 => {
+			let (len, rest) = varint(rest).ok_or(AddressError::Malformed)?;
+			let name = rest.get(..len as usize).filter(|n| !n.is_empty()).ok_or(AddressError::Malformed)?;
+			(name.eq_ignore_ascii_case(b"localhost"), &rest[name.len()..])
+		},
+		_ => return Err(AddressError::Malformed),
+	};
+	let (transport, rest) = varint(rest).ok_or(AddressError::Malformed)?;
+	if !matches!(transport, code::TCP | code::UDP) || rest.len() < 2 {
+		return Err(AddressError::Malformed);
+	}
+	if local && !allow_local {
+		return Err(AddressError::Local);
+	}
+	Ok(())
 }
 
 #[polkadot_sdk::frame_support::pallet]
@@ -72,7 +150,9 @@ pub mod pallet {
 			offchain::{AppCrypto, CreateSignedTransaction},
 			pallet_prelude::*,
 		},
-		sp_runtime::Saturating,
+		sp_core::ed25519,
+		sp_io,
+		sp_runtime::{traits::Zero, Saturating},
 	};
 
 	#[pallet::pallet]
@@ -89,12 +169,18 @@ pub mod pallet {
 		/// Blocks an endpoint stays valid after it is published.
 		#[pallet::constant]
 		type Ttl: Get<BlockNumberFor<Self>>;
+		/// Whether loopback and unspecified hosts are valid addresses (dev and test chains).
+		type AllowLocalAddresses: Get<bool>;
 		type WeightInfo: WeightInfo;
 	}
 
 	/// Published endpoints, by node account.
 	#[pallet::storage]
 	pub type Endpoints<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Endpoint<BlockNumberFor<T>>>;
+
+	/// The account whose endpoint uses a peer id, by the peer's Ed25519 key.
+	#[pallet::storage]
+	pub type PeerOwners<T: Config> = StorageMap<_, Identity, [u8; 32], T::AccountId>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -109,12 +195,20 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// Only attested nodes publish endpoints.
 		NotAttested,
-		/// The peer id is not an identity or SHA-256 multihash.
+		/// The peer id is not an Ed25519 libp2p key (an identity multihash of it).
 		BadPeerId,
+		/// The signature is not the peer key's over this chain's genesis and the account.
+		BadPeerSignature,
+		/// Another node's live endpoint uses this peer id.
+		PeerIdTaken,
 		/// An endpoint lists at least one address.
 		NoAddresses,
 		/// An address is empty.
 		EmptyAddress,
+		/// An address is not an IP address or DNS name followed by TCP or UDP and a port.
+		BadAddress,
+		/// A loopback or unspecified address, on a chain that does not allow them.
+		LocalAddress,
 		/// No endpoint is published for this account.
 		UnknownEndpoint,
 		/// The endpoint is live and its node attested; only its owner may withdraw it.
@@ -132,14 +226,43 @@ pub mod pallet {
 	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
 		/// Signed by an attested node: publishes (or refreshes) where it listens, valid
-		/// for `Ttl` blocks. Emits `EndpointPublished`.
+		/// for `Ttl` blocks. `peer_signature` is the peer key's Ed25519 signature over
+		/// [`endpoint_payload`]. Emits `EndpointPublished`.
 		#[pallet::call_index(0)]
-		pub fn publish(origin: OriginFor<T>, peer_id: PeerIdBytes, addresses: Addresses) -> DispatchResult {
+		pub fn publish(
+			origin: OriginFor<T>,
+			peer_id: PeerIdBytes,
+			addresses: Addresses,
+			peer_signature: [u8; 64],
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(T::Registry::is_attested(&who), Error::<T>::NotAttested);
-			ensure!(is_peer_id(&peer_id), Error::<T>::BadPeerId);
+			let key = ed25519_key_of(&peer_id).ok_or(Error::<T>::BadPeerId)?;
 			ensure!(!addresses.is_empty(), Error::<T>::NoAddresses);
-			ensure!(addresses.iter().all(|a| !a.is_empty()), Error::<T>::EmptyAddress);
+			for address in &addresses {
+				ensure!(!address.is_empty(), Error::<T>::EmptyAddress);
+				check_address(address, T::AllowLocalAddresses::get()).map_err(|e| match e {
+					AddressError::Malformed => Error::<T>::BadAddress,
+					AddressError::Local => Error::<T>::LocalAddress,
+				})?;
+			}
+			let payload = endpoint_payload(Self::genesis_hash().as_ref(), &who);
+			ensure!(
+				sp_io::crypto::ed25519_verify(
+					&ed25519::Signature::from_raw(peer_signature),
+					&payload,
+					&ed25519::Public::from_raw(key)
+				),
+				Error::<T>::BadPeerSignature
+			);
+			if let Some(owner) = PeerOwners::<T>::get(key).filter(|owner| *owner != who) {
+				ensure!(Self::resolve(&owner).is_none_or(|e| e.peer_id != peer_id), Error::<T>::PeerIdTaken);
+				Endpoints::<T>::remove(&owner);
+			}
+			if let Some(old) = Endpoints::<T>::get(&who) {
+				Self::release_peer(&who, &old.peer_id);
+			}
+			PeerOwners::<T>::insert(key, &who);
 			let expires_at = frame_system::Pallet::<T>::block_number().saturating_add(T::Ttl::get());
 			Endpoints::<T>::insert(&who, Endpoint { peer_id, addresses, expires_at });
 			Self::deposit_event(Event::EndpointPublished { who, expires_at });
@@ -150,7 +273,8 @@ pub mod pallet {
 		#[pallet::call_index(1)]
 		pub fn withdraw(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			ensure!(Endpoints::<T>::take(&who).is_some(), Error::<T>::UnknownEndpoint);
+			let endpoint = Endpoints::<T>::take(&who).ok_or(Error::<T>::UnknownEndpoint)?;
+			Self::release_peer(&who, &endpoint.peer_id);
 			Self::deposit_event(Event::EndpointRemoved { who });
 			Ok(())
 		}
@@ -163,12 +287,27 @@ pub mod pallet {
 			let endpoint = Endpoints::<T>::get(&who).ok_or(Error::<T>::UnknownEndpoint)?;
 			ensure!(!Self::is_live(&who, &endpoint), Error::<T>::NotStale);
 			Endpoints::<T>::remove(&who);
+			Self::release_peer(&who, &endpoint.peer_id);
 			Self::deposit_event(Event::EndpointRemoved { who });
 			Ok(Pays::No.into())
 		}
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// The genesis hash, which binds the peer key's signature to this chain.
+		pub fn genesis_hash() -> T::Hash {
+			frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero())
+		}
+
+		/// Forgets that `who` uses `peer_id`, if it is the one recorded.
+		fn release_peer(who: &T::AccountId, peer_id: &[u8]) {
+			if let Some(key) = ed25519_key_of(peer_id) {
+				if PeerOwners::<T>::get(key).as_ref() == Some(who) {
+					PeerOwners::<T>::remove(key);
+				}
+			}
+		}
+
 		fn is_live(who: &T::AccountId, endpoint: &Endpoint<BlockNumberFor<T>>) -> bool {
 			endpoint.expires_at > frame_system::Pallet::<T>::block_number() && T::Registry::is_attested(who)
 		}

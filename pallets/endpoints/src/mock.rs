@@ -30,6 +30,8 @@ impl frame_system::Config for Test {
 
 parameter_types! {
 	pub static Attested: Vec<u64> = vec![1, 2, 3];
+	/// A dev chain: loopback addresses are fine.
+	pub static AllowLocal: bool = true;
 }
 
 pub struct TestRegistry;
@@ -83,6 +85,7 @@ impl pallet_endpoints::Config for Test {
 	type NodeKey = TestNodeKey;
 	type Registry = TestRegistry;
 	type Ttl = ConstU64<TTL>;
+	type AllowLocalAddresses = AllowLocal;
 	type WeightInfo = ();
 }
 

@@ -1,9 +1,11 @@
 //! The node publishes its own endpoint: its service plane writes the peer id and the
-//! addresses it listens at into the off-chain database ([`LOCAL_ENDPOINT_KEY`]), and the
-//! off-chain worker publishes them for each attested node key in the keystore whenever
-//! the chain's copy differs or has less than half its `Ttl` left.
+//! addresses it listens at into the off-chain database ([`LOCAL_ENDPOINT_KEY`]), and for
+//! each node key in its keystore the peer key's signature over [`crate::endpoint_payload`]
+//! ([`peer_proof_key`]). The off-chain worker publishes them for each attested node key
+//! whenever the chain's copy differs or has less than half its `Ttl` left, leaving out
+//! loopback and unspecified addresses on chains that refuse them.
 
-use crate::{pallet::*, Addresses, PeerIdBytes};
+use crate::{check_address, pallet::*, Addresses, PeerIdBytes};
 use alloc::vec::Vec;
 use cairn_primitives::traits::NodeRegistry;
 use codec::Encode;
@@ -24,6 +26,9 @@ const LOG_TARGET: &str = "runtime::endpoints";
 /// Persistent off-chain storage key of the node's own endpoint, written by the node:
 /// SCALE `(PeerIdBytes, Addresses)`.
 pub const LOCAL_ENDPOINT_KEY: &[u8] = b"cairn/endpoints/local";
+/// Prefix of the persistent off-chain storage key of the peer key's signature for an
+/// account, written by the node: `[u8; 64]`.
+pub const PEER_PROOF_PREFIX: &[u8] = b"cairn/endpoints/proof/";
 /// Off-chain storage of the block the endpoint of an account was last sent at.
 const SENT_KEY: &[u8] = b"cairn/endpoints/sent/";
 /// Blocks to wait for a sent endpoint to be included before sending it again.
@@ -34,16 +39,34 @@ pub fn local_endpoint() -> Option<(PeerIdBytes, Addresses)> {
 	StorageValueRef::persistent(LOCAL_ENDPOINT_KEY).get().ok().flatten()
 }
 
+/// The off-chain storage key of the peer key's signature for `account`.
+pub fn peer_proof_key(account: &impl Encode) -> Vec<u8> {
+	[PEER_PROOF_PREFIX, &account.encode()].concat()
+}
+
 impl<T: Config> Pallet<T> {
 	/// Publishes the node's endpoint for each attested node key whose published one is
 	/// missing, different, or past half its life.
 	pub(crate) fn offchain_publish(now: BlockNumberFor<T>) {
-		let Some((peer_id, addresses)) = local_endpoint() else { return };
+		let Some((peer_id, mut addresses)) = local_endpoint() else { return };
+		addresses.retain(|a| check_address(a, T::AllowLocalAddresses::get()).is_ok());
+		if addresses.is_empty() {
+			log::warn!(
+				target: LOG_TARGET,
+				"no address of this node is valid on this chain (loopback ones are not): pass --fragment-public-addr"
+			);
+			return;
+		}
 		let refresh_before = now.saturating_add(T::Ttl::get() / 2u32.into());
 		for (public, account) in Self::local_accounts() {
 			if !T::Registry::is_attested(&account) {
 				continue;
 			}
+			let proof: Option<[u8; 64]> = StorageValueRef::persistent(&peer_proof_key(&account)).get().ok().flatten();
+			let Some(peer_signature) = proof else {
+				log::warn!(target: LOG_TARGET, "no peer key signature for {account:?} yet; the node writes it");
+				continue;
+			};
 			let current = Endpoints::<T>::get(&account);
 			let fresh = current
 				.is_some_and(|e| e.peer_id == peer_id && e.addresses == addresses && e.expires_at > refresh_before);
@@ -52,7 +75,11 @@ impl<T: Config> Pallet<T> {
 			}
 			let sent = Signer::<T, T::NodeKey>::all_accounts()
 				.with_filter(alloc::vec![public])
-				.send_signed_transaction(|_| Call::publish { peer_id: peer_id.clone(), addresses: addresses.clone() });
+				.send_signed_transaction(|_| Call::publish {
+					peer_id: peer_id.clone(),
+					addresses: addresses.clone(),
+					peer_signature,
+				});
 			match sent.first() {
 				Some((_, Ok(()))) => log::info!(target: LOG_TARGET, "endpoint of {account:?} sent"),
 				_ => log::warn!(target: LOG_TARGET, "endpoint of {account:?} could not be sent"),

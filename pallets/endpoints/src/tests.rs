@@ -1,16 +1,44 @@
 //! Every call and every error of the endpoints pallet.
 
-use crate::{is_peer_id, mock::*, pallet, AddressBytes, Addresses, Error, Event, PeerIdBytes};
+use crate::{
+	check_address, ed25519_key_of, endpoint_payload, mock::*, pallet, AddressBytes, AddressError, Addresses, Error,
+	Event, PeerIdBytes,
+};
 use polkadot_sdk::{
 	frame_support::{assert_noop, assert_ok, dispatch::Pays},
-	sp_runtime::DispatchError,
+	sp_core::{ed25519, Pair},
+	sp_runtime::{DispatchError, DispatchResult},
 };
 
+/// The libp2p key of node box `n`.
+fn peer_key(n: u8) -> ed25519::Pair {
+	ed25519::Pair::from_seed(&[n; 32])
+}
+
 /// The peer id bytes of an Ed25519 libp2p key (identity multihash of its protobuf).
-fn peer_id() -> PeerIdBytes {
+fn peer_id_of(key: &ed25519::Pair) -> PeerIdBytes {
 	let mut bytes = vec![0x00, 36, 0x08, 0x01, 0x12, 0x20];
-	bytes.extend_from_slice(&[7; 32]);
+	bytes.extend_from_slice(&key.public().0);
 	bytes.try_into().unwrap()
+}
+
+/// The peer id of box 7, the one most tests use.
+fn peer_id() -> PeerIdBytes {
+	peer_id_of(&peer_key(7))
+}
+
+/// The peer key's signature binding it to `who` on this chain.
+fn proof(key: &ed25519::Pair, who: u64) -> [u8; 64] {
+	key.sign(&endpoint_payload(Endpoints::genesis_hash().as_ref(), &who)).0
+}
+
+/// `who` publishes box 7's peer id with `list`.
+fn publish(who: u64, list: Vec<AddressBytes>) -> DispatchResult {
+	publish_as(who, &peer_key(7), list)
+}
+
+fn publish_as(who: u64, key: &ed25519::Pair, list: Vec<AddressBytes>) -> DispatchResult {
+	Endpoints::publish(RuntimeOrigin::signed(who), peer_id_of(key), addresses(list), proof(key, who))
 }
 
 /// `/ip4/127.0.0.1/tcp/30444` in multiaddr bytes.
@@ -34,7 +62,7 @@ fn last_event() -> Event<Test> {
 fn an_attested_node_publishes_and_is_resolved_until_expiry() {
 	new_test_ext().execute_with(|| {
 		assert_eq!(Endpoints::resolve(&1), None);
-		assert_ok!(Endpoints::publish(RuntimeOrigin::signed(1), peer_id(), addresses(vec![address()])));
+		assert_ok!(publish(1, vec![address()]));
 		assert_eq!(last_event(), Event::EndpointPublished { who: 1, expires_at: 1 + TTL });
 		let endpoint = Endpoints::resolve(&1).unwrap();
 		assert_eq!(endpoint.peer_id, peer_id());
@@ -44,7 +72,7 @@ fn an_attested_node_publishes_and_is_resolved_until_expiry() {
 		System::set_block_number(1 + TTL);
 		assert_eq!(Endpoints::resolve(&1), None, "expired");
 		// Refreshing makes it live again.
-		assert_ok!(Endpoints::publish(RuntimeOrigin::signed(1), peer_id(), addresses(vec![address()])));
+		assert_ok!(publish(1, vec![address()]));
 		assert_eq!(Endpoints::resolve(&1).unwrap().expires_at, 1 + 2 * TTL);
 	});
 }
@@ -53,11 +81,11 @@ fn an_attested_node_publishes_and_is_resolved_until_expiry() {
 fn only_attested_nodes_publish() {
 	new_test_ext().execute_with(|| {
 		assert_noop!(
-			Endpoints::publish(RuntimeOrigin::signed(9), peer_id(), addresses(vec![address()])),
+			publish(9, vec![address()]),
 			Error::<Test>::NotAttested
 		);
 		assert_noop!(
-			Endpoints::publish(RuntimeOrigin::none(), peer_id(), addresses(vec![address()])),
+			Endpoints::publish(RuntimeOrigin::none(), peer_id(), addresses(vec![address()]), proof(&peer_key(7), 1)),
 			DispatchError::BadOrigin
 		);
 	});
@@ -66,22 +94,24 @@ fn only_attested_nodes_publish() {
 #[test]
 fn malformed_endpoints_are_refused() {
 	new_test_ext().execute_with(|| {
-		let publish = |peer: Vec<u8>, addrs: Vec<AddressBytes>| {
-			Endpoints::publish(RuntimeOrigin::signed(1), peer.try_into().unwrap(), addresses(addrs))
+		let publish_peer = |peer: Vec<u8>, addrs: Vec<AddressBytes>| {
+			Endpoints::publish(RuntimeOrigin::signed(1), peer.try_into().unwrap(), addresses(addrs), proof(&peer_key(7), 1))
 		};
-		assert_noop!(publish(vec![], vec![address()]), Error::<Test>::BadPeerId);
-		assert_noop!(publish(vec![0x00, 5, 1, 2], vec![address()]), Error::<Test>::BadPeerId);
-		assert_noop!(publish(vec![0x12, 32, 1], vec![address()]), Error::<Test>::BadPeerId);
-		assert_noop!(publish(vec![0x55, 1, 1], vec![address()]), Error::<Test>::BadPeerId);
-		assert_noop!(publish(peer_id().to_vec(), vec![]), Error::<Test>::NoAddresses);
-		assert_noop!(
-			publish(peer_id().to_vec(), vec![address(), AddressBytes::default()]),
-			Error::<Test>::EmptyAddress
-		);
-		// A SHA-256 peer id (RSA keys) is fine.
+		assert_noop!(publish_peer(vec![], vec![address()]), Error::<Test>::BadPeerId);
+		assert_noop!(publish_peer(vec![0x00, 5, 1, 2], vec![address()]), Error::<Test>::BadPeerId);
+		assert_noop!(publish_peer(vec![0x12, 32, 1], vec![address()]), Error::<Test>::BadPeerId);
+		assert_noop!(publish_peer(vec![0x55, 1, 1], vec![address()]), Error::<Test>::BadPeerId);
+		// A SHA-256 peer id (an RSA key) does not carry a key that could sign.
 		let mut sha = vec![0x12, 32];
 		sha.extend_from_slice(&[1; 32]);
-		assert_ok!(publish(sha, vec![address()]));
+		assert_noop!(publish_peer(sha, vec![address()]), Error::<Test>::BadPeerId);
+		assert_noop!(publish(1, vec![]), Error::<Test>::NoAddresses);
+		assert_noop!(publish(1, vec![address(), AddressBytes::default()]), Error::<Test>::EmptyAddress);
+		let garbage: AddressBytes = vec![0x99, 1, 2].try_into().unwrap();
+		assert_noop!(publish(1, vec![address(), garbage]), Error::<Test>::BadAddress);
+		AllowLocal::set(false);
+		assert_noop!(publish(1, vec![address()]), Error::<Test>::LocalAddress);
+		assert_ok!(publish(1, vec![mesh_address()]));
 	});
 }
 
@@ -90,7 +120,11 @@ fn oversized_endpoints_do_not_decode() {
 	assert!(PeerIdBytes::try_from(vec![0u8; 65]).is_err());
 	assert!(AddressBytes::try_from(vec![0u8; 129]).is_err());
 	assert!(Addresses::try_from(vec![address(); 9]).is_err());
-	let call = crate::Call::<Test>::publish { peer_id: peer_id(), addresses: addresses(vec![address(); 8]) };
+	let call = crate::Call::<Test>::publish {
+		peer_id: peer_id(),
+		addresses: addresses(vec![address(); 8]),
+		peer_signature: [0; 64],
+	};
 	let mut encoded = codec::Encode::encode(&call);
 	// Claim a ninth address in the list's compact length.
 	let at = 2 + 1 + peer_id().len();
@@ -103,7 +137,7 @@ fn oversized_endpoints_do_not_decode() {
 fn withdraw_removes_only_ones_own() {
 	new_test_ext().execute_with(|| {
 		assert_noop!(Endpoints::withdraw(RuntimeOrigin::signed(1)), Error::<Test>::UnknownEndpoint);
-		assert_ok!(Endpoints::publish(RuntimeOrigin::signed(1), peer_id(), addresses(vec![address()])));
+		assert_ok!(publish(1, vec![address()]));
 		assert_ok!(Endpoints::withdraw(RuntimeOrigin::signed(1)));
 		assert_eq!(last_event(), Event::EndpointRemoved { who: 1 });
 		assert_eq!(Endpoints::resolve(&1), None);
@@ -115,8 +149,8 @@ fn withdraw_removes_only_ones_own() {
 fn anyone_prunes_stale_endpoints_for_free() {
 	new_test_ext().execute_with(|| {
 		assert_noop!(Endpoints::prune(RuntimeOrigin::signed(5), 1), Error::<Test>::UnknownEndpoint);
-		assert_ok!(Endpoints::publish(RuntimeOrigin::signed(1), peer_id(), addresses(vec![address()])));
-		assert_ok!(Endpoints::publish(RuntimeOrigin::signed(2), peer_id(), addresses(vec![address()])));
+		assert_ok!(publish(1, vec![address()]));
+		assert_ok!(publish_as(2, &peer_key(8), vec![address()]));
 		assert_noop!(Endpoints::prune(RuntimeOrigin::signed(5), 1), Error::<Test>::NotStale);
 		// Expired.
 		System::set_block_number(1 + TTL);
@@ -125,7 +159,7 @@ fn anyone_prunes_stale_endpoints_for_free() {
 		assert!(pallet::Endpoints::<Test>::get(1).is_none());
 		// No longer attested.
 		System::set_block_number(1);
-		assert_ok!(Endpoints::publish(RuntimeOrigin::signed(2), peer_id(), addresses(vec![address()])));
+		assert_ok!(publish_as(2, &peer_key(8), vec![address()]));
 		Attested::set(vec![1, 3]);
 		assert_eq!(Endpoints::resolve(&2), None);
 		assert_ok!(Endpoints::prune(RuntimeOrigin::signed(5), 2));
@@ -135,15 +169,106 @@ fn anyone_prunes_stale_endpoints_for_free() {
 
 #[test]
 fn peer_id_shapes() {
-	assert!(is_peer_id(&peer_id()));
-	assert!(!is_peer_id(&[0x00, 0]));
-	assert!(!is_peer_id(&[0x00, 43].iter().copied().chain([0u8; 43]).collect::<Vec<_>>()));
+	assert_eq!(ed25519_key_of(&peer_id()), Some(peer_key(7).public().0));
+	assert_eq!(ed25519_key_of(&[0x00, 0]), None);
+	let secp = [0x00, 36, 0x08, 0x02, 0x12, 0x20].iter().copied().chain([0u8; 32]).collect::<Vec<_>>();
+	assert_eq!(ed25519_key_of(&secp), None);
+	assert_eq!(ed25519_key_of(&peer_id()[..37]), None);
+}
+
+/// `/ip4/10.0.0.7/tcp/30444`: a mesh network's private address.
+fn mesh_address() -> AddressBytes {
+	vec![0x04, 10, 0, 0, 7, 0x06, 0x76, 0xEC].try_into().unwrap()
+}
+
+#[test]
+fn address_shapes() {
+	let tcp = [0x06, 0x76, 0xEC];
+	let udp = [0x91, 0x02, 0x76, 0xEC];
+	let check = |bytes: Vec<u8>| check_address(&bytes, false);
+	assert_eq!(check([&[0x04, 192, 168, 1, 2][..], &tcp].concat()), Ok(()));
+	assert_eq!(check([&[0x04, 10, 1, 2, 3][..], &udp].concat()), Ok(()));
+	let mut v6 = vec![0x29, 0xfd];
+	v6.extend_from_slice(&[1; 15]);
+	assert_eq!(check([&v6[..], &tcp].concat()), Ok(()));
+	assert_eq!(check([&[0x36, 8][..], b"mesh.lan", &tcp].concat()), Ok(()));
+	// Loopback and unspecified hosts, unless the chain allows them.
+	for local in [
+		vec![0x04, 127, 0, 0, 1],
+		vec![0x04, 0, 0, 0, 0],
+		[vec![0x29], vec![0; 15], vec![1]].concat(),
+		[vec![0x29], vec![0; 16]].concat(),
+		[vec![0x29], vec![0; 10], vec![0xff, 0xff, 127, 0, 0, 1]].concat(),
+		[&[0x37, 9][..], b"localhost"].concat(),
+	] {
+		let address = [&local[..], &tcp].concat();
+		assert_eq!(check(address.clone()), Err(AddressError::Local), "{local:?}");
+		assert_eq!(check_address(&address, true), Ok(()));
+	}
+	// Malformed: no host, a short host, no transport, no port, another transport, an
+	// empty or short name, an endless varint, an unknown protocol.
+	for bad in [
+		vec![],
+		vec![0x04, 10, 0],
+		vec![0x04, 10, 0, 0, 7],
+		vec![0x04, 10, 0, 0, 7, 0x06, 0x76],
+		vec![0x04, 10, 0, 0, 7, 0x84, 0x03, 0x76, 0xEC],
+		[&[0x36, 0][..], &tcp].concat(),
+		[&[0x36, 20][..], b"short"].concat(),
+		vec![0xff; 10],
+		[&[0x21, 10, 0, 0, 7][..], &tcp].concat(),
+	] {
+		assert_eq!(check(bad.clone()), Err(AddressError::Malformed), "{bad:?}");
+	}
+}
+
+#[test]
+fn another_nodes_peer_id_cannot_be_published() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(publish(1, vec![mesh_address()]));
+		// Account 2 copies node 1's peer id (it is public) to steer clients to node 1's
+		// box: without node 1's key it cannot sign for itself...
+		let copied = Endpoints::resolve(&1).unwrap().peer_id;
+		let publish_copy = |signature: [u8; 64]| {
+			Endpoints::publish(RuntimeOrigin::signed(2), copied.clone(), addresses(vec![address()]), signature)
+		};
+		assert_noop!(publish_copy([0; 64]), Error::<Test>::BadPeerSignature);
+		// ...node 1's signature is for node 1 only, and for this chain only...
+		assert_noop!(publish_copy(proof(&peer_key(7), 1)), Error::<Test>::BadPeerSignature);
+		let other_chain = peer_key(7).sign(&endpoint_payload(&[1; 32], &2u64)).0;
+		assert_noop!(publish_copy(other_chain), Error::<Test>::BadPeerSignature);
+		// ...and another key's signature over the right payload does not do either.
+		assert_noop!(publish_copy(proof(&peer_key(8), 2)), Error::<Test>::BadPeerSignature);
+		assert_eq!(Endpoints::resolve(&2), None);
+	});
+}
+
+#[test]
+fn one_peer_id_serves_one_live_node() {
+	new_test_ext().execute_with(|| {
+		// One box (key 7) holding two TPM accounts' node keys would front both.
+		assert_ok!(publish(1, vec![address()]));
+		assert_noop!(publish(2, vec![address()]), Error::<Test>::PeerIdTaken);
+		// A node may move to another key; the old one is then free.
+		assert_ok!(publish_as(1, &peer_key(8), vec![address()]));
+		assert_ok!(publish(2, vec![address()]));
+		assert_noop!(publish_as(3, &peer_key(8), vec![address()]), Error::<Test>::PeerIdTaken);
+		// Once node 1's endpoint is stale, its key may serve another account, whose
+		// publication replaces the stale endpoint.
+		System::set_block_number(1 + TTL);
+		assert_ok!(publish_as(3, &peer_key(8), vec![address()]));
+		assert!(pallet::Endpoints::<Test>::get(1).is_none());
+		assert_eq!(pallet::PeerOwners::<Test>::get(peer_key(8).public().0), Some(3));
+		// Withdrawing frees the key too.
+		assert_ok!(Endpoints::withdraw(RuntimeOrigin::signed(3)));
+		assert!(pallet::PeerOwners::<Test>::get(peer_key(8).public().0).is_none());
+	});
 }
 
 /// The node's off-chain worker publishing its own endpoint.
 mod offchain_worker {
 	use super::*;
-	use crate::offchain::{LOCAL_ENDPOINT_KEY, RESEND_AFTER};
+	use crate::offchain::{peer_proof_key, LOCAL_ENDPOINT_KEY, RESEND_AFTER};
 	use codec::{Decode, Encode};
 	use polkadot_sdk::{
 		frame_support::traits::Hooks,
@@ -160,12 +285,18 @@ mod offchain_worker {
 
 	/// A node holding `keys` whose service plane wrote `endpoint`, if any.
 	fn node(keys: Vec<u64>, endpoint: Option<(PeerIdBytes, Addresses)>) -> (TestExternalities, Pool) {
-		UintAuthorityId::set_all_keys(keys);
+		UintAuthorityId::set_all_keys(keys.clone());
 		let mut ext = new_test_ext();
 		let (offchain, state) = TestOffchainExt::new();
 		if let Some(endpoint) = endpoint {
 			// As the node writes it; the test database keeps persistent values without a prefix.
 			state.write().persistent_storage.set(b"", LOCAL_ENDPOINT_KEY, &endpoint.encode());
+		}
+		// The node signs for each of its node keys with box 7's peer key.
+		let genesis = polkadot_sdk::sp_core::H256([69; 32]);
+		for account in keys {
+			let signature = peer_key(7).sign(&endpoint_payload(genesis.as_ref(), &account)).0;
+			state.write().persistent_storage.set(b"", &peer_proof_key(&account), &signature.encode());
 		}
 		let (pool, pool_state) = TestTransactionPoolExt::new();
 		ext.register_extension(OffchainDbExt::new(offchain.clone()));
@@ -251,6 +382,37 @@ mod offchain_worker {
 			Endpoints::offchain_worker(later);
 			assert_eq!(include(&pool), vec![1]);
 			assert_eq!(Endpoints::resolve(&1).unwrap().addresses.to_vec(), vec![moved]);
+		});
+	}
+
+	#[test]
+	fn loopback_addresses_are_left_out_where_the_chain_refuses_them() {
+		let (mut ext, pool) = node(vec![1], Some((peer_id(), addresses(vec![address(), mesh_address()]))));
+		ext.execute_with(|| {
+			AllowLocal::set(false);
+			Endpoints::offchain_worker(1);
+			assert_eq!(include(&pool), vec![1]);
+			assert_eq!(Endpoints::resolve(&1).unwrap().addresses.to_vec(), vec![mesh_address()]);
+		});
+		// Only loopback addresses: nothing to publish.
+		let (mut ext, pool) = node(vec![1], Some(mine()));
+		ext.execute_with(|| {
+			AllowLocal::set(false);
+			Endpoints::offchain_worker(1);
+			assert!(include(&pool).is_empty());
+		});
+	}
+
+	#[test]
+	fn without_the_peer_keys_signature_nothing_is_sent() {
+		let (mut ext, pool) = node(vec![1], Some(mine()));
+		ext.execute_with(|| {
+			sp_io::offchain::local_storage_clear(
+				polkadot_sdk::sp_core::offchain::StorageKind::PERSISTENT,
+				&peer_proof_key(&1u64),
+			);
+			Endpoints::offchain_worker(1);
+			assert!(include(&pool).is_empty());
 		});
 	}
 

@@ -7,7 +7,10 @@ use p256::pkcs8::DecodePublicKey;
 use rsa::{traits::PublicKeyParts, Pkcs1v15Sign, RsaPublicKey};
 use sha2::{Digest, Sha256, Sha384};
 use spki::SubjectPublicKeyInfoRef;
-use x509_cert::{ext::pkix::ExtendedKeyUsage, Certificate};
+use x509_cert::{
+	ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages},
+	Certificate,
+};
 
 use crate::Error;
 
@@ -24,6 +27,8 @@ const ECDSA_WITH_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
 const SECP256R1: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
 const SECP384R1: Oid = Oid::new_unwrap("1.3.132.0.34");
 const EXTENDED_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37");
+const BASIC_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.19");
+const KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
 /// tcg-kp-EKCertificate.
 const TCG_EK_CERTIFICATE: Oid = Oid::new_unwrap("2.23.133.8.1");
 
@@ -33,12 +38,34 @@ pub struct ParsedCert<'a> {
 	cert: Certificate,
 }
 
-/// Parses exactly one DER certificate, with nothing after it.
+/// The DER certificate at the start of `bytes`, without what follows it: TPM NV indices
+/// are often larger than the certificate they hold, and read back with padding after it
+/// (go-attestation trims it the same way). `bytes` whole if it does not start with a
+/// DER header.
+pub fn trim_nv_padding(bytes: &[u8]) -> &[u8] {
+	let Ok(mut reader) = SliceReader::new(bytes) else { return bytes };
+	match Header::decode(&mut reader) {
+		Ok(header) => {
+			let len = header.encoded_len().and_then(|h| h + header.length);
+			match len.map(usize::try_from) {
+				Ok(Ok(len)) if len <= bytes.len() => &bytes[..len],
+				_ => bytes,
+			}
+		},
+		Err(_) => bytes,
+	}
+}
+
+/// Parses exactly one DER certificate, with nothing after it, whose outer signature
+/// algorithm is the one its signed part names.
 pub fn parse(der: &[u8]) -> Result<ParsedCert<'_>, Error> {
 	if der.len() > MAX_CERT_LEN {
 		return Err(Error::CertTooLong);
 	}
 	let cert = Certificate::from_der(der).map_err(|_| Error::CertMalformed)?;
+	if cert.signature_algorithm != cert.tbs_certificate.signature {
+		return Err(Error::SignatureAlgorithmMismatch);
+	}
 	// The signature covers the TBS bytes as given, not a re-encoding of them.
 	let mut reader = SliceReader::new(der).map_err(|_| Error::CertMalformed)?;
 	Header::decode(&mut reader).map_err(|_| Error::CertMalformed)?;
@@ -62,14 +89,40 @@ impl ParsedCert<'_> {
 		self.cert.tbs_certificate.subject_public_key_info.to_der().unwrap_or_default()
 	}
 
+	/// Checks that the certificate is a CA's: basic constraints with `cA`, and, if it has a
+	/// key usage, `keyCertSign`.
+	pub fn check_ca(&self) -> Result<(), Error> {
+		let constraints: Option<BasicConstraints> = self.extension(BASIC_CONSTRAINTS)?;
+		if !constraints.is_some_and(|c| c.ca) {
+			return Err(Error::NotACa);
+		}
+		let usage: Option<KeyUsage> = self.extension(KEY_USAGE)?;
+		if usage.is_some_and(|u| !u.0.contains(KeyUsages::KeyCertSign)) {
+			return Err(Error::NotACa);
+		}
+		Ok(())
+	}
+
+	/// The extension `oid`, decoded, if the certificate has it.
+	fn extension<'a, E: der::Decode<'a>>(&'a self, oid: Oid) -> Result<Option<E>, Error> {
+		match self.cert.tbs_certificate.extensions.iter().flatten().find(|ext| ext.extn_id == oid) {
+			Some(ext) => E::from_der(ext.extn_value.as_bytes()).map(Some).map_err(|_| Error::CertMalformed),
+			None => Ok(None),
+		}
+	}
+
 	/// Checks the signature with the issuer's public key info (DER).
 	pub fn verify_signed_by(&self, issuer_spki: &[u8]) -> Result<(), Error> {
 		let signature = self.cert.signature.as_bytes().ok_or(Error::CertMalformed)?;
 		verify(issuer_spki, self.cert.signature_algorithm.oid, self.tbs, signature)
 	}
 
-	/// Checks the EK rules and returns the EK's modulus: an RSA-2048 key with e = 65537,
-	/// and, if the certificate has an extended key usage, the TCG EK certificate purpose.
+	/// Checks the EK rules and returns the EK's modulus: an RSA-2048 key with e = 65537;
+	/// if the certificate has an extended key usage, the TCG EK certificate purpose; not a
+	/// CA (basic constraints); if it has a key usage, `keyEncipherment` (the EK decrypts
+	/// credentials). Validity dates are not checked, deliberately: EK certificates are
+	/// made with the TPM and often outlive their `notAfter`, and revocation is the chain's
+	/// governance, not a date.
 	pub fn ek_modulus(&self) -> Result<[u8; EK_MODULUS_LEN], Error> {
 		let spki = &self.cert.tbs_certificate.subject_public_key_info;
 		if spki.algorithm.oid != RSA_ENCRYPTION {
@@ -81,13 +134,17 @@ impl ParsedCert<'_> {
 		if key.n().bits() != 2048 || key.e() != &rsa::BigUint::from(65_537u32) {
 			return Err(Error::EkKeyType);
 		}
-		for ext in self.cert.tbs_certificate.extensions.iter().flatten() {
-			if ext.extn_id == EXTENDED_KEY_USAGE {
-				let usage = ExtendedKeyUsage::from_der(ext.extn_value.as_bytes()).map_err(|_| Error::CertMalformed)?;
-				if !usage.0.contains(&TCG_EK_CERTIFICATE) {
-					return Err(Error::EkUsage);
-				}
-			}
+		let purposes: Option<ExtendedKeyUsage> = self.extension(EXTENDED_KEY_USAGE)?;
+		if purposes.is_some_and(|p| !p.0.contains(&TCG_EK_CERTIFICATE)) {
+			return Err(Error::EkUsage);
+		}
+		let constraints: Option<BasicConstraints> = self.extension(BASIC_CONSTRAINTS)?;
+		if constraints.is_some_and(|c| c.ca) {
+			return Err(Error::EkUsage);
+		}
+		let usage: Option<KeyUsage> = self.extension(KEY_USAGE)?;
+		if usage.is_some_and(|u| !u.0.contains(KeyUsages::KeyEncipherment)) {
+			return Err(Error::EkUsage);
 		}
 		key.n().to_bytes_be().try_into().map_err(|_| Error::EkKeyType)
 	}

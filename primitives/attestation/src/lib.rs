@@ -32,8 +32,15 @@ pub enum Error {
 	CertSignature,
 	/// The EK is not an RSA-2048 key with exponent 65537.
 	EkKeyType,
-	/// The certificate has an extended key usage without the TCG EK certificate purpose.
+	/// The certificate is not an EK certificate: an extended key usage without the TCG EK
+	/// certificate purpose, a CA's basic constraints, or a key usage without
+	/// `keyEncipherment`.
 	EkUsage,
+	/// The certificate's outer signature algorithm is not the one its signed part names.
+	SignatureAlgorithmMismatch,
+	/// A CA certificate without basic constraints `cA`, or with a key usage without
+	/// `keyCertSign`.
+	NotACa,
 	/// The AK's public area cannot be parsed.
 	AkMalformed,
 	/// The AK's attributes are not exactly those of a restricted signing key made in the TPM.

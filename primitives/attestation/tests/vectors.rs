@@ -121,6 +121,46 @@ fn a_ca_certificate_is_not_an_ek() {
 	}
 }
 
+/// The offset of `needle` in `haystack`, which must hold it once.
+fn find_once(haystack: &[u8], needle: &[u8]) -> usize {
+	let at: Vec<usize> = haystack.windows(needle.len()).enumerate().filter(|(_, w)| *w == needle).map(|(i, _)| i).collect();
+	assert_eq!(at.len(), 1, "{needle:02x?} occurs {} times", at.len());
+	at[0]
+}
+
+#[test]
+fn certificates_as_the_field_meets_them() {
+	// CAs have basic constraints cA and keyCertSign; an EK certificate is not a CA's.
+	for der in [ROOT, ISSUER] {
+		assert_eq!(cert::parse(der).unwrap().check_ca(), Ok(()));
+	}
+	assert_eq!(cert::parse(EK_A).unwrap().check_ca(), Err(Error::NotACa));
+
+	// An EK certificate whose key usage is digitalSignature, not keyEncipherment (the key
+	// usage extension: OID 2.5.29.15, critical, BIT STRING 05 20).
+	let usage = [0x06, 0x03, 0x55, 0x1d, 0x0f, 0x01, 0x01, 0xff, 0x04, 0x04, 0x03, 0x02, 0x05, 0x20];
+	let mut der = EK_A.to_vec();
+	let at = find_once(&der, &usage) + usage.len() - 1;
+	der[at] = 0x80;
+	assert_eq!(cert::parse(&der).unwrap().ek_modulus().err(), Some(Error::EkUsage));
+
+	// The outer signature algorithm changed to SHA-384 while the signed part says SHA-256.
+	let sha256_with_rsa = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
+	let mut der = EK_A.to_vec();
+	let outer = der.windows(sha256_with_rsa.len()).rposition(|w| w == sha256_with_rsa).unwrap();
+	der[outer + sha256_with_rsa.len() - 1] = 0x0c;
+	assert_eq!(cert::parse(&der).err(), Some(Error::SignatureAlgorithmMismatch));
+
+	// NV padding after the certificate is trimmed; the certificate itself is untouched.
+	for padding in [&[0u8; 0][..], &[0; 1], &[0xff; 300]] {
+		let stored = [EK_A, padding].concat();
+		assert_eq!(cert::trim_nv_padding(&stored), EK_A);
+	}
+	assert_eq!(cert::trim_nv_padding(&EK_A[..100]), &EK_A[..100], "truncated: left as it is");
+	assert_eq!(cert::trim_nv_padding(b"xyz"), b"xyz");
+	assert_eq!(cert::trim_nv_padding(&[]), &[] as &[u8]);
+}
+
 #[test]
 fn ak_with_other_attributes_or_types_is_refused() {
 	// Attributes live at bytes 2 + 4 .. 2 + 8 of the TPM2B_PUBLIC.

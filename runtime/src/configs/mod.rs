@@ -76,6 +76,9 @@ parameter_types! {
 	/// Slots per epoch: set at genesis (dev and test chains use one minute, see
 	/// `genesis_config_presets`), never after.
 	pub storage EpochDuration: u64 = EPOCH_DURATION_IN_SLOTS;
+	/// Whether endpoints may list loopback and unspecified addresses: set at genesis on
+	/// dev and test chains, whose nodes all run on one machine.
+	pub storage AllowLocalEndpoints: bool = false;
 	pub const ExpectedBlockTime: u64 = MILLI_SECS_PER_BLOCK;
 }
 
@@ -209,8 +212,11 @@ impl pallet_attestation::Config for Runtime {
 	type DrawRetry = ConstU32<2>;
 	type MaxRounds = ConstU32<3>;
 	type SilenceBench = ConstU32<{ crate::DAYS }>;
+	/// Two minutes: finality is usually a few blocks behind.
+	type RevealDelay = ConstU32<20>;
 	/// A day: an offline validator has time to come back and reveal.
 	type RevealWindow = ConstU32<{ crate::DAYS }>;
+	type MaxSeatsPerValidator = ConstU32<16>;
 	type SlashReward = AttestationSlashReward;
 	/// Longer than the reveal window, so that a challenger cannot leave before its audits.
 	type UnbondingPeriod = ConstU32<{ 2 * crate::DAYS }>;
@@ -229,6 +235,7 @@ impl pallet_endpoints::Config for Runtime {
 	type Registry = Attestation;
 	/// A day: nodes refresh their endpoint well before.
 	type Ttl = ConstU32<{ 24 * 600 }>;
+	type AllowLocalAddresses = AllowLocalEndpoints;
 	type WeightInfo = pallet_endpoints::weights::SubstrateWeight<Runtime>;
 }
 
