@@ -190,11 +190,13 @@ async fn record_finality<S: sp_core::offchain::OffchainStorage>(
 const ENDPOINT_PROOF_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Writes, for each node key in the keystore, the service-plane key's signature over
-/// `pallet_endpoints::endpoint_payload` into the off-chain database, where the off-chain
-/// worker takes it to publish the endpoint; again every [`ENDPOINT_PROOF_INTERVAL`], for
-/// keys inserted while the node runs.
+/// `pallet_endpoints::endpoint_payload` at the best block into the off-chain database,
+/// where the off-chain worker takes it to publish the endpoint; again every
+/// [`ENDPOINT_PROOF_INTERVAL`], so that signatures stay recent and keys inserted while the
+/// node runs get one.
 async fn sign_endpoints<S: sp_core::offchain::OffchainStorage>(
 	mut offchain_db: S,
+	client: Arc<FullClient>,
 	keystore: sp_keystore::KeystorePtr,
 	keypair: cairn_net::identity::Keypair,
 	genesis: <Block as BlockT>::Hash,
@@ -203,9 +205,10 @@ async fn sign_endpoints<S: sp_core::offchain::OffchainStorage>(
 	use sp_core::offchain::STORAGE_PREFIX;
 	use sp_keystore::Keystore;
 	loop {
+		let signed_at = client.chain_info().best_number;
 		for public in keystore.sr25519_public_keys(cairn_primitives::NODE_KEY_TYPE) {
 			let account = cairn_primitives::AccountId::from(public);
-			let payload = pallet_endpoints::endpoint_payload(genesis.as_ref(), &account);
+			let payload = pallet_endpoints::endpoint_payload(genesis.as_ref(), &account, &signed_at);
 			let signature = match keypair.sign(&payload).map(<[u8; 64]>::try_from) {
 				Ok(Ok(signature)) => signature,
 				_ => {
@@ -214,7 +217,7 @@ async fn sign_endpoints<S: sp_core::offchain::OffchainStorage>(
 				},
 			};
 			let key = pallet_endpoints::offchain::peer_proof_key(&account);
-			offchain_db.set(STORAGE_PREFIX, &key, &signature.encode());
+			offchain_db.set(STORAGE_PREFIX, &key, &(signed_at, signature).encode());
 		}
 		tokio::time::sleep(ENDPOINT_PROOF_INTERVAL).await;
 	}
@@ -273,6 +276,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 					None,
 					sign_endpoints(
 						offchain_db.clone(),
+						client.clone(),
 						keystore_container.keystore(),
 						endpoint.keypair.clone(),
 						genesis,

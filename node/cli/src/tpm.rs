@@ -174,7 +174,7 @@ async fn register(args: &RegisterArgs) -> Result<(), String> {
 		};
 		let status = match request.phase {
 			Phase::Drawing(at) => format!(
-				"waiting for the next epoch's randomness to draw challengers (round {}, next look at block #{at})",
+				"waiting for a seed of later blocks to draw challengers (round {}, drawn at block #{at})",
 				request.round + 1
 			),
 			Phase::Challenging(until) => format!(

@@ -10,11 +10,13 @@
 //!
 //! 1. **M1 [`Pallet::request_registration`]** (the node): EK certificate and AK public
 //!    area, checked at once; the deposit is held. One open request per account and per EK.
-//! 2. **Draw.** The k seats are drawn with randomness made only of VRF outputs of blocks
-//!    after the request's (BABE's `RandomnessFromOneEpochAgo`, two epoch starts later),
-//!    from the EK and that randomness alone: every retry of an EK within an epoch meets the
-//!    same seats. Only session validators that are candidates holding a full bond, not
-//!    benched and with fewer than `MaxSeatsPerValidator` open seats are drawn.
+//! 2. **Draw.** The pallet folds every block's VRF output (BABE's, of the parent block)
+//!    into a seed per `DrawPeriod`, and snapshots the pool of challengers when a period
+//!    starts. A request is drawn with the seed of the first period that starts after the
+//!    block that included it, and that period's pool, from the EK and the seed alone:
+//!    every retry of an EK drawn with one seed meets the same seats. The pool: session
+//!    validators that are candidates holding a full bond and not benched; at the draw,
+//!    those still bonded with fewer than `MaxSeatsPerValidator` open seats.
 //! 3. **M2 [`Pallet::post_challenge`]** (each challenger): a credential for the EK bound to
 //!    the AK's name, and a commitment to its secret. Every seat must post within
 //!    `ChallengeWindow`; otherwise the silent challengers sit out draws for `SilenceBench`
@@ -64,7 +66,7 @@ pub const ACTIVATE_DOMAIN: &[u8] = b"TPMREG/activate/v1";
 /// Domain separators of a challenge's secret and of the randomness of its credential.
 pub const SECRET_DOMAIN: &[u8] = b"TPMREG/secret/v2";
 pub const CREDENTIAL_DOMAIN: &[u8] = b"TPMREG/credential/v2";
-const RANDOMNESS_SUBJECT: &[u8] = b"cairn/attestation/challengers";
+const RANDOMNESS_SUBJECT: &[u8] = b"cairn/attestation/vrf";
 
 /// What a challenge is bound to: `blake2_256(genesis || request id || requester || EK id ||
 /// AK name)`. The secret and the credential's randomness are derived from the
@@ -149,12 +151,12 @@ pub mod pallet {
 		/// Holds the request deposit.
 		type Currency: Mutate<Self::AccountId> + MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 		type RuntimeHoldReason: From<HoldReason>;
-		/// The draw's randomness, with the block since which it is known (as FRAME's
-		/// `Randomness` returns it): a request draws only with randomness known since a
-		/// block after the one that included it. BABE's `RandomnessFromOneEpochAgo` is
-		/// known from the start of an epoch and mixes the VRF outputs of the whole epoch
-		/// before.
-		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+		/// The VRF output of the parent block (BABE's `ParentBlockRandomness`), folded into
+		/// the draw seed every block.
+		type BlockRandomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
+		/// Blocks whose VRF outputs make one draw seed.
+		#[pallet::constant]
+		type DrawPeriod: Get<BlockNumberFor<Self>>;
 		/// Who may be drawn as a challenger: the session's validators. The pallet draws only
 		/// those of them that are bonded candidates and not benched.
 		type Challengers: ChallengerSet<Self::AccountId>;
@@ -170,9 +172,6 @@ pub mod pallet {
 		/// Blocks the challengers have to post their challenges.
 		#[pallet::constant]
 		type ChallengeWindow: Get<BlockNumberFor<Self>>;
-		/// Blocks between two looks for fresh randomness of a request waiting to draw.
-		#[pallet::constant]
-		type DrawRetry: Get<BlockNumberFor<Self>>;
 		/// Draws per request: a round fails when a challenger is silent.
 		#[pallet::constant]
 		type MaxRounds: Get<u32>;
@@ -277,6 +276,24 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Audits<T: Config> = StorageMap<_, Twox64Concat, RequestId, AuditOf<T>>;
 
+	/// The draw seed under construction: the VRF outputs folded so far and the block its
+	/// period started at.
+	#[pallet::storage]
+	pub type DrawAccumulator<T: Config> = StorageValue<_, ([u8; 32], BlockNumberFor<T>), ValueQuery>;
+
+	/// The pool of challengers as the period under construction started.
+	#[pallet::storage]
+	pub type NextDrawPool<T: Config> = StorageValue<_, BoundedVec<T::AccountId, T::MaxValidators>, ValueQuery>;
+
+	/// The seed of the last complete period, with its first and end blocks: made of the VRF
+	/// outputs of the blocks from its first to the one before its end.
+	#[pallet::storage]
+	pub type DrawSeed<T: Config> = StorageValue<_, ([u8; 32], BlockNumberFor<T>, BlockNumberFor<T>)>;
+
+	/// The pool of challengers as the last complete period started.
+	#[pallet::storage]
+	pub type DrawPool<T: Config> = StorageValue<_, BoundedVec<T::AccountId, T::MaxValidators>, ValueQuery>;
+
 	/// Seats a validator holds in open requests and unresolved audit seats.
 	#[pallet::storage]
 	pub type OpenSeats<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
@@ -342,6 +359,7 @@ pub mod pallet {
 			ValidatorCandidates::<T>::put(
 				BoundedVec::try_from(validators).expect("at most MaxValidators genesis validators"),
 			);
+			NextDrawPool::<T>::put(Pallet::<T>::pool_snapshot(Zero::zero()));
 		}
 	}
 
@@ -566,15 +584,17 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let boundary = Self::fold_randomness(now);
 			let due = Deadlines::<T>::take(now);
 			let count = due.len() as u32;
 			if count > 0 {
-				let drawable = Self::drawable(now);
+				let mut drawable = Self::drawable();
 				for id in due {
-					Self::on_deadline(id, now, &drawable);
+					Self::on_deadline(id, now, &mut drawable);
 				}
 			}
 			T::WeightInfo::on_initialize(count, T::ChallengersPerRequest::get())
+				.saturating_add(T::WeightInfo::fold_randomness(boundary as u32))
 		}
 
 		/// Challengers: posts the challenges of this node's seats and reveals the seeds of
@@ -588,7 +608,7 @@ pub mod pallet {
 			let k = T::ChallengersPerRequest::get();
 			assert!(k >= 1 && k <= MAX_CHALLENGERS, "ChallengersPerRequest must be within 1..={MAX_CHALLENGERS}");
 			assert!(!T::ChallengeWindow::get().is_zero() && !T::ResponseWindow::get().is_zero());
-			assert!(!T::DrawRetry::get().is_zero() && !T::RevealWindow::get().is_zero());
+			assert!(!T::DrawPeriod::get().is_zero() && !T::RevealWindow::get().is_zero());
 			assert!(T::MaxRounds::get() >= 1 && T::MaxSeatsPerValidator::get() >= 1);
 			assert!(T::RevealDelay::get() < T::RevealWindow::get());
 			assert!(T::MaxDeadlinesPerBlock::get() >= 1);
@@ -910,8 +930,7 @@ pub mod pallet {
 
 			let request_id = NextRequestId::<T>::get();
 			let now = frame_system::Pallet::<T>::block_number();
-			let draw_at =
-				Self::schedule(request_id, now.saturating_add(One::one())).ok_or(Error::<T>::TooManyRequests)?;
+			let draw_at = Self::schedule(request_id, Self::draw_block(now)).ok_or(Error::<T>::TooManyRequests)?;
 			let deposit = T::RequestDeposit::get();
 			T::Currency::hold(&HoldReason::RequestDeposit.into(), &who, deposit)
 				.map_err(|_| Error::<T>::InsufficientDeposit)?;
@@ -933,8 +952,7 @@ pub mod pallet {
 					seats: Default::default(),
 					phase: Phase::Drawing(draw_at),
 					round: 0,
-					fresh_after: now,
-					armed: false,
+					draw_after: now,
 				},
 			);
 			Self::deposit_event(Event::RegistrationRequested { request_id, who, ek_id });
@@ -1130,16 +1148,61 @@ pub mod pallet {
 			Self::unschedule(request_id, request.phase.deadline());
 		}
 
-		/// Session validators that may be drawn: candidates holding a full bond, not
-		/// benched, with room for another seat.
-		fn drawable(now: BlockNumberFor<T>) -> Vec<T::AccountId> {
+		/// The pool of challengers a period starting now will draw from: session
+		/// validators that are candidates holding a full bond, not benched.
+		pub(crate) fn pool_snapshot(now: BlockNumberFor<T>) -> BoundedVec<T::AccountId, T::MaxValidators> {
 			let candidates = ValidatorCandidates::<T>::get();
 			let benched = Benched::<T>::get();
 			let bond = T::ValidatorBond::get();
-			T::Challengers::challengers()
+			let pool: Vec<_> = T::Challengers::challengers()
 				.into_iter()
 				.filter(|c| candidates.iter().any(|(v, held)| v == c && *held >= bond))
 				.filter(|c| !benched.iter().any(|(b, until)| b == c && *until > now))
+				.collect();
+			BoundedVec::truncate_from(pool)
+		}
+
+		/// Folds the parent block's VRF output into the seed under construction; when a
+		/// period ends, publishes its seed with the pool snapshotted as it started, and
+		/// snapshots the next. Whether a period ended.
+		fn fold_randomness(now: BlockNumberFor<T>) -> bool {
+			let (mut acc, start) = DrawAccumulator::<T>::get();
+			if let (Some(vrf), _) = T::BlockRandomness::random(RANDOMNESS_SUBJECT) {
+				acc = blake2_256(&(acc, vrf).encode());
+			}
+			if now < start.saturating_add(T::DrawPeriod::get()) {
+				DrawAccumulator::<T>::put((acc, start));
+				return false;
+			}
+			DrawSeed::<T>::put((acc, start, now));
+			DrawPool::<T>::put(NextDrawPool::<T>::get());
+			NextDrawPool::<T>::put(Self::pool_snapshot(now));
+			DrawAccumulator::<T>::put((blake2_256(&(RANDOMNESS_SUBJECT, now).encode()), now));
+			true
+		}
+
+		/// The block at which a request drawing with the VRF outputs of blocks after
+		/// `draw_after` draws: the end of the first period that starts after it.
+		fn draw_block(draw_after: BlockNumberFor<T>) -> BlockNumberFor<T> {
+			let (_, current) = DrawAccumulator::<T>::get();
+			let period = T::DrawPeriod::get();
+			let start = if current > draw_after {
+				current
+			} else {
+				let periods = (draw_after - current) / period + One::one();
+				current.saturating_add(periods.saturating_mul(period))
+			};
+			start.saturating_add(period)
+		}
+
+		/// The last period's pool as it may be drawn now: those still bonded (as
+		/// candidates, or unbonding: leaving after the seed is known changes nothing) with
+		/// room for another seat.
+		fn drawable() -> Vec<T::AccountId> {
+			let candidates = ValidatorCandidates::<T>::get();
+			DrawPool::<T>::get()
+				.into_iter()
+				.filter(|c| candidates.iter().any(|(v, _)| v == c) || Unbonding::<T>::contains_key(c))
 				.filter(|c| OpenSeats::<T>::get(c) < T::MaxSeatsPerValidator::get())
 				.collect()
 		}
@@ -1156,7 +1219,7 @@ pub mod pallet {
 
 		/// Draws `count` of `pool` in random order, from the randomness and the EK alone:
 		/// every request for this EK drawn with this randomness meets the same seats.
-		fn draw(random: &T::Hash, ek_id: &EkId, count: usize, mut pool: Vec<T::AccountId>) -> Vec<T::AccountId> {
+		fn draw(random: &[u8; 32], ek_id: &EkId, count: usize, mut pool: Vec<T::AccountId>) -> Vec<T::AccountId> {
 			let mut seed = blake2_256(&(random, ek_id).encode());
 			let count = count.min(pool.len());
 			for i in 0..count {
@@ -1168,7 +1231,7 @@ pub mod pallet {
 			pool
 		}
 
-		fn on_deadline(id: RequestId, now: BlockNumberFor<T>, drawable: &[T::AccountId]) {
+		fn on_deadline(id: RequestId, now: BlockNumberFor<T>, drawable: &mut Vec<T::AccountId>) {
 			if let Some(request) = Requests::<T>::get(id) {
 				if request.phase.deadline() != now {
 					return;
@@ -1181,23 +1244,23 @@ pub mod pallet {
 			}
 		}
 
-		/// Draws the seats of a request if randomness unknown when it (or its last round)
-		/// began is there; otherwise looks again `DrawRetry` blocks later.
-		fn draw_seats(id: RequestId, mut request: RequestOf<T>, now: BlockNumberFor<T>, drawable: &[T::AccountId]) {
-			let (random, known_since) = T::Randomness::random(RANDOMNESS_SUBJECT);
-			if known_since <= request.fresh_after || !request.armed {
-				if known_since > request.fresh_after {
-					// The first epoch start after the request: its randomness mixes VRF outputs
-					// from before the request too. Wait for the next one.
-					request.armed = true;
-					request.fresh_after = known_since;
-				}
-				Self::reschedule(id, request, Phase::Drawing, now.saturating_add(T::DrawRetry::get()));
+		/// Draws the seats of a request with the last period's seed and pool, if that period
+		/// started after `draw_after`; otherwise waits for the period that does.
+		fn draw_seats(
+			id: RequestId,
+			mut request: RequestOf<T>,
+			now: BlockNumberFor<T>,
+			drawable: &mut Vec<T::AccountId>,
+		) {
+			let seed = DrawSeed::<T>::get().filter(|(_, start, _)| *start > request.draw_after);
+			let Some((seed, _, _)) = seed else {
+				let at = Self::draw_block(request.draw_after).max(now.saturating_add(One::one()));
+				Self::reschedule(id, request, Phase::Drawing, at);
 				return;
-			}
+			};
 			let k = T::ChallengersPerRequest::get() as usize;
 			let pool: Vec<_> = drawable.iter().filter(|c| **c != request.who).cloned().collect();
-			let drawn = Self::draw(&random, &request.ek_id, k, pool);
+			let drawn = Self::draw(&seed, &request.ek_id, k, pool);
 			if drawn.len() < k {
 				// Not enough challengers: nobody's fault, so the whole deposit returns.
 				Self::end(id, request, Perbill::zero());
@@ -1206,6 +1269,10 @@ pub mod pallet {
 			request.round = request.round.saturating_add(1);
 			for challenger in &drawn {
 				Self::take_seat(challenger);
+				// Later draws in this block see the seat.
+				if OpenSeats::<T>::get(challenger) >= T::MaxSeatsPerValidator::get() {
+					drawable.retain(|c| c != challenger);
+				}
 			}
 			// At most ChallengersPerRequest <= MAX_CHALLENGERS seats.
 			request.seats = BoundedVec::truncate_from(
@@ -1241,17 +1308,21 @@ pub mod pallet {
 				Self::release_seat(&seat.challenger);
 			}
 			request.seats.clear();
-			// The silent chose to be silent knowing the randomness of this epoch so far:
-			// the next draw takes only VRF outputs from after now.
-			request.fresh_after = now;
-			request.armed = false;
-			Self::reschedule(id, request, Phase::Drawing, now.saturating_add(One::one()));
+			// The silent chose to be silent knowing the VRF outputs so far: the next draw
+			// takes only those of blocks after now.
+			request.draw_after = now;
+			Self::reschedule(id, request, Phase::Drawing, Self::draw_block(now));
 		}
 
 		/// All challenges were in and the node did not activate (it let the request expire,
 		/// or cancelled it): the rest of the deposit returns, the penalty stays held while
 		/// the challenges are audited.
 		fn fail_answering(id: RequestId, request: RequestOf<T>, now: BlockNumberFor<T>) {
+			if Self::trusted_ca(request.ca_id).is_err() {
+				// Its CA was revoked: it could not have activated, through no fault of its own.
+				Self::end(id, request, Perbill::zero());
+				return;
+			}
 			Self::close(id, &request);
 			let reason = HoldReason::RequestDeposit.into();
 			let penalty = T::ExpiryPenalty::get() * request.deposit;

@@ -49,16 +49,29 @@ parameter_types! {
 	pub static GrantsPaid: Vec<(u64, u64)> = vec![];
 }
 
-/// Blocks per epoch of [`EpochRandomness`].
+/// Blocks per draw period.
 pub const EPOCH: u64 = 3;
 
-/// Randomness as BABE's `RandomnessFromOneEpochAgo` gives it: one value per epoch, known
-/// from the epoch's first block.
-pub struct EpochRandomness;
-impl Randomness<H256, u64> for EpochRandomness {
-	fn random(subject: &[u8]) -> (H256, u64) {
-		let epoch = System::block_number() / EPOCH;
-		(H256(sp_io::hashing::blake2_256(&(subject, epoch).encode())), epoch * EPOCH)
+parameter_types! {
+	/// VRF outputs that differ from the default one of a block.
+	pub static VrfOverrides: Vec<(u64, H256)> = vec![];
+}
+
+/// The VRF output of block `n`: fixed per block, as BABE's is for its author.
+pub fn vrf_of(n: u64) -> H256 {
+	VrfOverrides::get()
+		.into_iter()
+		.find(|(block, _)| *block == n)
+		.map(|(_, vrf)| vrf)
+		.unwrap_or_else(|| H256(sp_io::hashing::blake2_256(&(b"vrf", n).encode())))
+}
+
+/// BABE's `ParentBlockRandomness`: the parent block's VRF output.
+pub struct ParentVrf;
+impl Randomness<Option<H256>, u64> for ParentVrf {
+	fn random(subject: &[u8]) -> (Option<H256>, u64) {
+		let parent = System::block_number().saturating_sub(1);
+		(Some(H256(sp_io::hashing::blake2_256(&(subject, vrf_of(parent)).encode()))), parent)
 	}
 }
 
@@ -88,11 +101,11 @@ pub const MAX_SEATS: u32 = 2;
 pub const SILENCE_BENCH: u64 = 20;
 pub const UNBONDING: u64 = 20;
 pub const MAX_ROUNDS: u32 = 2;
-/// The block at which a request made at block 1 draws: the second epoch start after it.
+/// The block at which a request made at block 1 draws.
 pub const DRAW: u64 = 2 * EPOCH;
 
-/// The block at which a request made (or whose round failed) at `block` draws: the
-/// second epoch start after it, whose randomness is made of later blocks only.
+/// The block at which a request made (or whose round failed) at `block` draws: the end of
+/// the first draw period that starts after it.
 pub fn draw_after(block: u64) -> u64 {
 	(block / EPOCH + 2) * EPOCH
 }
@@ -152,13 +165,13 @@ impl pallet_attestation::Config for Test {
 	type MaxValidators = ConstU32<8>;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Randomness = EpochRandomness;
+	type BlockRandomness = ParentVrf;
+	type DrawPeriod = ConstU64<EPOCH>;
 	type Challengers = TestChallengers;
 	type Grant = MintGrant;
 	type AdminOrigin = frame_system::EnsureRoot<u64>;
 	type ChallengersPerRequest = ConstU32<3>;
 	type ChallengeWindow = ConstU64<CHALLENGE_WINDOW>;
-	type DrawRetry = ConstU64<1>;
 	type MaxRounds = ConstU32<MAX_ROUNDS>;
 	type SilenceBench = ConstU64<SILENCE_BENCH>;
 	type RevealDelay = ConstU64<REVEAL_DELAY>;

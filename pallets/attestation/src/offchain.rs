@@ -136,6 +136,9 @@ impl<T: Config> Pallet<T> {
 				if sent == MAX_REVEALS_PER_RUN {
 					return;
 				}
+				if !Self::due_to_send(REVEAL_SENT_KEY, request_id, &seat.challenger, now) {
+					continue;
+				}
 				let binding = Self::binding(request_id, &audit.who, &audit.ek_id, &audit.ak_name);
 				let Some(seed) = Self::stored_seed(request_id, &seat.challenger, &binding) else {
 					log::error!(target: LOG_TARGET, "no seed for the challenge of request {request_id}: it cannot be revealed");
@@ -152,9 +155,6 @@ impl<T: Config> Pallet<T> {
 				);
 				if !remade.is_ok_and(|made| made.challenge == seat.challenge) {
 					log::warn!(target: LOG_TARGET, "the challenge of request {request_id} on chain is not this node's");
-					continue;
-				}
-				if !Self::due_to_send(REVEAL_SENT_KEY, request_id, &seat.challenger, now) {
 					continue;
 				}
 				sent += 1;

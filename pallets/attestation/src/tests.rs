@@ -122,7 +122,7 @@ fn a_node_registers_end_to_end() {
 		let ek_id = Requests::<Test>::get(0).unwrap().ek_id;
 		assert!(matches!(events().last(), Some(Event::RegistrationRequested { request_id: 0, who: 1, .. })));
 
-		// Randomness known at block 1 is not used: the draw waits for the next epoch's.
+		// The draw waits for a seed made only of VRF outputs of blocks after block 1.
 		run_to_block(DRAW - 1);
 		assert!(matches!(Requests::<Test>::get(0).unwrap().phase, Phase::Drawing(_)));
 		run_to_block(DRAW);
@@ -389,7 +389,7 @@ fn deadline_lists_hold_only_live_entries_and_cannot_be_flooded_for_free() {
 		let listed = |id: RequestId| Deadlines::<Test>::iter().filter(|(_, due)| due.contains(&id)).count();
 		// A request is listed once, at its phase's deadline.
 		assert_ok!(request(1, EK_A, AK_A));
-		assert_eq!(Deadlines::<Test>::get(2).to_vec(), vec![0]);
+		assert_eq!(Deadlines::<Test>::get(DRAW).to_vec(), vec![0]);
 		// Cancelled: it leaves the list, and the requester pays for the slot it held.
 		assert_ok!(Attestation::cancel_request(RuntimeOrigin::signed(1), 0));
 		assert_eq!(listed(0), 0);
@@ -406,13 +406,14 @@ fn deadline_lists_hold_only_live_entries_and_cannot_be_flooded_for_free() {
 
 		// A full list spills into the next blocks, a few of them, then refuses by name.
 		let full = || BoundedVec::truncate_from(vec![100, 101, 102, 103]);
-		for block in DRAW + 1..DRAW + 4 {
+		let at = draw_after(DRAW);
+		for block in at..at + 3 {
 			Deadlines::<Test>::insert(block, full());
 		}
 		assert_ok!(request(3, EK_B, AK_B));
-		assert_eq!(Deadlines::<Test>::get(DRAW + 4).to_vec(), vec![2]);
+		assert_eq!(Deadlines::<Test>::get(at + 3).to_vec(), vec![2]);
 		assert_ok!(Attestation::cancel_request(RuntimeOrigin::signed(3), 2));
-		Deadlines::<Test>::insert(DRAW + 4, full());
+		Deadlines::<Test>::insert(at + 3, full());
 		assert_noop!(request(3, EK_B, AK_B), Error::<Test>::TooManyRequests);
 	});
 }
@@ -533,7 +534,7 @@ mod colluding_challengers {
 	}
 
 	#[test]
-	fn grinding_gets_one_draw_per_epoch_and_costs_the_penalty_each_time() {
+	fn grinding_gets_one_draw_per_period_and_costs_the_penalty_each_time() {
 		// Retries of an EK made at any block of an epoch all draw at the next epoch's
 		// start, with the same randomness: they meet the same seats.
 		let mut drawn = Vec::new();
@@ -541,8 +542,8 @@ mod colluding_challengers {
 			new_test_ext().execute_with(|| {
 				run_to_block(at);
 				assert_ok!(request(who, EK_A, AK_A));
-				// Not with the next epoch's randomness (outputs of blocks before the request
-				// are in it), but the one after.
+				// Not with the seed of the period under way (outputs of blocks before the
+				// request are in it), but the next one.
 				run_to_block(3 * EPOCH - 1);
 				assert!(matches!(phase(0), Phase::Drawing(_)), "randomness known at the request is not used");
 				run_to_block(3 * EPOCH);
@@ -563,6 +564,71 @@ mod colluding_challengers {
 				assert_eq!(Balances::free_balance(who), 10_000 - DEPOSIT / 5);
 			}
 			assert_eq!(Balances::total_issuance(), issuance - 3 * DEPOSIT / 5);
+		});
+	}
+
+	#[test]
+	fn the_draw_takes_only_vrf_outputs_of_blocks_after_the_request() {
+		// The author of the block that includes a request (and those before it) know
+		// their VRF outputs: changing them changes nothing.
+		let seats_with = |overrides: Vec<(u64, H256)>| {
+			VrfOverrides::set(overrides);
+			new_test_ext().execute_with(|| {
+				run_to_block(3);
+				assert_ok!(request(1, EK_A, AK_A));
+				run_to_block(draw_after(3));
+				seats(0)
+			})
+		};
+		let honest = seats_with(vec![]);
+		let ground: Vec<_> = (0..=3).map(|n| (n, H256([n as u8 + 1; 32]))).collect();
+		assert_eq!(seats_with(ground), honest);
+		// The seed is made of the blocks after it: each one's output counts.
+		let mut changed = 0;
+		for block in 4..draw_after(3) - 1 {
+			for byte in 0..8u8 {
+				if seats_with(vec![(block, H256([byte; 32]))]) != honest {
+					changed += 1;
+				}
+			}
+		}
+		VrfOverrides::set(vec![]);
+		assert!(changed > 0, "later VRF outputs move the draw");
+	}
+
+	#[test]
+	fn leaving_once_the_seed_is_known_does_not_reshuffle_the_draw() {
+		let draw = |leaver: Option<usize>| {
+			new_test_ext().execute_with(|| {
+				assert_ok!(request(1, EK_A, AK_A));
+				// The seed of the period [3, 6) is known once block 5 is made; a colluder
+				// leaves in block 5 to change the pool.
+				run_to_block(DRAW - 1);
+				if let Some(at) = leaver {
+					let who = [10u64, 11, 12, 13][at];
+					assert_ok!(Attestation::leave_validators(RuntimeOrigin::signed(who)));
+				}
+				run_to_block(DRAW);
+				seats(0)
+			})
+		};
+		let seated = draw(None);
+		for at in 0..4 {
+			assert_eq!(draw(Some(at)), seated, "validator {at} left");
+		}
+	}
+
+	#[test]
+	fn seats_taken_earlier_in_a_block_count_against_the_limit() {
+		new_test_ext().execute_with(|| {
+			// Validator 10 has room for one more seat; two requests draw in one block.
+			OpenSeats::<Test>::insert(10, MAX_SEATS - 1);
+			assert_ok!(request(1, EK_A, AK_A));
+			assert_ok!(request(2, EK_B, AK_B));
+			run_to_block(DRAW);
+			let holding = [0, 1].iter().filter(|id| seats(**id).contains(&10)).count();
+			assert!(holding <= 1, "10 was seated {holding} times");
+			assert!(OpenSeats::<Test>::get(10) <= MAX_SEATS);
 		});
 	}
 
@@ -776,6 +842,18 @@ mod colluding_challengers {
 			assert_eq!(events().last(), Some(&Event::RegistrationCancelled { request_id: 0, who: 1, penalty: 0 }));
 			assert_eq!(Balances::free_balance(1), 10_000);
 			assert_eq!(OpenSeats::<Test>::iter().count(), 0);
+		});
+	}
+
+	#[test]
+	fn a_request_of_a_revoked_ca_that_expires_is_not_audited_nor_penalised() {
+		new_test_ext().execute_with(|| {
+			ready_request();
+			assert_ok!(Attestation::revoke_ca(RuntimeOrigin::root(), 0));
+			run_to_block(DRAW + RESPONSE_WINDOW);
+			assert_eq!(events().last(), Some(&Event::RegistrationCancelled { request_id: 0, who: 1, penalty: 0 }));
+			assert!(!Audits::<Test>::contains_key(0));
+			assert_eq!(Balances::free_balance(1), 10_000);
 		});
 	}
 

@@ -116,14 +116,9 @@ pub struct Request<AccountId, Balance, BlockNumber> {
 	pub phase: Phase<BlockNumber>,
 	/// Rounds drawn so far.
 	pub round: u32,
-	/// The block that included the request, or at which its last round failed. The draw
-	/// waits for randomness known since a later block (the next epoch's start), then
-	/// `armed`, for the randomness after that: the first is made of VRF outputs partly
-	/// older than this block, which the last authors before it knew; the second only of
-	/// outputs of blocks after it.
-	pub fresh_after: BlockNumber,
-	/// Whether the first wait is over (`fresh_after` then holds the epoch start it saw).
-	pub armed: bool,
+	/// The block that included the request, or at which its last round failed: the draw
+	/// takes only the VRF outputs of blocks after it.
+	pub draw_after: BlockNumber,
 }
 
 /// A challenger's part in an audit.

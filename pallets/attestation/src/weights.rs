@@ -28,6 +28,9 @@ pub trait WeightInfo {
 	fn remove_validator() -> Weight;
 	fn withdraw_bond() -> Weight;
 	fn close_audit(k: u32) -> Weight;
+	/// Folding the parent block's VRF output into the draw seed; at a period's end
+	/// (`boundary` = 1) also publishing the seed and snapshotting the pool.
+	fn fold_randomness(boundary: u32) -> Weight;
 	/// `entries` requests or audits at their deadline, each with up to `k` seats.
 	fn on_initialize(entries: u32, k: u32) -> Weight;
 }
@@ -86,6 +89,14 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn withdraw_bond() -> Weight {
 		Weight::from_parts(MS / 20, 1_000).saturating_add(T::DbWeight::get().reads_writes(3, 2))
 	}
+	fn fold_randomness(boundary: u32) -> Weight {
+		// Estimate: the VRF output and the accumulator; at a boundary the session's
+		// validators (at most 100) and whether each is attested, the candidates, the
+		// bench, and three writes of at most 100 accounts.
+		let fold = Weight::from_parts(MS / 100, 1_000).saturating_add(T::DbWeight::get().reads_writes(2, 1));
+		let publish = Weight::from_parts(MS / 5, 12_000).saturating_add(T::DbWeight::get().reads_writes(104, 4));
+		fold.saturating_add(publish.saturating_mul(boundary as u64))
+	}
 	fn close_audit(k: u32) -> Weight {
 		// Estimate: the audit and the penalty; per unrevealed seat a slash (the candidate
 		// list or the unbonding bond, two hold operations) and its seat count.
@@ -94,11 +105,11 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads_writes(6, 6).saturating_mul(k as u64))
 	}
 	fn on_initialize(entries: u32, k: u32) -> Weight {
-		// Estimate. With entries due, the drawable set is read once: the session's
-		// validators (at most 100), whether each is attested, its open seats, the
-		// candidates and the bench. Each entry is a look for randomness, a draw (k seat
-		// counts), a failed round (k seat counts, the bench) or an expiry (the audit).
-		let once = if entries > 0 { T::DbWeight::get().reads(203) } else { Weight::zero() };
+		// Estimate. With entries due, the drawable set is read once: the last period's pool
+		// (at most 100), the candidates, and each one's unbonding bond and open seats.
+		// Each entry is a draw (the seed, k seat counts), a failed round (k seat counts,
+		// the bench) or an expiry (the audit).
+		let once = if entries > 0 { T::DbWeight::get().reads(202) } else { Weight::zero() };
 		let per_entry = Weight::from_parts(MS / 5, 16_000)
 			.saturating_add(T::DbWeight::get().reads_writes(6 + 4 * k as u64, 6 + 4 * k as u64));
 		Weight::from_parts(MS / 50, 1_000).saturating_add(once).saturating_add(per_entry.saturating_mul(entries as u64))
@@ -144,6 +155,9 @@ impl WeightInfo for () {
 	}
 	fn close_audit(k: u32) -> Weight {
 		Weight::from_parts(MS / 10 + k as u64 * MS / 20, 4_000)
+	}
+	fn fold_randomness(boundary: u32) -> Weight {
+		Weight::from_parts(MS / 100 + boundary as u64 * MS / 5, 1_000)
 	}
 	fn on_initialize(entries: u32, k: u32) -> Weight {
 		Weight::from_parts(MS / 50 + entries as u64 * (MS / 5 + k as u64 * MS / 50), 1_000)

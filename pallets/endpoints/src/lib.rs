@@ -10,9 +10,12 @@
 //! plane listens at (see [`offchain`]).
 //!
 //! An endpoint is bound to the node: the peer id must be an Ed25519 libp2p key, which
-//! signs [`endpoint_payload`] (this chain's genesis hash and the node's account), so
-//! nobody can publish another node's peer id (and steer its clients to a victim), and one
-//! peer id serves one live node at a time (one box cannot front many TPM accounts).
+//! signs [`endpoint_payload`] (this chain's genesis hash, the node's account and the block
+//! it signed at), so nobody can publish another node's peer id (and steer its clients to
+//! a victim), and one peer id serves one live node at a time (one box cannot front many
+//! TPM accounts). A signature is good for `Ttl` blocks, and a newer one for another
+//! account takes the peer id over: an account the box no longer signs for (an old or
+//! sold node key) loses its claim within a day.
 //! Addresses must start with an IP address or a DNS name followed by TCP or UDP;
 //! loopback and unspecified hosts are refused unless the chain allows them (dev and test
 //! chains, whose nodes all run on one machine). Private ranges such as 10.x are valid:
@@ -58,11 +61,12 @@ const IDENTITY: u8 = 0x00;
 /// The domain of [`endpoint_payload`].
 pub const ENDPOINT_DOMAIN: &[u8] = b"cairn/endpoint/v1";
 
-/// What a node's libp2p key signs to publish an endpoint for `account`:
-/// `ENDPOINT_DOMAIN || genesis hash || SCALE(account)`.
-pub fn endpoint_payload(genesis: &[u8], account: &impl Encode) -> alloc::vec::Vec<u8> {
+/// What a node's libp2p key signs to publish an endpoint for `account`, at block
+/// `signed_at`: `ENDPOINT_DOMAIN || genesis hash || SCALE(account) || SCALE(signed_at)`.
+pub fn endpoint_payload(genesis: &[u8], account: &impl Encode, signed_at: &impl Encode) -> alloc::vec::Vec<u8> {
 	let mut payload = [ENDPOINT_DOMAIN, genesis].concat();
 	account.encode_to(&mut payload);
+	signed_at.encode_to(&mut payload);
 	payload
 }
 
@@ -107,6 +111,29 @@ fn varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
 	None
 }
 
+/// Loopback (127/8), "this network" (0/8) and link-local (169.254/16) IPv4 addresses:
+/// none reaches a node from elsewhere.
+fn local_ipv4(ip: [u8; 4]) -> bool {
+	ip[0] == 127 || ip[0] == 0 || (ip[0] == 169 && ip[1] == 254)
+}
+
+/// `localhost` and names under it (with or without the final dot), and names that are
+/// IPv4 addresses, which resolvers take literally.
+fn local_name(name: &[u8]) -> bool {
+	let name = name.strip_suffix(b".").unwrap_or(name).to_ascii_lowercase();
+	if name == b"localhost" || name.ends_with(b".localhost") {
+		return true;
+	}
+	let octets: alloc::vec::Vec<_> = name.split(|b| *b == b'.').collect();
+	let numeric = octets.len() == 4 &&
+		octets.iter().all(|o| !o.is_empty() && o.len() <= 3 && o.iter().all(u8::is_ascii_digit));
+	numeric && {
+		let parse = |o: &[u8]| o.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+		let ip: alloc::vec::Vec<u16> = octets.iter().map(|o| parse(o)).collect();
+		ip.iter().all(|o| *o <= 255) && local_ipv4([ip[0] as u8, ip[1] as u8, ip[2] as u8, ip[3] as u8])
+	}
+}
+
 /// Checks that a multiaddr starts with a host (IPv4, IPv6 or a DNS name) and a TCP or UDP
 /// port, and that the host is not loopback or unspecified unless `allow_local`.
 pub fn check_address(bytes: &[u8], allow_local: bool) -> Result<(), AddressError> {
@@ -114,18 +141,22 @@ pub fn check_address(bytes: &[u8], allow_local: bool) -> Result<(), AddressError
 	let (local, rest) = match protocol {
 		code::IP4 => {
 			let ip: [u8; 4] = rest.get(..4).and_then(|ip| ip.try_into().ok()).ok_or(AddressError::Malformed)?;
-			(ip[0] == 127 || ip == [0; 4], &rest[4..])
+			(local_ipv4(ip), &rest[4..])
 		},
 		code::IP6 => {
 			let ip: [u8; 16] = rest.get(..16).and_then(|ip| ip.try_into().ok()).ok_or(AddressError::Malformed)?;
-			let mapped_v4 = ip[..12] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
-			let loopback = ip == [[0; 15].as_slice(), &[1]].concat().as_slice() || (mapped_v4 && ip[12] == 127);
-			(loopback || ip == [0; 16] || (mapped_v4 && ip[12..] == [0; 4]), &rest[16..])
+			// IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) addresses.
+			let v4 = (ip[..12] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] || ip[..12] == [0; 12])
+				.then(|| [ip[12], ip[13], ip[14], ip[15]]);
+			let loopback = ip == [[0; 15].as_slice(), &[1]].concat().as_slice();
+			let link_local = ip[0] == 0xfe && ip[1] & 0xc0 == 0x80;
+			(loopback || link_local || ip == [0; 16] || v4.is_some_and(local_ipv4), &rest[16..])
 		},
 		code::DNS | code::DNS4 | code::DNS6 => {
 			let (len, rest) = varint(rest).ok_or(AddressError::Malformed)?;
-			let name = rest.get(..len as usize).filter(|n| !n.is_empty()).ok_or(AddressError::Malformed)?;
-			(name.eq_ignore_ascii_case(b"localhost"), &rest[name.len()..])
+			let len = usize::try_from(len).map_err(|_| AddressError::Malformed)?;
+			let name = rest.get(..len).filter(|n| !n.is_empty()).ok_or(AddressError::Malformed)?;
+			(local_name(name), &rest[len..])
 		},
 		_ => return Err(AddressError::Malformed),
 	};
@@ -178,9 +209,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Endpoints<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Endpoint<BlockNumberFor<T>>>;
 
-	/// The account whose endpoint uses a peer id, by the peer's Ed25519 key.
+	/// The account whose endpoint uses a peer id, by the peer's Ed25519 key, and the block
+	/// the peer key signed for it at.
 	#[pallet::storage]
-	pub type PeerOwners<T: Config> = StorageMap<_, Identity, [u8; 32], T::AccountId>;
+	pub type PeerOwners<T: Config> = StorageMap<_, Identity, [u8; 32], (T::AccountId, BlockNumberFor<T>)>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -197,9 +229,12 @@ pub mod pallet {
 		NotAttested,
 		/// The peer id is not an Ed25519 libp2p key (an identity multihash of it).
 		BadPeerId,
-		/// The signature is not the peer key's over this chain's genesis and the account.
+		/// The signature is not the peer key's over this chain's genesis, the account and
+		/// the block given.
 		BadPeerSignature,
-		/// Another node's live endpoint uses this peer id.
+		/// The peer key signed more than `Ttl` blocks ago, or at a block still to come.
+		StalePeerSignature,
+		/// Another node's live endpoint uses this peer id, with a signature as recent.
 		PeerIdTaken,
 		/// An endpoint lists at least one address.
 		NoAddresses,
@@ -227,12 +262,14 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Signed by an attested node: publishes (or refreshes) where it listens, valid
 		/// for `Ttl` blocks. `peer_signature` is the peer key's Ed25519 signature over
-		/// [`endpoint_payload`]. Emits `EndpointPublished`.
+		/// [`endpoint_payload`] made at block `signed_at`, at most `Ttl` blocks ago.
+		/// Emits `EndpointPublished`.
 		#[pallet::call_index(0)]
 		pub fn publish(
 			origin: OriginFor<T>,
 			peer_id: PeerIdBytes,
 			addresses: Addresses,
+			signed_at: BlockNumberFor<T>,
 			peer_signature: [u8; 64],
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
@@ -246,7 +283,12 @@ pub mod pallet {
 					AddressError::Local => Error::<T>::LocalAddress,
 				})?;
 			}
-			let payload = endpoint_payload(Self::genesis_hash().as_ref(), &who);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(
+				signed_at <= now && now < signed_at.saturating_add(T::Ttl::get()),
+				Error::<T>::StalePeerSignature
+			);
+			let payload = endpoint_payload(Self::genesis_hash().as_ref(), &who, &signed_at);
 			ensure!(
 				sp_io::crypto::ed25519_verify(
 					&ed25519::Signature::from_raw(peer_signature),
@@ -255,15 +297,16 @@ pub mod pallet {
 				),
 				Error::<T>::BadPeerSignature
 			);
-			if let Some(owner) = PeerOwners::<T>::get(key).filter(|owner| *owner != who) {
-				ensure!(Self::resolve(&owner).is_none_or(|e| e.peer_id != peer_id), Error::<T>::PeerIdTaken);
+			if let Some((owner, owner_signed_at)) = PeerOwners::<T>::get(key).filter(|(owner, _)| *owner != who) {
+				let live = Self::resolve(&owner).is_some_and(|e| e.peer_id == peer_id);
+				ensure!(!live || owner_signed_at < signed_at, Error::<T>::PeerIdTaken);
 				Endpoints::<T>::remove(&owner);
 			}
 			if let Some(old) = Endpoints::<T>::get(&who) {
 				Self::release_peer(&who, &old.peer_id);
 			}
-			PeerOwners::<T>::insert(key, &who);
-			let expires_at = frame_system::Pallet::<T>::block_number().saturating_add(T::Ttl::get());
+			PeerOwners::<T>::insert(key, (&who, signed_at));
+			let expires_at = now.saturating_add(T::Ttl::get());
 			Endpoints::<T>::insert(&who, Endpoint { peer_id, addresses, expires_at });
 			Self::deposit_event(Event::EndpointPublished { who, expires_at });
 			Ok(())
@@ -302,7 +345,7 @@ pub mod pallet {
 		/// Forgets that `who` uses `peer_id`, if it is the one recorded.
 		fn release_peer(who: &T::AccountId, peer_id: &[u8]) {
 			if let Some(key) = ed25519_key_of(peer_id) {
-				if PeerOwners::<T>::get(key).as_ref() == Some(who) {
+				if PeerOwners::<T>::get(key).is_some_and(|(owner, _)| owner == *who) {
 					PeerOwners::<T>::remove(key);
 				}
 			}

@@ -27,7 +27,7 @@ const LOG_TARGET: &str = "runtime::endpoints";
 /// SCALE `(PeerIdBytes, Addresses)`.
 pub const LOCAL_ENDPOINT_KEY: &[u8] = b"cairn/endpoints/local";
 /// Prefix of the persistent off-chain storage key of the peer key's signature for an
-/// account, written by the node: `[u8; 64]`.
+/// account, written by the node: SCALE `(block number signed at, [u8; 64])`.
 pub const PEER_PROOF_PREFIX: &[u8] = b"cairn/endpoints/proof/";
 /// Off-chain storage of the block the endpoint of an account was last sent at.
 const SENT_KEY: &[u8] = b"cairn/endpoints/sent/";
@@ -62,11 +62,20 @@ impl<T: Config> Pallet<T> {
 			if !T::Registry::is_attested(&account) {
 				continue;
 			}
-			let proof: Option<[u8; 64]> = StorageValueRef::persistent(&peer_proof_key(&account)).get().ok().flatten();
-			let Some(peer_signature) = proof else {
-				log::warn!(target: LOG_TARGET, "no peer key signature for {account:?} yet; the node writes it");
+			let proof: Option<(BlockNumberFor<T>, [u8; 64])> =
+				StorageValueRef::persistent(&peer_proof_key(&account)).get().ok().flatten();
+			let Some((signed_at, peer_signature)) = proof.filter(|(at, _)| now < at.saturating_add(T::Ttl::get()))
+			else {
+				log::warn!(target: LOG_TARGET, "no recent peer key signature for {account:?} yet; the node writes it");
 				continue;
 			};
+			// Another of this node's keys serves this peer id: one of them, not both in turn.
+			let served_by_another = Self::local_accounts().iter().any(|(_, other)| {
+				*other != account && Self::resolve(other).is_some_and(|e| e.peer_id == peer_id)
+			});
+			if served_by_another {
+				continue;
+			}
 			let current = Endpoints::<T>::get(&account);
 			let fresh = current
 				.is_some_and(|e| e.peer_id == peer_id && e.addresses == addresses && e.expires_at > refresh_before);
@@ -78,6 +87,7 @@ impl<T: Config> Pallet<T> {
 				.send_signed_transaction(|_| Call::publish {
 					peer_id: peer_id.clone(),
 					addresses: addresses.clone(),
+					signed_at,
 					peer_signature,
 				});
 			match sent.first() {

@@ -29,7 +29,12 @@ fn peer_id() -> PeerIdBytes {
 
 /// The peer key's signature binding it to `who` on this chain.
 fn proof(key: &ed25519::Pair, who: u64) -> [u8; 64] {
-	key.sign(&endpoint_payload(Endpoints::genesis_hash().as_ref(), &who)).0
+	proof_at(key, who, System::block_number())
+}
+
+/// The peer key's signature binding it to `who` on this chain, made at block `at`.
+fn proof_at(key: &ed25519::Pair, who: u64, at: u64) -> [u8; 64] {
+	key.sign(&endpoint_payload(Endpoints::genesis_hash().as_ref(), &who, &at)).0
 }
 
 /// `who` publishes box 7's peer id with `list`.
@@ -38,7 +43,8 @@ fn publish(who: u64, list: Vec<AddressBytes>) -> DispatchResult {
 }
 
 fn publish_as(who: u64, key: &ed25519::Pair, list: Vec<AddressBytes>) -> DispatchResult {
-	Endpoints::publish(RuntimeOrigin::signed(who), peer_id_of(key), addresses(list), proof(key, who))
+	let now = System::block_number();
+	Endpoints::publish(RuntimeOrigin::signed(who), peer_id_of(key), addresses(list), now, proof(key, who))
 }
 
 /// `/ip4/127.0.0.1/tcp/30444` in multiaddr bytes.
@@ -85,7 +91,7 @@ fn only_attested_nodes_publish() {
 			Error::<Test>::NotAttested
 		);
 		assert_noop!(
-			Endpoints::publish(RuntimeOrigin::none(), peer_id(), addresses(vec![address()]), proof(&peer_key(7), 1)),
+			Endpoints::publish(RuntimeOrigin::none(), peer_id(), addresses(vec![address()]), 1, proof(&peer_key(7), 1)),
 			DispatchError::BadOrigin
 		);
 	});
@@ -95,7 +101,7 @@ fn only_attested_nodes_publish() {
 fn malformed_endpoints_are_refused() {
 	new_test_ext().execute_with(|| {
 		let publish_peer = |peer: Vec<u8>, addrs: Vec<AddressBytes>| {
-			Endpoints::publish(RuntimeOrigin::signed(1), peer.try_into().unwrap(), addresses(addrs), proof(&peer_key(7), 1))
+			Endpoints::publish(RuntimeOrigin::signed(1), peer.try_into().unwrap(), addresses(addrs), 1, proof(&peer_key(7), 1))
 		};
 		assert_noop!(publish_peer(vec![], vec![address()]), Error::<Test>::BadPeerId);
 		assert_noop!(publish_peer(vec![0x00, 5, 1, 2], vec![address()]), Error::<Test>::BadPeerId);
@@ -123,6 +129,7 @@ fn oversized_endpoints_do_not_decode() {
 	let call = crate::Call::<Test>::publish {
 		peer_id: peer_id(),
 		addresses: addresses(vec![address(); 8]),
+		signed_at: 1,
 		peer_signature: [0; 64],
 	};
 	let mut encoded = codec::Encode::encode(&call);
@@ -199,7 +206,14 @@ fn address_shapes() {
 		[vec![0x29], vec![0; 15], vec![1]].concat(),
 		[vec![0x29], vec![0; 16]].concat(),
 		[vec![0x29], vec![0; 10], vec![0xff, 0xff, 127, 0, 0, 1]].concat(),
+		[vec![0x29], vec![0; 12], vec![127, 0, 0, 1]].concat(),
+		[vec![0x29, 0xfe, 0x80], vec![0; 13], vec![1]].concat(),
+		vec![0x04, 0, 1, 2, 3],
+		vec![0x04, 169, 254, 1, 1],
 		[&[0x37, 9][..], b"localhost"].concat(),
+		[&[0x35, 10][..], b"LOCALHOST."].concat(),
+		[&[0x35, 13][..], b"web.localhost"].concat(),
+		[&[0x36, 9][..], b"127.0.0.1"].concat(),
 	] {
 		let address = [&local[..], &tcp].concat();
 		assert_eq!(check(address.clone()), Err(AddressError::Local), "{local:?}");
@@ -230,16 +244,40 @@ fn another_nodes_peer_id_cannot_be_published() {
 		// box: without node 1's key it cannot sign for itself...
 		let copied = Endpoints::resolve(&1).unwrap().peer_id;
 		let publish_copy = |signature: [u8; 64]| {
-			Endpoints::publish(RuntimeOrigin::signed(2), copied.clone(), addresses(vec![address()]), signature)
+			Endpoints::publish(RuntimeOrigin::signed(2), copied.clone(), addresses(vec![address()]), 1, signature)
 		};
 		assert_noop!(publish_copy([0; 64]), Error::<Test>::BadPeerSignature);
 		// ...node 1's signature is for node 1 only, and for this chain only...
 		assert_noop!(publish_copy(proof(&peer_key(7), 1)), Error::<Test>::BadPeerSignature);
-		let other_chain = peer_key(7).sign(&endpoint_payload(&[1; 32], &2u64)).0;
+		let other_chain = peer_key(7).sign(&endpoint_payload(&[1; 32], &2u64, &1u64)).0;
 		assert_noop!(publish_copy(other_chain), Error::<Test>::BadPeerSignature);
 		// ...and another key's signature over the right payload does not do either.
 		assert_noop!(publish_copy(proof(&peer_key(8), 2)), Error::<Test>::BadPeerSignature);
 		assert_eq!(Endpoints::resolve(&2), None);
+	});
+}
+
+#[test]
+fn a_peer_signature_is_good_for_a_while_and_a_newer_one_takes_the_peer_id_over() {
+	new_test_ext().execute_with(|| {
+		System::set_block_number(50);
+		let publish_signed_at = |who: u64, at: u64| {
+			Endpoints::publish(RuntimeOrigin::signed(who), peer_id(), addresses(vec![address()]), at, proof_at(&peer_key(7), who, at))
+		};
+		// Signed at a block to come, or too long ago.
+		assert_noop!(publish_signed_at(1, 51), Error::<Test>::StalePeerSignature);
+		System::set_block_number(200);
+		assert_noop!(publish_signed_at(1, 100), Error::<Test>::StalePeerSignature);
+		assert_ok!(publish_signed_at(1, 101));
+		// Account 1's key was sold: the box signs for account 2 now, and that newer
+		// signature takes the peer id over; 1's old signature cannot take it back...
+		assert_noop!(publish_signed_at(2, 101), Error::<Test>::PeerIdTaken);
+		assert_ok!(publish_signed_at(2, 150));
+		assert!(pallet::Endpoints::<Test>::get(1).is_none());
+		assert_noop!(publish_signed_at(1, 120), Error::<Test>::PeerIdTaken);
+		// ...and once it is older than the TTL, it is good for nothing.
+		System::set_block_number(201 + TTL);
+		assert_noop!(publish_signed_at(1, 120), Error::<Test>::StalePeerSignature);
 	});
 }
 
@@ -258,7 +296,7 @@ fn one_peer_id_serves_one_live_node() {
 		System::set_block_number(1 + TTL);
 		assert_ok!(publish_as(3, &peer_key(8), vec![address()]));
 		assert!(pallet::Endpoints::<Test>::get(1).is_none());
-		assert_eq!(pallet::PeerOwners::<Test>::get(peer_key(8).public().0), Some(3));
+		assert_eq!(pallet::PeerOwners::<Test>::get(peer_key(8).public().0), Some((3, 1 + TTL)));
 		// Withdrawing frees the key too.
 		assert_ok!(Endpoints::withdraw(RuntimeOrigin::signed(3)));
 		assert!(pallet::PeerOwners::<Test>::get(peer_key(8).public().0).is_none());
@@ -295,8 +333,8 @@ mod offchain_worker {
 		// The node signs for each of its node keys with box 7's peer key.
 		let genesis = polkadot_sdk::sp_core::H256([69; 32]);
 		for account in keys {
-			let signature = peer_key(7).sign(&endpoint_payload(genesis.as_ref(), &account)).0;
-			state.write().persistent_storage.set(b"", &peer_proof_key(&account), &signature.encode());
+			let signature = peer_key(7).sign(&endpoint_payload(genesis.as_ref(), &account, &1u64)).0;
+			state.write().persistent_storage.set(b"", &peer_proof_key(&account), &(1u64, signature).encode());
 		}
 		let (pool, pool_state) = TestTransactionPoolExt::new();
 		ext.register_extension(OffchainDbExt::new(offchain.clone()));
@@ -400,6 +438,34 @@ mod offchain_worker {
 			AllowLocal::set(false);
 			Endpoints::offchain_worker(1);
 			assert!(include(&pool).is_empty());
+		});
+	}
+
+	#[test]
+	fn a_node_with_two_attested_keys_publishes_its_peer_id_for_one() {
+		let (mut ext, pool) = node(vec![1, 2], Some(mine()));
+		ext.execute_with(|| {
+			Endpoints::offchain_worker(1);
+			// Both go out the first time; the second is refused on chain.
+			let sent: Vec<_> = pool.write().transactions.drain(..).collect();
+			assert_eq!(sent.len(), 2);
+			let results: Vec<_> = sent
+				.into_iter()
+				.map(|bytes| {
+					let xt = Extrinsic::decode(&mut &bytes[..]).unwrap();
+					let Preamble::Signed(signer, ..) = xt.preamble else { panic!("unsigned") };
+					xt.function.dispatch(RuntimeOrigin::signed(signer)).is_ok()
+				})
+				.collect();
+			assert_eq!(results, vec![true, false]);
+			// From then on only the key that serves it refreshes; the other does not try.
+			for n in [1 + RESEND_AFTER as u64, 1 + TTL / 2] {
+				System::set_block_number(n);
+				Endpoints::offchain_worker(n);
+				assert!(include(&pool).len() <= 1, "block {n}");
+			}
+			assert!(Endpoints::resolve(&1).is_some());
+			assert_eq!(Endpoints::resolve(&2), None);
 		});
 	}
 

@@ -199,17 +199,18 @@ impl pallet_attestation::Config for Runtime {
 	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	/// The VRF outputs of a whole epoch, known from the next epoch's start: a request
-	/// draws in the epoch after the one that included it.
-	type Randomness = pallet_babe::RandomnessFromOneEpochAgo<Runtime>;
+	/// Every block's VRF output, folded into a seed per draw period. (BABE's epoch
+	/// randomness is not used: pallet-babe folds only full 256-output segments into it,
+	/// so with a few dozen primary slots per epoch it rarely changes.)
+	type BlockRandomness = pallet_babe::ParentBlockRandomness<Runtime>;
+	/// A minute: a seed holds ten blocks' VRF outputs.
+	type DrawPeriod = ConstU32<10>;
 	type Challengers = AttestedValidators;
 	type Grant = crate::Rewards;
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type ChallengersPerRequest = ConstU32<3>;
 	/// One minute.
 	type ChallengeWindow = ConstU32<10>;
-	/// A drawing request looks for the next epoch's randomness every 12 seconds.
-	type DrawRetry = ConstU32<2>;
 	type MaxRounds = ConstU32<3>;
 	type SilenceBench = ConstU32<{ crate::DAYS }>;
 	/// Two minutes: finality is usually a few blocks behind.
