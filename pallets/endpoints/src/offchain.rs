@@ -58,7 +58,8 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		let refresh_before = now.saturating_add(T::Ttl::get() / 2u32.into());
-		for (public, account) in Self::local_accounts() {
+		let local = Self::local_accounts();
+		for (public, account) in local.iter().cloned() {
 			if !T::Registry::is_attested(&account) {
 				continue;
 			}
@@ -70,7 +71,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			};
 			// Another of this node's keys serves this peer id: one of them, not both in turn.
-			let served_by_another = Self::local_accounts().iter().any(|(_, other)| {
+			let served_by_another = local.iter().any(|(_, other)| {
 				*other != account && Self::resolve(other).is_some_and(|e| e.peer_id == peer_id)
 			});
 			if served_by_another {
