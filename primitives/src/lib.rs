@@ -9,8 +9,9 @@ extern crate alloc;
 pub mod merkle;
 pub mod traits;
 
-/// The node's own account key, which its off-chain workers sign with: challenges for
-/// registrations, storage proofs, endpoint updates.
+/// The node's own account key, which its off-chain workers sign with: storage proofs and
+/// endpoint updates. (Validators sign registration challenges with their
+/// [`challenger_key`], a session key.)
 ///
 /// It lives in the node's keystore under [`NODE_KEY_TYPE`]; dev chains insert the dev
 /// seed's key (`--alice`, ...), other chains take it from `cairn key insert --key-type cair
@@ -25,6 +26,20 @@ pub mod node_key {
 }
 
 pub use node_key::NODE_KEY_TYPE;
+
+/// The challenger key: a validator's session key (its own type in the runtime's
+/// `SessionKeys`) with which its off-chain worker signs registration challenges and their
+/// reveals, so that the validator's funds account need not be on the node. It is made and
+/// registered like the BABE and GRANDPA keys (`author_rotateKeys`, then
+/// `session.setKeys`); dev chains insert the dev seed's.
+pub mod challenger_key {
+	use polkadot_sdk::sp_application_crypto::{app_crypto, sr25519, KeyTypeId};
+
+	/// The keystore's key type of the challenger key.
+	pub const CHALLENGER_KEY_TYPE: KeyTypeId = KeyTypeId(*b"chlg");
+
+	app_crypto!(sr25519, CHALLENGER_KEY_TYPE);
+}
 
 /// BLAKE2b-256: block, Merkle and manifest hashes.
 pub use polkadot_sdk::sp_crypto_hashing::blake2_256;

@@ -98,7 +98,7 @@ impl Validator {
 	fn dev(sr: Sr25519Keyring, ed: Ed25519Keyring) -> Self {
 		Self {
 			account: sr.to_account_id(),
-			keys: SessionKeys { babe: sr.public().into(), grandpa: ed.public().into() },
+			keys: SessionKeys { babe: sr.public().into(), grandpa: ed.public().into(), challenger: sr.public().into() },
 		}
 	}
 }

@@ -54,10 +54,12 @@ pub mod opaque {
 }
 
 impl_opaque_keys! {
-	/// The keys a validator registers for a session: block production and finality.
+	/// The keys a validator registers for a session: block production, finality and
+	/// registration challenges.
 	pub struct SessionKeys {
 		pub babe: Babe,
 		pub grandpa: Grandpa,
+		pub challenger: Attestation,
 	}
 }
 
@@ -66,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("cairn"),
 	impl_name: alloc::borrow::Cow::Borrowed("cairn"),
 	authoring_version: 1,
-	spec_version: 103,
+	spec_version: 104,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -204,7 +206,17 @@ mod runtime {
 
 	#[runtime::pallet_index(13)]
 	pub type Rewards = pallet_rewards;
+
+	/// Equivocation reports become offences, which slash the offender's bond.
+	#[runtime::pallet_index(14)]
+	pub type Offences = pallet_offences;
+
+	/// The validator sets of past sessions, against which key ownership is proven.
+	#[runtime::pallet_index(15)]
+	pub type Historical = pallet_session_historical;
 }
+
+use pallet_session::historical as pallet_session_historical;
 
 #[cfg(test)]
 mod tests;

@@ -249,6 +249,7 @@ fn an_attested_node_with_session_keys_joins_the_validators_at_the_next_session()
 	let keystore = MemoryKeystore::new();
 	keystore.sr25519_generate_new(sp_core::crypto::key_types::BABE, Some("//Ferdie")).unwrap();
 	keystore.ed25519_generate_new(sp_core::crypto::key_types::GRANDPA, Some("//Ferdie")).unwrap();
+	keystore.sr25519_generate_new(cairn_primitives::challenger_key::CHALLENGER_KEY_TYPE, Some("//Ferdie")).unwrap();
 	ext.register_extension(KeystoreExt::new(keystore));
 	ext.execute_with(|| {
 		let ferdie = Sr25519Keyring::Ferdie.to_account_id();
@@ -273,6 +274,7 @@ fn an_attested_node_with_session_keys_joins_the_validators_at_the_next_session()
 		let mut keys = crate::SessionKeys {
 			babe: sp_keyring::Sr25519Keyring::Ferdie.public().into(),
 			grandpa: sp_keyring::Ed25519Keyring::Ferdie.public().into(),
+			challenger: sp_keyring::Sr25519Keyring::Ferdie.public().into(),
 		};
 		let proof = keys.create_ownership_proof(&ferdie.encode()).expect("the keystore holds the keys");
 		Session::set_keys(origin(), keys, proof.encode()).expect("keys set");
@@ -453,6 +455,145 @@ mod market {
 				.filter(|r| matches!(r.event, RuntimeEvent::Storage(pallet_storage::Event::FragmentLost { .. })))
 				.count();
 			assert_eq!(lost, 2 + 4, "Bob's two dropped fragments and all of Charlie's");
+		});
+	}
+}
+
+/// Equivocations, as the node's BABE and GRANDPA report them (unsigned, with a key
+/// ownership proof against the historical session roots), slash and remove the offender.
+mod equivocation {
+	use super::*;
+	use crate::Historical;
+	use polkadot_sdk::{
+		frame_support::traits::{Get, KeyOwnerProofSystem},
+		pallet_session::SessionManager,
+		sp_consensus_babe::digests::{CompatibleDigestItem, PreDigest, SecondaryPlainPreDigest},
+		sp_core::{crypto::Pair, H256},
+		sp_keyring::Ed25519Keyring,
+		sp_runtime::{traits::Header as _, DigestItem},
+	};
+
+	fn bond() -> Balance {
+		<Runtime as pallet_attestation::Config>::ValidatorBond::get()
+	}
+
+	/// The offender lost its whole bond (one of three validators: BABE's and GRANDPA's
+	/// fraction, (3 * 1 / 3)^2, is all of it), is no candidate and leaves the set.
+	fn assert_punished(offender: &crate::AccountId, before: Balance) {
+		assert_eq!(Balances::total_balance(offender), before - bond());
+		assert!(pallet_attestation::ValidatorCandidates::<Runtime>::get().iter().all(|(v, _)| v != offender));
+		assert!(!Attestation::new_session(2).unwrap().contains(offender));
+		assert_eq!(Attestation::new_session(2).unwrap().len(), 2);
+		assert!(System::events().iter().any(|r| matches!(
+			&r.event,
+			RuntimeEvent::Attestation(pallet_attestation::Event::OffenderSlashed { who, session: 0, .. }) if who == offender
+		)));
+		assert_eq!(pallet_offences::Reports::<Runtime>::iter().count(), 1);
+	}
+
+	#[test]
+	fn a_grandpa_equivocation_slashes_the_validator_and_removes_it() {
+		externalities(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+			let alice = Sr25519Keyring::Alice.to_account_id();
+			let key: sp_consensus_grandpa::AuthorityId = Ed25519Keyring::Alice.public().into();
+			let set_id = Grandpa::current_set_id();
+			let vote = |signer: Ed25519Keyring, target: u8| {
+				let prevote = finality_grandpa::Prevote { target_hash: H256::repeat_byte(target), target_number: 1u32 };
+				let message = finality_grandpa::Message::Prevote(prevote.clone());
+				let payload = sp_consensus_grandpa::localized_payload(1, set_id, &message);
+				(prevote, signer.pair().sign(&payload).into())
+			};
+			let report = |first, second| {
+				Box::new(sp_consensus_grandpa::EquivocationProof::new(
+					set_id,
+					sp_consensus_grandpa::Equivocation::Prevote(finality_grandpa::Equivocation {
+						round_number: 1,
+						identity: key.clone(),
+						first,
+						second,
+					}),
+				))
+			};
+			let proof = Historical::prove((sp_consensus_grandpa::KEY_TYPE, key.clone())).expect("Alice validates");
+			let before = Balances::total_balance(&alice);
+
+			// Two votes for one block, or a vote signed by someone else, prove nothing.
+			for (first, second) in [
+				(vote(Ed25519Keyring::Alice, 1), vote(Ed25519Keyring::Alice, 1)),
+				(vote(Ed25519Keyring::Alice, 1), vote(Ed25519Keyring::Bob, 2)),
+			] {
+				assert_eq!(
+					Grandpa::report_equivocation_unsigned(RuntimeOrigin::none(), report(first, second), proof.clone())
+						.map_err(|e| e.error),
+					Err(pallet_grandpa::Error::<Runtime>::InvalidEquivocationProof.into())
+				);
+			}
+			assert_eq!(Balances::total_balance(&alice), before);
+
+			let equivocation = || report(vote(Ed25519Keyring::Alice, 1), vote(Ed25519Keyring::Alice, 2));
+			Grandpa::report_equivocation_unsigned(RuntimeOrigin::none(), equivocation(), proof.clone())
+				.expect("a valid report");
+			assert_punished(&alice, before);
+			// The same offence again is refused.
+			assert_eq!(
+				Grandpa::report_equivocation_unsigned(RuntimeOrigin::none(), equivocation(), proof)
+					.map_err(|e| e.error),
+				Err(pallet_grandpa::Error::<Runtime>::DuplicateOffenceReport.into())
+			);
+		});
+	}
+
+	#[test]
+	fn a_babe_equivocation_slashes_the_author_and_removes_it() {
+		externalities(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+			let bob = Sr25519Keyring::Bob.to_account_id();
+			let key: sp_consensus_babe::AuthorityId = Sr25519Keyring::Bob.public().into();
+			let slot = sp_consensus_babe::Slot::from(1);
+			// Two blocks Bob (authority 1) sealed for one slot.
+			let header_at = |slot: sp_consensus_babe::Slot, state_root: u8, signer: Sr25519Keyring| {
+				let mut header = crate::Header::new(
+					1,
+					H256::zero(),
+					H256::repeat_byte(state_root),
+					System::parent_hash(),
+					Default::default(),
+				);
+				let pre_digest = PreDigest::SecondaryPlain(SecondaryPlainPreDigest { authority_index: 1, slot });
+				header.digest_mut().push(DigestItem::babe_pre_digest(pre_digest));
+				let seal = signer.pair().sign(header.hash().as_ref());
+				header.digest_mut().push(DigestItem::babe_seal(seal.into()));
+				header
+			};
+			let header = |state_root, signer| header_at(slot, state_root, signer);
+			let report = |first, second| {
+				Box::new(sp_consensus_babe::EquivocationProof {
+					offender: key.clone(),
+					slot,
+					first_header: first,
+					second_header: second,
+				})
+			};
+			let proof = Historical::prove((sp_consensus_babe::KEY_TYPE, key.clone())).expect("Bob validates");
+			let before = Balances::total_balance(&bob);
+
+			// Blocks for two slots, or a second block sealed by someone else, prove nothing.
+			for (first, second) in [
+				(header(1, Sr25519Keyring::Bob), header_at(slot + 1, 2, Sr25519Keyring::Bob)),
+				(header(1, Sr25519Keyring::Bob), header(2, Sr25519Keyring::Charlie)),
+			] {
+				assert_eq!(
+					Babe::report_equivocation_unsigned(RuntimeOrigin::none(), report(first, second), proof.clone())
+						.map_err(|e| e.error),
+					Err(pallet_babe::Error::<Runtime>::InvalidEquivocationProof.into())
+				);
+			}
+			Babe::report_equivocation_unsigned(
+				RuntimeOrigin::none(),
+				report(header(1, Sr25519Keyring::Bob), header(2, Sr25519Keyring::Bob)),
+				proof,
+			)
+			.expect("a valid report");
+			assert_punished(&bob, before);
 		});
 	}
 }

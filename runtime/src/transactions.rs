@@ -1,5 +1,6 @@
-//! Signed transactions made outside a wallet: by the off-chain workers, which sign with
-//! the node key in the node's keystore, and by the `cairn` command line.
+//! Transactions made outside a wallet: by the off-chain workers, which sign with the node
+//! key in the node's keystore, by the node's BABE and GRANDPA (unsigned equivocation
+//! reports), and by the `cairn` command line.
 
 use crate::{
 	configs::BlockHashCount, Address, Nonce, Runtime, RuntimeCall, Signature, SignedPayload, System, TxExtension,
@@ -9,7 +10,7 @@ use codec::Encode;
 use polkadot_sdk::{
 	frame_system::{
 		self,
-		offchain::{AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes},
+		offchain::{AppCrypto, CreateBare, CreateSignedTransaction, CreateTransactionBase, SigningTypes},
 	},
 	pallet_transaction_payment, sp_core,
 	sp_runtime::{
@@ -40,6 +41,16 @@ where
 {
 	type Extrinsic = UncheckedExtrinsic;
 	type RuntimeCall = RuntimeCall;
+}
+
+/// Unsigned transactions: equivocation reports, which BABE and GRANDPA make in the node.
+impl<LocalCall> CreateBare<LocalCall> for Runtime
+where
+	RuntimeCall: From<LocalCall>,
+{
+	fn create_bare(call: RuntimeCall) -> UncheckedExtrinsic {
+		UncheckedExtrinsic::new_bare(call)
+	}
 }
 
 impl<LocalCall> CreateSignedTransaction<LocalCall> for Runtime

@@ -14,7 +14,7 @@ use polkadot_sdk::{
 		BoundedVec,
 	},
 	frame_system::{self, pallet_prelude::BlockNumberFor, RawOrigin},
-	sp_runtime::Saturating,
+	sp_runtime::{RuntimeAppPublic, Saturating},
 };
 
 const ROOT: &[u8] = include_bytes!("../../../node/swtpm/ca/root.der");
@@ -86,6 +86,14 @@ fn request_with_seats<T: Config>(who: &T::AccountId, k: u32, open: u32) -> Vec<T
 	challengers
 }
 
+/// Gives `challenger` a fresh challenger key (in the benchmark's keystore) and signs
+/// `payload` with it; the call checks the signature.
+fn challenger_signature<T: Config>(challenger: &T::AccountId, payload: &[u8]) -> T::ChallengerSignature {
+	let key = T::ChallengerId::generate_pair(None);
+	T::BenchmarkHelper::set_challenger_key(challenger, key.clone());
+	key.sign(&payload).expect("the benchmark keystore holds the key")
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -115,9 +123,11 @@ mod benchmarks {
 		let id_object = BoundedVec::truncate_from(alloc::vec![1; 68]);
 		let encrypted_secret = BoundedVec::truncate_from(alloc::vec![2; 256]);
 		let commitment = Pallet::<T>::commitment(0, &challenger, &secret(0));
+		let challenge = Challenge { id_object: id_object.clone(), encrypted_secret: encrypted_secret.clone(), commitment };
+		let signature = challenger_signature::<T>(&challenger, &Pallet::<T>::challenge_payload(0, &challenger, &challenge));
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(challenger), 0, id_object, encrypted_secret, commitment);
+		_(RawOrigin::None, 0, id_object, encrypted_secret, commitment, challenger, signature);
 
 		assert!(matches!(Requests::<T>::get(0).expect("open").phase, Phase::Answering(_)));
 	}
@@ -205,8 +215,11 @@ mod benchmarks {
 			frame_system::Pallet::<T>::block_number().saturating_add(T::RevealDelay::get()),
 		);
 
+		let challenger = challengers[0].clone();
+		let signature = challenger_signature::<T>(&challenger, &Pallet::<T>::reveal_payload(0, &challenger, &seed));
+
 		#[extrinsic_call]
-		_(RawOrigin::Signed(challengers[0].clone()), 0, seed);
+		_(RawOrigin::None, 0, seed, challenger, signature);
 
 		assert!(!Audits::<T>::contains_key(0));
 	}

@@ -37,7 +37,9 @@
 //!    penalty is burnt. A validator's bond is not freed while it holds open seats.
 //!
 //! Governance (`AdminOrigin`) keeps the trusted CAs, revokes CAs and EKs (their validators
-//! leave) and removes validators. A leaving validator's bond is released after
+//! leave) and removes validators. A validator reported for an offence (the runtime passes
+//! pallet-offences' BABE and GRANDPA equivocations to [`Pallet::punish_offender`]) loses
+//! part of its bond and leaves. A leaving validator's bond is released after
 //! `UnbondingPeriod`, and can be slashed until then. Genesis trusts CAs and pre-registers
 //! nodes (the genesis validators, and dev accounts).
 
@@ -67,6 +69,9 @@ pub const ACTIVATE_DOMAIN: &[u8] = b"TPMREG/activate/v1";
 pub const SECRET_DOMAIN: &[u8] = b"TPMREG/secret/v2";
 pub const CREDENTIAL_DOMAIN: &[u8] = b"TPMREG/credential/v2";
 const RANDOMNESS_SUBJECT: &[u8] = b"cairn/attestation/vrf";
+/// Domain separators of what a challenger key signs.
+pub const CHALLENGE_SIGNING_DOMAIN: &[u8] = b"cairn/attestation/challenge/v1";
+pub const REVEAL_SIGNING_DOMAIN: &[u8] = b"cairn/attestation/reveal/v1";
 
 /// What a challenge is bound to: `blake2_256(genesis || request id || requester || EK id ||
 /// AK name)`. The secret and the credential's randomness are derived from the
@@ -123,15 +128,11 @@ pub mod pallet {
 				Contains, Randomness,
 			},
 		},
-		frame_system::{
-			self,
-			offchain::{AppCrypto, CreateSignedTransaction},
-			pallet_prelude::*,
-		},
+		frame_system::{self, offchain::CreateBare, pallet_prelude::*},
 		sp_io::hashing::blake2_256,
 		sp_runtime::{
-			traits::{One, Zero},
-			Perbill, Saturating,
+			traits::{Convert, One, Zero},
+			Perbill, RuntimeAppPublic, Saturating,
 		},
 	};
 
@@ -144,10 +145,23 @@ pub mod pallet {
 
 	#[pallet::config]
 	pub trait Config:
-		polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> + CreateSignedTransaction<Call<Self>>
+		polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> + CreateBare<Call<Self>>
 	{
-		/// The node key that challengers' off-chain workers sign `post_challenge` with.
-		type NodeKey: AppCrypto<Self::Public, Self::Signature>;
+		/// The challenger key: a session key of its own type, with which the challengers'
+		/// off-chain workers sign `post_challenge` and `reveal_challenge` (unsigned
+		/// transactions), so that the validator's funds account need not be on the node.
+		type ChallengerId: Member
+			+ Parameter
+			+ RuntimeAppPublic<Signature = Self::ChallengerSignature>
+			+ Ord
+			+ MaxEncodedLen;
+		/// The challenger key's signature.
+		type ChallengerSignature: Member + Parameter;
+		/// The challenger key a validator set with its session keys, if any.
+		type ChallengerKeyOf: Convert<Self::AccountId, Option<Self::ChallengerId>>;
+		/// The transaction pool priority of challenges and reveals.
+		#[pallet::constant]
+		type UnsignedPriority: Get<TransactionPriority>;
 		/// Holds the request deposit.
 		type Currency: Mutate<Self::AccountId> + MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 		type RuntimeHoldReason: From<HoldReason>;
@@ -193,6 +207,11 @@ pub mod pallet {
 		/// rest is burnt.
 		#[pallet::constant]
 		type SlashReward: Get<Perbill>;
+		/// The least share of its bond a validator loses for an offence reported by
+		/// pallet-offences (a BABE or GRANDPA equivocation); the offence's own slash
+		/// fraction applies when it is larger.
+		#[pallet::constant]
+		type OffenceSlash: Get<Perbill>;
 		/// Blocks a leaving validator's bond stays held (and slashable) after it leaves.
 		#[pallet::constant]
 		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
@@ -222,6 +241,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxValidators: Get<u32>;
 		type WeightInfo: WeightInfo;
+		/// Gives benchmark accounts a challenger key.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId, Self::ChallengerId>;
+	}
+
+	/// Set-up the benchmarks need from the runtime.
+	#[cfg(feature = "runtime-benchmarks")]
+	pub trait BenchmarkHelper<AccountId, ChallengerId> {
+		/// Makes `key` the challenger key of `who`, as setting session keys would.
+		fn set_challenger_key(who: &AccountId, key: ChallengerId);
 	}
 
 	/// Why this pallet holds funds.
@@ -307,6 +336,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Unbonding<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, (BalanceOf<T>, BlockNumberFor<T>)>;
+
+	/// The session of the last offence a validator was punished for: pallet-offences
+	/// reports earlier offenders of a time slot again with each new one, and each offence
+	/// is punished once.
+	#[pallet::storage]
+	pub type PunishedOffence<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32>;
 
 	#[pallet::storage]
 	pub type NextRequestId<T: Config> = StorageValue<_, RequestId, ValueQuery>;
@@ -464,6 +499,16 @@ pub mod pallet {
 			who: T::AccountId,
 			unbonds_at: BlockNumberFor<T>,
 		},
+		/// A validator was reported for an offence in `session` (an equivocation): it lost
+		/// `slashed` of its bond (`reward` of it to the reporter) and leaves the validators;
+		/// the rest of its bond is released at `unbonds_at`.
+		OffenderSlashed {
+			who: T::AccountId,
+			session: u32,
+			slashed: BalanceOf<T>,
+			reward: BalanceOf<T>,
+			unbonds_at: BlockNumberFor<T>,
+		},
 		/// A left validator's bond is free again.
 		BondWithdrawn {
 			who: T::AccountId,
@@ -579,6 +624,62 @@ pub mod pallet {
 		/// A CA certificate must have basic constraints `cA` and, if it has a key usage,
 		/// `keyCertSign`.
 		NotACaCertificate,
+		/// The challenger has set no challenger key with its session keys.
+		NoChallengerKey,
+		/// The signature is not the challenger key's over this challenge or reveal.
+		BadChallengerSignature,
+	}
+
+	// `ValidateUnsigned` is deprecated for `#[pallet::authorize]`, which needs
+	// `frame_system::AuthorizeCall` among the runtime's transaction extensions; BABE and
+	// GRANDPA still report equivocations through it in stable2609, and the runtime moves
+	// to authorized calls for all three at once.
+	#[allow(deprecated)]
+	#[pallet::validate_unsigned]
+	impl<T: Config> ValidateUnsigned for Pallet<T> {
+		type Call = Call<T>;
+
+		/// Challenges and reveals enter the pool only while their seat is open and signed by
+		/// its challenger key; each seat's is one transaction (`provides` the seat).
+		fn validate_unsigned(_source: TransactionSource, call: &Self::Call) -> TransactionValidity {
+			let (tag, request_id, challenger, longevity) = match call {
+				Call::post_challenge {
+					request_id,
+					id_object,
+					encrypted_secret,
+					commitment,
+					challenger,
+					signature,
+				} => {
+					let challenge = Challenge {
+						id_object: id_object.clone(),
+						encrypted_secret: encrypted_secret.clone(),
+						commitment: *commitment,
+					};
+					Self::check_post(*request_id, challenger, &challenge, signature).map_err(invalid::<T>)?;
+					(&b"cairn/challenge"[..], request_id, challenger, T::ChallengeWindow::get())
+				},
+				Call::reveal_challenge { request_id, seed, challenger, signature } => {
+					Self::check_reveal(*request_id, challenger, seed, signature).map_err(invalid::<T>)?;
+					(&b"cairn/reveal"[..], request_id, challenger, T::RevealWindow::get())
+				},
+				_ => return InvalidTransaction::Call.into(),
+			};
+			ValidTransaction::with_tag_prefix("CairnAttestation")
+				.priority(T::UnsignedPriority::get())
+				.and_provides((tag, request_id, challenger))
+				.longevity(TryInto::<u64>::try_into(longevity).unwrap_or(u64::MAX).max(1))
+				.propagate(true)
+				.build()
+		}
+	}
+
+	/// A pallet error as a transaction validity error: `Custom` with the error's index.
+	fn invalid<T: Config>(error: Error<T>) -> TransactionValidityError {
+		match DispatchError::from(error) {
+			DispatchError::Module(module) => InvalidTransaction::Custom(module.error[0]).into(),
+			_ => InvalidTransaction::Call.into(),
+		}
 	}
 
 	#[pallet::hooks]
@@ -630,9 +731,9 @@ pub mod pallet {
 			Self::do_request(who, &ek_cert, ak_public)
 		}
 
-		/// M2, signed by an assigned challenger (its off-chain worker): a credential for
-		/// the request's EK and AK, and the commitment to its secret. Emits
-		/// `ChallengePosted`, and `ChallengesReady` with the last one.
+		/// M2, unsigned, signed by the challenger key of an assigned challenger (its
+		/// off-chain worker): a credential for the request's EK and AK, and the commitment
+		/// to its secret. Emits `ChallengePosted`, and `ChallengesReady` with the last one.
 		#[pallet::call_index(1)]
 		pub fn post_challenge(
 			origin: OriginFor<T>,
@@ -640,9 +741,13 @@ pub mod pallet {
 			id_object: IdObjectBytes,
 			encrypted_secret: EncryptedSecretBytes,
 			commitment: [u8; 32],
+			challenger: T::AccountId,
+			signature: T::ChallengerSignature,
 		) -> DispatchResult {
-			let challenger = ensure_signed(origin)?;
-			Self::do_post_challenge(challenger, request_id, Challenge { id_object, encrypted_secret, commitment })
+			ensure_none(origin)?;
+			let challenge = Challenge { id_object, encrypted_secret, commitment };
+			Self::check_post(request_id, &challenger, &challenge, &signature)?;
+			Self::do_post_challenge(challenger, request_id, challenge)
 		}
 
 		/// M3, signed by the requester: the secrets its TPM recovered, in seat order, and a
@@ -779,13 +884,20 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Signed by a challenger of an audited request (its off-chain worker): the seed its
-		/// challenge was made from. The runtime makes the challenge again from it; if it
+		/// Unsigned, signed by the challenger key of a challenger of an audited request (its
+		/// off-chain worker): the seed its challenge was made from. The runtime makes the challenge again from it; if it
 		/// differs from the one posted, the challenger is slashed. Emits `ChallengeRevealed`
 		/// or `ChallengerSlashed`, and `AuditClosed` with the last seat.
 		#[pallet::call_index(9)]
-		pub fn reveal_challenge(origin: OriginFor<T>, request_id: RequestId, seed: [u8; 32]) -> DispatchResult {
-			let challenger = ensure_signed(origin)?;
+		pub fn reveal_challenge(
+			origin: OriginFor<T>,
+			request_id: RequestId,
+			seed: [u8; 32],
+			challenger: T::AccountId,
+			signature: T::ChallengerSignature,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			Self::check_reveal(request_id, &challenger, &seed, &signature)?;
 			Self::do_reveal(challenger, request_id, &seed)
 		}
 
@@ -809,6 +921,7 @@ pub mod pallet {
 			ensure!(frame_system::Pallet::<T>::block_number() >= at, Error::<T>::UnbondingNotOver);
 			ensure!(OpenSeats::<T>::get(&who) == 0, Error::<T>::SeatsOpen);
 			Unbonding::<T>::remove(&who);
+			PunishedOffence::<T>::remove(&who);
 			T::Currency::release(&HoldReason::ValidatorBond.into(), &who, bond, Precision::BestEffort)?;
 			Self::deposit_event(Event::BondWithdrawn { who, bond });
 			Ok(())
@@ -854,6 +967,62 @@ pub mod pallet {
 		}
 
 		/// The quote's qualifying data on this chain: see [`qualifying_data`].
+		/// What a challenger key signs to post a challenge: bound to the chain, the request
+		/// and the seat.
+		pub fn challenge_payload(request_id: RequestId, challenger: &T::AccountId, challenge: &Challenge) -> Vec<u8> {
+			(CHALLENGE_SIGNING_DOMAIN, Self::genesis_hash(), request_id, challenger, challenge).encode()
+		}
+
+		/// What a challenger key signs to reveal its seed.
+		pub fn reveal_payload(request_id: RequestId, challenger: &T::AccountId, seed: &[u8; 32]) -> Vec<u8> {
+			(REVEAL_SIGNING_DOMAIN, Self::genesis_hash(), request_id, challenger, seed).encode()
+		}
+
+		/// A challenge may be posted: the seat is open and the signature is its challenger
+		/// key's.
+		pub(crate) fn check_post(
+			request_id: RequestId,
+			challenger: &T::AccountId,
+			challenge: &Challenge,
+			signature: &T::ChallengerSignature,
+		) -> Result<(), Error<T>> {
+			let request = Requests::<T>::get(request_id).ok_or(Error::<T>::UnknownRequest)?;
+			ensure!(matches!(request.phase, Phase::Challenging(_)), Error::<T>::NotChallenging);
+			ensure!(
+				request.seats.iter().any(|s| s.challenger == *challenger && s.challenge.is_none()),
+				Error::<T>::NotAChallenger
+			);
+			Self::check_signature(challenger, &Self::challenge_payload(request_id, challenger, challenge), signature)
+		}
+
+		/// A seed may be revealed: the audit seat is open and the signature is its
+		/// challenger key's.
+		pub(crate) fn check_reveal(
+			request_id: RequestId,
+			challenger: &T::AccountId,
+			seed: &[u8; 32],
+			signature: &T::ChallengerSignature,
+		) -> Result<(), Error<T>> {
+			let audit = Audits::<T>::get(request_id).ok_or(Error::<T>::UnknownAudit)?;
+			ensure!(
+				audit.seats.iter().any(|s| s.challenger == *challenger && !s.revealed),
+				Error::<T>::NotAnAuditedChallenger
+			);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now >= audit.opened_at.saturating_add(T::RevealDelay::get()), Error::<T>::RevealTooEarly);
+			Self::check_signature(challenger, &Self::reveal_payload(request_id, challenger, seed), signature)
+		}
+
+		fn check_signature(
+			challenger: &T::AccountId,
+			payload: &[u8],
+			signature: &T::ChallengerSignature,
+		) -> Result<(), Error<T>> {
+			let key = T::ChallengerKeyOf::convert(challenger.clone()).ok_or(Error::<T>::NoChallengerKey)?;
+			ensure!(key.verify(&payload, signature), Error::<T>::BadChallengerSignature);
+			Ok(())
+		}
+
 		pub fn qualifying_data(request_id: RequestId, who: &T::AccountId, secrets: &[[u8; 32]]) -> [u8; 32] {
 			crate::qualifying_data(Self::genesis_hash().as_ref(), request_id, who, secrets)
 		}
@@ -1373,36 +1542,87 @@ pub mod pallet {
 		/// Takes a challenger's whole bond (as a candidate, or unbonding): `SlashReward` of
 		/// it to `wronged`, the rest burnt. It is no longer a candidate.
 		fn slash(request_id: RequestId, challenger: &T::AccountId, wronged: &T::AccountId, reason: SlashReason) {
-			let mut candidates = ValidatorCandidates::<T>::get();
-			let bond = match candidates.iter().position(|(v, _)| v == challenger) {
-				Some(at) => {
-					let (_, bond) = candidates.remove(at);
-					ValidatorCandidates::<T>::put(candidates);
-					bond
-				},
-				None => Unbonding::<T>::take(challenger).map(|(bond, _)| bond).unwrap_or_default(),
-			};
-			let hold = HoldReason::ValidatorBond.into();
-			let reward = T::Currency::transfer_on_hold(
-				&hold,
-				challenger,
-				wronged,
-				T::SlashReward::get() * bond,
-				Precision::BestEffort,
-				Restriction::Free,
-				Fortitude::Force,
-			)
-			.unwrap_or_default();
-			let burnt =
-				T::Currency::burn_held(&hold, challenger, bond.saturating_sub(reward), Precision::BestEffort, Fortitude::Force)
-					.unwrap_or_default();
+			let bond = Self::take_bond(challenger).map(|(bond, _)| bond).unwrap_or_default();
+			let (slashed, reward) = Self::slash_held(challenger, bond, Some(wronged));
 			Self::deposit_event(Event::ChallengerSlashed {
 				request_id,
 				challenger: challenger.clone(),
 				reason,
-				slashed: reward.saturating_add(burnt),
+				slashed,
 				reward,
 			});
+		}
+
+		/// Punishes a validator reported for an offence in `session` (through
+		/// pallet-offences: a BABE or GRANDPA equivocation): it loses `fraction` of its
+		/// bond, at least `OffenceSlash`, `SlashReward` of it to the first reporter and the
+		/// rest burnt, and leaves the candidates; the rest of its bond unbonds. A bond that
+		/// is already unbonding is slashed the same way. Each offence is punished once.
+		/// Returns the weight used.
+		pub fn punish_offender(
+			who: &T::AccountId,
+			fraction: Perbill,
+			session: u32,
+			reporter: Option<&T::AccountId>,
+		) -> Weight {
+			let db = T::DbWeight::get();
+			if PunishedOffence::<T>::get(who) == Some(session) {
+				return db.reads(1);
+			}
+			let Some((bond, unbonding_at)) = Self::take_bond(who) else {
+				return db.reads(3);
+			};
+			let share = fraction.max(T::OffenceSlash::get()) * bond;
+			let reporter = reporter.filter(|r| *r != who);
+			let (slashed, reward) = Self::slash_held(who, share, reporter);
+			let unbonds_at = frame_system::Pallet::<T>::block_number()
+				.saturating_add(T::UnbondingPeriod::get())
+				.max(unbonding_at.unwrap_or_default());
+			let rest = bond.saturating_sub(slashed);
+			if !rest.is_zero() {
+				Unbonding::<T>::insert(who, (rest, unbonds_at));
+			}
+			PunishedOffence::<T>::insert(who, session);
+			Self::deposit_event(Event::OffenderSlashed { who: who.clone(), session, slashed, reward, unbonds_at });
+			db.reads_writes(4, 6)
+		}
+
+		/// Takes `who`'s bond out of the candidates or out of unbonding (with the block it
+		/// was to be released at); the funds stay held.
+		fn take_bond(who: &T::AccountId) -> Option<(BalanceOf<T>, Option<BlockNumberFor<T>>)> {
+			let mut candidates = ValidatorCandidates::<T>::get();
+			match candidates.iter().position(|(v, _)| v == who) {
+				Some(at) => {
+					let (_, bond) = candidates.remove(at);
+					ValidatorCandidates::<T>::put(candidates);
+					Some((bond, None))
+				},
+				None => Unbonding::<T>::take(who).map(|(bond, at)| (bond, Some(at))),
+			}
+		}
+
+		/// Slashes `amount` of `who`'s held bond: `SlashReward` of it to `to`, the rest
+		/// burnt. Returns what was slashed and the reward.
+		fn slash_held(who: &T::AccountId, amount: BalanceOf<T>, to: Option<&T::AccountId>) -> (BalanceOf<T>, BalanceOf<T>) {
+			let hold = HoldReason::ValidatorBond.into();
+			let reward = to
+				.and_then(|to| {
+					T::Currency::transfer_on_hold(
+						&hold,
+						who,
+						to,
+						T::SlashReward::get() * amount,
+						Precision::BestEffort,
+						Restriction::Free,
+						Fortitude::Force,
+					)
+					.ok()
+				})
+				.unwrap_or_default();
+			let burnt =
+				T::Currency::burn_held(&hold, who, amount.saturating_sub(reward), Precision::BestEffort, Fortitude::Force)
+					.unwrap_or_default();
+			(reward.saturating_add(burnt), reward)
 		}
 
 		/// Takes `who` out of the candidates; its bond stays held until the returned block.
@@ -1435,6 +1655,31 @@ pub mod pallet {
 		fn end_session(_: u32) {}
 
 		fn start_session(_: u32) {}
+	}
+
+	/// The challenger key is one of the session keys.
+	impl<T: Config> polkadot_sdk::sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
+		type Public = T::ChallengerId;
+	}
+
+	/// Nothing to do when sessions change: challenger keys are read from pallet-session
+	/// when a challenge or reveal is checked.
+	impl<T: Config> frame_support::traits::OneSessionHandler<T::AccountId> for Pallet<T> {
+		type Key = T::ChallengerId;
+
+		fn on_genesis_session<'a, I: 'a>(_: I)
+		where
+			I: Iterator<Item = (&'a T::AccountId, T::ChallengerId)>,
+		{
+		}
+
+		fn on_new_session<'a, I: 'a>(_: bool, _: I, _: I)
+		where
+			I: Iterator<Item = (&'a T::AccountId, T::ChallengerId)>,
+		{
+		}
+
+		fn on_disabled(_: u32) {}
 	}
 
 	impl<T: Config> NodeRegistry<T::AccountId> for Pallet<T> {

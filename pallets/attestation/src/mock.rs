@@ -9,13 +9,14 @@ use polkadot_sdk::{
 	},
 	frame_system::{
 		self,
-		offchain::{AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes},
+		offchain::{CreateBare, CreateTransactionBase},
 	},
 	pallet_balances,
 	sp_core::H256,
 	sp_io,
 	sp_runtime::{
 		testing::{TestSignature, TestXt, UintAuthorityId},
+		traits::Convert,
 		BuildStorage, Perbill,
 	},
 };
@@ -110,13 +111,8 @@ pub fn draw_after(block: u64) -> u64 {
 	(block / EPOCH + 2) * EPOCH
 }
 
-/// Transactions as the off-chain worker makes them: signed by the account, not checked.
+/// Transactions as the off-chain worker makes them: unsigned.
 pub type Extrinsic = TestXt<RuntimeCall, ()>;
-
-impl SigningTypes for Test {
-	type Public = UintAuthorityId;
-	type Signature = TestSignature;
-}
 
 impl<LocalCall> CreateTransactionBase<LocalCall> for Test
 where
@@ -126,27 +122,37 @@ where
 	type RuntimeCall = RuntimeCall;
 }
 
-impl<LocalCall> CreateSignedTransaction<LocalCall> for Test
+impl<LocalCall> CreateBare<LocalCall> for Test
 where
 	RuntimeCall: From<LocalCall>,
 {
-	fn create_signed_transaction<C: AppCrypto<Self::Public, Self::Signature>>(
-		call: RuntimeCall,
-		_public: UintAuthorityId,
-		account: u64,
-		_nonce: u32,
-	) -> Option<Extrinsic> {
-		Some(Extrinsic::new_signed(call, account, (), ()))
+	fn create_bare(call: RuntimeCall) -> Extrinsic {
+		Extrinsic::new_bare(call)
 	}
 }
 
-/// The node key of the tests: the keystore holds the `UintAuthorityId`s set with
-/// `UintAuthorityId::set_all_keys`, whose accounts are their numbers.
-pub struct TestNodeKey;
-impl AppCrypto<UintAuthorityId, TestSignature> for TestNodeKey {
-	type RuntimeAppPublic = UintAuthorityId;
-	type GenericPublic = UintAuthorityId;
-	type GenericSignature = TestSignature;
+parameter_types! {
+	/// Challenger keys that differ from the default, `UintAuthorityId(account)`.
+	pub static ChallengerKeyOverrides: Vec<(u64, Option<UintAuthorityId>)> = vec![];
+}
+
+/// The challenger key of each account: `UintAuthorityId(account)` unless overridden. The
+/// keystore holds the keys set with `UintAuthorityId::set_all_keys`.
+pub struct TestChallengerKeys;
+impl Convert<u64, Option<UintAuthorityId>> for TestChallengerKeys {
+	fn convert(who: u64) -> Option<UintAuthorityId> {
+		match ChallengerKeyOverrides::get().into_iter().find(|(account, _)| *account == who) {
+			Some((_, key)) => key,
+			None => Some(UintAuthorityId(who)),
+		}
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_attestation::BenchmarkHelper<u64, UintAuthorityId> for TestChallengerKeys {
+	fn set_challenger_key(who: &u64, key: UintAuthorityId) {
+		ChallengerKeyOverrides::mutate(|o| o.push((*who, Some(key))));
+	}
 }
 
 pub struct TestSessionKeys;
@@ -159,7 +165,12 @@ impl frame_support::traits::Contains<u64> for TestSessionKeys {
 pub const BOND: u64 = 500;
 
 impl pallet_attestation::Config for Test {
-	type NodeKey = TestNodeKey;
+	type ChallengerId = UintAuthorityId;
+	type ChallengerSignature = TestSignature;
+	type ChallengerKeyOf = TestChallengerKeys;
+	type UnsignedPriority = ConstU64<{ 1 << 20 }>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TestChallengerKeys;
 	type SessionKeys = TestSessionKeys;
 	type ValidatorBond = ConstU64<BOND>;
 	type MaxValidators = ConstU32<8>;
@@ -178,6 +189,7 @@ impl pallet_attestation::Config for Test {
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
 	type MaxSeatsPerValidator = ConstU32<MAX_SEATS>;
 	type SlashReward = SlashReward;
+	type OffenceSlash = OffenceSlash;
 	type UnbondingPeriod = ConstU64<UNBONDING>;
 	type ResponseWindow = ConstU64<RESPONSE_WINDOW>;
 	type RequestDeposit = ConstU64<DEPOSIT>;
@@ -191,6 +203,7 @@ impl pallet_attestation::Config for Test {
 parameter_types! {
 	pub const ExpiryPenalty: Perbill = Perbill::from_percent(20);
 	pub const SlashReward: Perbill = Perbill::from_percent(10);
+	pub const OffenceSlash: Perbill = Perbill::from_percent(20);
 }
 
 pub const ROOT_CA: &[u8] = include_bytes!("../../../primitives/attestation/fixtures/root_ca.der");

@@ -6,7 +6,8 @@
 //! `b` (genesis, request id, requester, EK id, AK name) it derives the secret
 //! `s = blake2_256("TPMREG/secret/v2" || r || b)`, makes the credential to the request's EK
 //! bound to its AK with randomness `blake2_256("TPMREG/credential/v2" || r || b)`, and
-//! signs `post_challenge` with the node key. The same seat therefore always gets the same
+//! sends `post_challenge` unsigned, signed by the validator's challenger key (a session
+//! key). The same seat therefore always gets the same
 //! challenge, however often it is resent. Seeds are kept per binding, so another request,
 //! or this request id naming another EK or requester on another fork, gets another seed.
 //! When a request is audited, the worker reveals `r`, from which the runtime makes the
@@ -22,13 +23,13 @@ use cairn_attestation::{credential, Error as CredentialError};
 use codec::Encode;
 use polkadot_sdk::{
 	frame_system::{
-		offchain::{AppCrypto, SendSignedTransaction, Signer},
+		offchain::SubmitTransaction,
 		pallet_prelude::BlockNumberFor,
 	},
 	sp_io::{self, hashing::blake2_256},
 	sp_runtime::{
 		offchain::storage::{MutateStorageError, StorageRetrievalError, StorageValueRef},
-		traits::{IdentifyAccount, Saturating},
+		traits::{Convert, Saturating},
 		RuntimeAppPublic,
 	},
 };
@@ -64,7 +65,7 @@ pub struct MadeChallenge {
 impl<T: Config> Pallet<T> {
 	/// Posts the challenges of this node's seats that are still missing.
 	pub(crate) fn offchain_challenge(now: BlockNumberFor<T>) {
-		let local = Self::local_accounts();
+		let local = T::ChallengerId::all();
 		if local.is_empty() {
 			return;
 		}
@@ -74,7 +75,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			for Seat { challenger, .. } in request.seats.iter().filter(|s| s.challenge.is_none()) {
-				let Some((public, _)) = local.iter().find(|(_, account)| account == challenger) else { continue };
+				let Some(key) = Self::local_key(&local, challenger) else { continue };
 				if made == MAX_CHALLENGES_PER_RUN {
 					return;
 				}
@@ -99,20 +100,25 @@ impl<T: Config> Pallet<T> {
 						continue;
 					},
 				};
+				let payload = Self::challenge_payload(request_id, challenger, &challenge.challenge);
+				let Some(signature) = key.sign(&payload) else {
+					log::warn!(target: LOG_TARGET, "the challenger key of {challenger:?} cannot sign");
+					continue;
+				};
 				let Challenge { id_object, encrypted_secret, commitment } = challenge.challenge;
-				let sent = Signer::<T, T::NodeKey>::all_accounts()
-					.with_filter(alloc::vec![public.clone()])
-					.send_signed_transaction(|_| Call::post_challenge {
-						request_id,
-						id_object: id_object.clone(),
-						encrypted_secret: encrypted_secret.clone(),
-						commitment,
-					});
-				match sent.first() {
-					Some((_, Ok(()))) => {
+				let call = Call::post_challenge {
+					request_id,
+					id_object,
+					encrypted_secret,
+					commitment,
+					challenger: challenger.clone(),
+					signature,
+				};
+				match SubmitTransaction::<T, Call<T>>::submit_transaction(T::create_bare(call.into())) {
+					Ok(()) => {
 						log::info!(target: LOG_TARGET, "challenge for request {request_id} sent by {challenger:?}")
 					},
-					_ => log::warn!(target: LOG_TARGET, "challenge for request {request_id} could not be sent"),
+					Err(()) => log::warn!(target: LOG_TARGET, "challenge for request {request_id} could not be sent"),
 				}
 			}
 		}
@@ -120,7 +126,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Reveals the seeds of this node's seats in audited requests whose opening is final.
 	pub(crate) fn offchain_reveal(now: BlockNumberFor<T>) {
-		let local = Self::local_accounts();
+		let local = T::ChallengerId::all();
 		if local.is_empty() {
 			return;
 		}
@@ -132,7 +138,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			for seat in audit.seats.iter().filter(|s| !s.revealed) {
-				let Some((public, _)) = local.iter().find(|(_, account)| *account == seat.challenger) else { continue };
+				let Some(key) = Self::local_key(&local, &seat.challenger) else { continue };
 				if sent == MAX_REVEALS_PER_RUN {
 					return;
 				}
@@ -158,10 +164,12 @@ impl<T: Config> Pallet<T> {
 					continue;
 				}
 				sent += 1;
-				let result = Signer::<T, T::NodeKey>::all_accounts()
-					.with_filter(alloc::vec![public.clone()])
-					.send_signed_transaction(|_| Call::reveal_challenge { request_id, seed });
-				if !matches!(result.first(), Some((_, Ok(())))) {
+				let Some(signature) = key.sign(&Self::reveal_payload(request_id, &seat.challenger, &seed)) else {
+					log::warn!(target: LOG_TARGET, "the challenger key of {:?} cannot sign", seat.challenger);
+					continue;
+				};
+				let call = Call::reveal_challenge { request_id, seed, challenger: seat.challenger.clone(), signature };
+				if SubmitTransaction::<T, Call<T>>::submit_transaction(T::create_bare(call.into())).is_err() {
 					log::warn!(target: LOG_TARGET, "the reveal for request {request_id} could not be sent");
 				}
 			}
@@ -198,16 +206,9 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// The accounts of the node keys in this node's keystore.
-	fn local_accounts() -> Vec<(T::Public, T::AccountId)> {
-		<T::NodeKey as AppCrypto<T::Public, T::Signature>>::RuntimeAppPublic::all()
-			.into_iter()
-			.map(|key| {
-				let generic: <T::NodeKey as AppCrypto<T::Public, T::Signature>>::GenericPublic = key.into();
-				let public: T::Public = generic.into();
-				(public.clone(), public.into_account())
-			})
-			.collect()
+	/// The challenger key `challenger` set, if this node's keystore holds it.
+	fn local_key(local: &[T::ChallengerId], challenger: &T::AccountId) -> Option<T::ChallengerId> {
+		T::ChallengerKeyOf::convert(challenger.clone()).filter(|key| local.contains(key))
 	}
 
 	fn seed_key(request_id: RequestId, challenger: &T::AccountId, binding: &[u8; 32]) -> Vec<u8> {

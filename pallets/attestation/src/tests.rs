@@ -5,7 +5,10 @@ use cairn_primitives::traits::NodeRegistry;
 use polkadot_sdk::{
 	frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, BoundedVec},
 	sp_core::H256,
-	sp_runtime::{DispatchError, DispatchResult},
+	sp_runtime::{
+		testing::{TestSignature, UintAuthorityId},
+		DispatchError, DispatchResult, Perbill, RuntimeAppPublic,
+	},
 };
 
 fn cert(der: &[u8]) -> CertBytes {
@@ -43,12 +46,36 @@ fn post_all(request_id: RequestId) {
 }
 
 fn post(challenger: u64, request_id: RequestId, secret: [u8; 32]) -> DispatchResult {
+	let challenge = Challenge {
+		id_object: BoundedVec::truncate_from(vec![1; 66]),
+		encrypted_secret: BoundedVec::truncate_from(vec![2; 256]),
+		commitment: Attestation::commitment(request_id, &challenger, &secret),
+	};
+	post_challenge(challenger, request_id, challenge)
+}
+
+/// The challenger key's signature, as the test keys make it.
+fn key_signature(challenger: u64, payload: &[u8]) -> TestSignature {
+	UintAuthorityId(challenger).sign(&payload).unwrap()
+}
+
+/// Posts `challenge` as `challenger`'s off-chain worker does: unsigned, signed by its
+/// challenger key (`UintAuthorityId(challenger)` in the tests).
+fn post_challenge(challenger: u64, request_id: RequestId, challenge: Challenge) -> DispatchResult {
+	let signature = key_signature(challenger, &Attestation::challenge_payload(request_id, &challenger, &challenge));
+	post_signed_by(challenger, request_id, challenge, signature)
+}
+
+fn post_signed_by(challenger: u64, request_id: RequestId, challenge: Challenge, signature: TestSignature) -> DispatchResult {
+	let Challenge { id_object, encrypted_secret, commitment } = challenge;
 	Attestation::post_challenge(
-		RuntimeOrigin::signed(challenger),
+		RuntimeOrigin::none(),
 		request_id,
-		BoundedVec::truncate_from(vec![1; 66]),
-		BoundedVec::truncate_from(vec![2; 256]),
-		Attestation::commitment(request_id, &challenger, &secret),
+		id_object,
+		encrypted_secret,
+		commitment,
+		challenger,
+		signature,
 	)
 }
 
@@ -83,10 +110,6 @@ fn honest_challenge(request_id: RequestId, challenger: u64) -> Challenge {
 		.challenge
 }
 
-fn post_challenge(challenger: u64, request_id: RequestId, challenge: Challenge) -> DispatchResult {
-	let Challenge { id_object, encrypted_secret, commitment } = challenge;
-	Attestation::post_challenge(RuntimeOrigin::signed(challenger), request_id, id_object, encrypted_secret, commitment)
-}
 
 /// Every open seat posts what an honest challenger makes.
 fn post_honest(request_id: RequestId) {
@@ -103,7 +126,8 @@ fn post_honest(request_id: RequestId) {
 }
 
 fn reveal(challenger: u64, request_id: RequestId, seed: [u8; 32]) -> DispatchResult {
-	Attestation::reveal_challenge(RuntimeOrigin::signed(challenger), request_id, seed)
+	let signature = key_signature(challenger, &Attestation::reveal_payload(request_id, &challenger, &seed));
+	Attestation::reveal_challenge(RuntimeOrigin::none(), request_id, seed, challenger, signature)
 }
 
 /// Account 1 asks with TPM a; challengers are drawn and post.
@@ -313,6 +337,70 @@ fn challenges_come_only_from_assigned_challengers_once() {
 		post_all_remaining(0);
 		// Once all are in, the request no longer takes challenges.
 		assert_noop!(post(outsider, 0, [1; 32]), Error::<Test>::NotChallenging);
+	});
+}
+
+#[test]
+#[allow(deprecated)]
+fn challenges_are_signed_by_the_seats_challenger_key_and_validated_in_the_pool() {
+	use codec::Encode;
+	use polkadot_sdk::sp_runtime::{
+		traits::ValidateUnsigned,
+		transaction_validity::{InvalidTransaction, TransactionSource},
+	};
+	new_test_ext().execute_with(|| {
+		assert_ok!(request(1, EK_A, AK_A));
+		run_to_block(DRAW);
+		let [first, second, ..] = seats(0)[..] else { unreachable!() };
+		let challenge = honest_challenge(0, first);
+		let payload = Attestation::challenge_payload(0, &first, &challenge);
+		// The funds account signing a transaction is no longer how a challenger posts.
+		let Challenge { id_object, encrypted_secret, commitment } = challenge.clone();
+		assert_noop!(
+			Attestation::post_challenge(
+				RuntimeOrigin::signed(first),
+				0,
+				id_object,
+				encrypted_secret,
+				commitment,
+				first,
+				key_signature(first, &payload),
+			),
+			DispatchError::BadOrigin
+		);
+		// Another validator's key, or a signature over another challenge, does not post.
+		assert_noop!(
+			post_signed_by(first, 0, challenge.clone(), key_signature(second, &payload)),
+			Error::<Test>::BadChallengerSignature
+		);
+		let other = Attestation::challenge_payload(0, &first, &honest_challenge(0, second));
+		assert_noop!(
+			post_signed_by(first, 0, challenge.clone(), key_signature(first, &other)),
+			Error::<Test>::BadChallengerSignature
+		);
+		// A validator without a challenger key cannot post.
+		ChallengerKeyOverrides::set(vec![(first, None)]);
+		assert_noop!(post_challenge(first, 0, challenge.clone()), Error::<Test>::NoChallengerKey);
+		ChallengerKeyOverrides::set(vec![]);
+
+		// The pool takes a seat's challenge once: it provides the seat, and is no longer
+		// valid once the seat is posted.
+		let call = Call::post_challenge {
+			request_id: 0,
+			id_object: challenge.id_object.clone(),
+			encrypted_secret: challenge.encrypted_secret.clone(),
+			commitment: challenge.commitment,
+			challenger: first,
+			signature: key_signature(first, &payload),
+		};
+		let valid = Attestation::validate_unsigned(TransactionSource::External, &call).expect("valid");
+		assert_eq!(valid.provides, vec![("CairnAttestation", (&b"cairn/challenge"[..], 0u64, first)).encode()]);
+		assert_ok!(post_challenge(first, 0, challenge));
+		let not_a_challenger = Error::<Test>::NotAChallenger.encode()[0];
+		assert_eq!(
+			Attestation::validate_unsigned(TransactionSource::External, &call),
+			Err(InvalidTransaction::Custom(not_a_challenger).into())
+		);
 	});
 }
 
@@ -757,6 +845,43 @@ mod colluding_challengers {
 	}
 
 	#[test]
+	fn a_reveal_not_signed_by_the_challenger_key_slashes_nobody() {
+		// Anyone could "reveal" a wrong seed for an honest seat, if reveals were not signed:
+		// the honest challenger would be slashed for a lie it never told.
+		new_test_ext().execute_with(|| {
+			let (seated, _) = griefed_request();
+			let honest = seated[0];
+			let wrong_seed = [0xee; 32];
+			let payload = Attestation::reveal_payload(0, &honest, &wrong_seed);
+			for signer in [seated[1], 1] {
+				assert_noop!(
+					Attestation::reveal_challenge(
+						RuntimeOrigin::none(),
+						0,
+						wrong_seed,
+						honest,
+						key_signature(signer, &payload)
+					),
+					Error::<Test>::BadChallengerSignature
+				);
+			}
+			assert_noop!(
+				Attestation::reveal_challenge(
+					RuntimeOrigin::signed(honest),
+					0,
+					seed_of(honest),
+					honest,
+					key_signature(honest, &Attestation::reveal_payload(0, &honest, &seed_of(honest)))
+				),
+				DispatchError::BadOrigin
+			);
+			assert_eq!(bonded(honest), BOND);
+			assert_ok!(reveal(honest, 0, seed_of(honest)));
+			assert!(events().contains(&Event::ChallengeRevealed { request_id: 0, challenger: honest }));
+		});
+	}
+
+	#[test]
 	fn a_challenger_that_does_not_reveal_is_slashed_after_the_window() {
 		new_test_ext().execute_with(|| {
 			let (seated, cheater) = griefed_request();
@@ -1026,6 +1151,64 @@ mod validators {
 			assert_eq!(Attestation::new_session(3), None);
 		});
 	}
+
+	#[test]
+	fn an_offender_loses_part_of_its_bond_once_per_offence_and_leaves() {
+		genesis().execute_with(|| {
+			WithKeys::set(vec![1, 2]);
+			assert_ok!(Attestation::join_validators(RuntimeOrigin::signed(2)));
+			let reporter_before = Balances::free_balance(3);
+			// An equivocation in session 4 reported by 3, with a slash fraction below the
+			// floor: the floor (20 %) applies.
+			Attestation::punish_offender(&2, Perbill::from_percent(5), 4, Some(&3));
+			let slashed = BOND / 5;
+			let reward = slashed / 10;
+			let unbonds_at = 1 + UNBONDING;
+			assert_eq!(
+				events().last(),
+				Some(&Event::OffenderSlashed { who: 2, session: 4, slashed, reward, unbonds_at })
+			);
+			assert_eq!(Balances::free_balance(3), reporter_before + reward);
+			assert_eq!(bonded(2), BOND - slashed);
+			assert_eq!(Unbonding::<Test>::get(2), Some((BOND - slashed, unbonds_at)));
+			assert_eq!(Attestation::new_session(2), Some(vec![1]), "it leaves at the next session");
+			assert_noop!(Attestation::join_validators(RuntimeOrigin::signed(2)), Error::<Test>::StillUnbonding);
+
+			// pallet-offences reports the same offender again with each concurrent one.
+			Attestation::punish_offender(&2, Perbill::from_percent(5), 4, Some(&3));
+			assert_eq!(bonded(2), BOND - slashed);
+			// Another offence while unbonding is slashed again, a larger fraction as given;
+			// an offender's own report earns it nothing.
+			Attestation::punish_offender(&2, Perbill::from_percent(50), 5, Some(&2));
+			let second = (BOND - slashed) / 2;
+			assert_eq!(bonded(2), BOND - slashed - second);
+			assert_eq!(
+				events().last(),
+				Some(&Event::OffenderSlashed { who: 2, session: 5, slashed: second, reward: 0, unbonds_at })
+			);
+			run_to_block(unbonds_at);
+			assert_ok!(Attestation::withdraw_bond(RuntimeOrigin::signed(2)));
+			assert_eq!(PunishedOffence::<Test>::get(2), None);
+			assert_eq!(Balances::free_balance(2), 10_000 - slashed - second);
+		});
+	}
+
+	#[test]
+	fn an_offender_without_a_bond_is_left_alone_and_a_whole_slash_leaves_nothing_unbonding() {
+		genesis().execute_with(|| {
+			// 2 is a node but never bonded.
+			let before = <Balances as polkadot_sdk::frame_support::traits::fungible::Inspect<u64>>::total_balance(&2);
+			Attestation::punish_offender(&2, Perbill::one(), 1, None);
+			assert_eq!(<Balances as polkadot_sdk::frame_support::traits::fungible::Inspect<u64>>::total_balance(&2), before);
+			assert!(!events().iter().any(|e| matches!(e, Event::OffenderSlashed { .. })));
+			// The genesis validator loses all of it, with no reporter to reward.
+			Attestation::punish_offender(&1, Perbill::one(), 1, None);
+			assert_eq!(bonded(1), 0);
+			assert_eq!(Unbonding::<Test>::get(1), None);
+			assert_eq!(ValidatorCandidates::<Test>::get().len(), 0);
+			assert_eq!(<Balances as polkadot_sdk::frame_support::traits::fungible::Inspect<u64>>::total_balance(&1), 10_000 - BOND);
+		});
+	}
 }
 
 /// The challengers' off-chain worker, with an off-chain database, a transaction pool and
@@ -1057,23 +1240,32 @@ mod offchain_worker {
 		(ext, pool_state)
 	}
 
-	/// The `post_challenge` calls in the pool, with their signers, and empties it.
+	/// The challenges and reveals in the pool, with the challenger each is for, and
+	/// empties it.
 	fn take_sent(pool: &parking_lot::RwLock<PoolState>) -> Vec<(u64, Call<Test>)> {
 		pool.write()
 			.transactions
 			.drain(..)
 			.map(|bytes| {
 				let xt = Extrinsic::decode(&mut &bytes[..]).unwrap();
-				let Preamble::Signed(signer, ..) = xt.preamble else { panic!("unsigned challenge") };
+				assert!(matches!(xt.preamble, Preamble::Bare(_)), "unsigned, signed by the challenger key");
 				let RuntimeCall::Attestation(call) = xt.function else { panic!("not an attestation call") };
-				(signer, call)
+				let challenger = match &call {
+					Call::post_challenge { challenger, .. } | Call::reveal_challenge { challenger, .. } => *challenger,
+					other => panic!("not a challenge or reveal: {other:?}"),
+				};
+				(challenger, call)
 			})
 			.collect()
 	}
 
-	fn dispatch(signer: u64, call: Call<Test>) -> DispatchResult {
+	/// Validates an unsigned call as the pool does, then dispatches it.
+	#[allow(deprecated)]
+	fn dispatch(_challenger: u64, call: Call<Test>) -> DispatchResult {
+		use polkadot_sdk::sp_runtime::{traits::ValidateUnsigned, transaction_validity::TransactionSource};
 		assert!(call.get_dispatch_info().call_weight.ref_time() > 0);
-		RuntimeCall::Attestation(call).dispatch(RuntimeOrigin::signed(signer)).map(|_| ()).map_err(|e| e.error)
+		Attestation::validate_unsigned(TransactionSource::External, &call).expect("valid in the pool");
+		RuntimeCall::Attestation(call).dispatch(RuntimeOrigin::none()).map(|_| ()).map_err(|e| e.error)
 	}
 
 	#[test]
@@ -1091,7 +1283,7 @@ mod offchain_worker {
 			assert_eq!(signers, expected, "one challenge per seat, each signed by its challenger");
 
 			for (signer, call) in sent {
-				let Call::post_challenge { request_id, commitment, ref id_object, ref encrypted_secret } = call else {
+				let Call::post_challenge { request_id, commitment, ref id_object, ref encrypted_secret, .. } = call else {
 					panic!("not a challenge: {call:?}")
 				};
 				assert_eq!(request_id, 0);

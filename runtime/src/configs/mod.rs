@@ -14,15 +14,21 @@ use polkadot_sdk::{
 	frame_system::limits::{BlockLength, BlockWeights},
 	pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier},
 	sp_runtime::{
-		traits::{ConvertInto, One, OpaqueKeys},
+		traits::{Convert, ConvertInto, One, OpaqueKeys},
+		transaction_validity::TransactionPriority,
 		Perbill,
+	},
+	sp_staking::{
+		offence::{OffenceDetails, OffenceSeverity, OnOffenceHandler},
+		SessionIndex,
 	},
 	sp_version::RuntimeVersion,
 	*,
 };
 
 use super::{
-	AccountId, Attestation, Authorship, Babe, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
+	AccountId, Attestation, Authorship, Babe, Balance, Balances, Block, BlockNumber, Hash, Historical, Nonce, Offences,
+	PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session,
 	SessionKeys, Storage, System, EPOCH_DURATION_IN_SLOTS, EXISTENTIAL_DEPOSIT, MILLI_SECS_PER_BLOCK, SLOT_DURATION,
 	UNIT, VERSION,
@@ -91,10 +97,9 @@ impl pallet_babe::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	type MaxNominators = ConstU32<0>;
-	// No equivocation reports yet: they need pallet-session's historical proofs and
-	// pallet-offences, which come with slashing of validators.
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem =
+		pallet_babe::EquivocationReportSystem<Self, Offences, Historical, EquivocationReportLongevity>;
 }
 
 impl pallet_grandpa::Config for Runtime {
@@ -102,9 +107,94 @@ impl pallet_grandpa::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	type MaxNominators = ConstU32<0>;
-	type MaxSetIdSessionEntries = ConstU64<0>;
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	/// As many as the historical session roots kept.
+	type MaxSetIdSessionEntries = ConstU64<{ KEPT_SESSIONS as u64 }>;
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem =
+		pallet_grandpa::EquivocationReportSystem<Self, Offences, Historical, EquivocationReportLongevity>;
+}
+
+/// Sessions whose validator sets are kept for key ownership proofs: a day of production
+/// sessions (ten minutes each). An equivocation is reported within seconds of being seen;
+/// one older than this can no longer be proven.
+pub const KEPT_SESSIONS: u32 = 144;
+
+parameter_types! {
+	/// Blocks an equivocation report stays valid in the transaction pool: a session.
+	pub const EquivocationReportLongevity: u64 = EPOCH_DURATION_IN_SLOTS;
+	/// The least share of its bond an equivocating validator loses (BABE's and GRANDPA's
+	/// own fraction, (3k/n)^2 for k offenders among n, is tiny in a large set).
+	pub const OffenceSlash: Perbill = Perbill::from_percent(10);
+}
+
+impl pallet_session::historical::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	/// Validators are identified by their account alone: the bond is found in the
+	/// attestation pallet when an offence is punished.
+	type FullIdentification = ();
+	type FullIdentificationOf = ValidatorIdentity;
+}
+
+/// Every validator's identification is its account.
+pub struct ValidatorIdentity;
+impl Convert<AccountId, Option<()>> for ValidatorIdentity {
+	fn convert(_: AccountId) -> Option<()> {
+		Some(())
+	}
+}
+
+impl pallet_offences::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type IdentificationTuple = pallet_session::historical::IdentificationTuple<Self>;
+	type OnOffenceHandler = Offenders;
+}
+
+/// Punishes reported offenders: disabled at once (up to a third of the set, so that
+/// blocks go on), then slashed and removed by the attestation pallet.
+pub struct Offenders;
+impl OnOffenceHandler<AccountId, pallet_session::historical::IdentificationTuple<Runtime>, Weight> for Offenders {
+	fn on_offence(
+		offenders: &[OffenceDetails<AccountId, pallet_session::historical::IdentificationTuple<Runtime>>],
+		slash_fraction: &[Perbill],
+		session: SessionIndex,
+	) -> Weight {
+		let mut weight = Weight::zero();
+		for (details, fraction) in offenders.iter().zip(slash_fraction) {
+			let (who, ()) = &details.offender;
+			Session::report_offence(who.clone(), OffenceSeverity(*fraction));
+			weight.saturating_accrue(Attestation::punish_offender(who, *fraction, session, details.reporters.first()));
+			weight.saturating_accrue(<Runtime as frame_system::Config>::DbWeight::get().reads_writes(2, 1));
+		}
+		weight
+	}
+}
+
+/// The validator sets the attestation pallet makes, as the historical pallet records
+/// them, which also forgets sets older than [`KEPT_SESSIONS`].
+pub struct ValidatorSets;
+impl pallet_session::SessionManager<AccountId> for ValidatorSets {
+	fn new_session(index: SessionIndex) -> Option<alloc::vec::Vec<AccountId>> {
+		<Attestation as pallet_session::SessionManager<_>>::new_session(index)
+	}
+	fn end_session(index: SessionIndex) {
+		<Attestation as pallet_session::SessionManager<_>>::end_session(index)
+	}
+	fn start_session(index: SessionIndex) {
+		<Attestation as pallet_session::SessionManager<_>>::start_session(index)
+	}
+}
+impl pallet_session::historical::SessionManager<AccountId, ()> for ValidatorSets {
+	fn new_session(index: SessionIndex) -> Option<alloc::vec::Vec<(AccountId, ())>> {
+		Historical::prune_up_to(index.saturating_sub(KEPT_SESSIONS));
+		<Self as pallet_session::SessionManager<_>>::new_session(index)
+			.map(|validators| validators.into_iter().map(|v| (v, ())).collect())
+	}
+	fn start_session(index: SessionIndex) {
+		<Self as pallet_session::SessionManager<_>>::start_session(index)
+	}
+	fn end_session(index: SessionIndex) {
+		<Self as pallet_session::SessionManager<_>>::end_session(index)
+	}
 }
 
 impl pallet_authorship::Config for Runtime {
@@ -118,11 +208,13 @@ impl pallet_session::Config for Runtime {
 	type ValidatorIdOf = ConvertInto;
 	type ShouldEndSession = Babe;
 	type NextSessionRotation = Babe;
-	/// Attested nodes that bonded and set session keys (and the genesis validators).
-	type SessionManager = Attestation;
+	/// Attested nodes that bonded and set session keys (and the genesis validators), as
+	/// recorded for key ownership proofs.
+	type SessionManager = pallet_session::historical::NoteHistoricalRoot<Self, ValidatorSets>;
 	type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
 	type Keys = SessionKeys;
-	type DisablingStrategy = ();
+	/// Reported offenders stop producing blocks at once, at most a third of the set.
+	type DisablingStrategy = pallet_session::disabling::UpToLimitDisablingStrategy;
 	type WeightInfo = ();
 	type Currency = Balances;
 	type KeyDeposit = ();
@@ -192,8 +284,27 @@ impl polkadot_sdk::frame_support::traits::Contains<AccountId> for HasSessionKeys
 	}
 }
 
+/// The challenger key a validator set with its session keys.
+pub struct ChallengerKeyOf;
+impl Convert<AccountId, Option<cairn_primitives::challenger_key::Public>> for ChallengerKeyOf {
+	fn convert(who: AccountId) -> Option<cairn_primitives::challenger_key::Public> {
+		Session::load_keys(&who).map(|keys| keys.challenger)
+	}
+}
+
+parameter_types! {
+	/// Challenges and reveals go before ordinary transactions: a late one fails a round or
+	/// costs a bond.
+	pub const AttestationUnsignedPriority: TransactionPriority = TransactionPriority::MAX / 2;
+}
+
 impl pallet_attestation::Config for Runtime {
-	type NodeKey = crate::transactions::NodeKey;
+	type ChallengerId = cairn_primitives::challenger_key::Public;
+	type ChallengerSignature = cairn_primitives::challenger_key::Signature;
+	type ChallengerKeyOf = ChallengerKeyOf;
+	type UnsignedPriority = AttestationUnsignedPriority;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MarketBenchmarks;
 	type SessionKeys = HasSessionKeys;
 	type ValidatorBond = ConstU128<{ 1_000 * UNIT }>;
 	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
@@ -219,6 +330,7 @@ impl pallet_attestation::Config for Runtime {
 	type RevealWindow = ConstU32<{ crate::DAYS }>;
 	type MaxSeatsPerValidator = ConstU32<16>;
 	type SlashReward = AttestationSlashReward;
+	type OffenceSlash = OffenceSlash;
 	/// Longer than the reveal window, so that a challenger cannot leave before its audits.
 	type UnbondingPeriod = ConstU32<{ 2 * crate::DAYS }>;
 	/// Five minutes.
@@ -297,6 +409,19 @@ impl pallet_storage::BenchmarkHelper<AccountId> for MarketBenchmarks {
 			who,
 			pallet_attestation::Node { ek_id: None, ca_id: None, ak_public: Default::default(), registered_at: 0 },
 		);
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_attestation::BenchmarkHelper<AccountId, cairn_primitives::challenger_key::Public> for MarketBenchmarks {
+	fn set_challenger_key(who: &AccountId, key: cairn_primitives::challenger_key::Public) {
+		use sp_core::crypto::UncheckedFrom;
+		let keys = SessionKeys {
+			babe: sp_consensus_babe::AuthorityId::unchecked_from([0; 32]),
+			grandpa: sp_consensus_grandpa::AuthorityId::unchecked_from([0; 32]),
+			challenger: key,
+		};
+		pallet_session::NextKeys::<Runtime>::insert(who, keys);
 	}
 }
 
