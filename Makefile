@@ -8,7 +8,7 @@ WASM_BUILD_RUSTFLAGS := --remap-path-prefix=$(CURDIR)=/cairn --remap-path-prefix
 export WASM_BUILD_RUSTFLAGS
 DEV_BASE_PATH ?= $(HOME)/.local/share/cairn-dev
 
-.PHONY: setup build dev test test-unit test-network chain-specs bench
+.PHONY: setup build dev test test-unit test-fuzz test-network chain-specs bench
 
 setup:
 	@scripts/setup.sh
@@ -24,12 +24,17 @@ dev: build
 	@echo "[dev] starting cairn --dev; RPC on ws://127.0.0.1:9944, data in $(DEV_BASE_PATH)"
 	$(CAIRN) --dev --base-path $(DEV_BASE_PATH) --rpc-cors all
 
-## Every test: unit, runtime, CLI, dev node and the zombienet network.
-test: build test-unit test-network
+## Every test: unit, runtime, CLI, fuzz targets, dev node and the zombienet network.
+test: build test-unit test-fuzz test-network
 
 test-unit:
 	@echo "[test] workspace: primitives, runtime, rpc, node CLI"
 	cargo test --release --workspace
+
+test-fuzz:
+	@scripts/setup.sh --fuzz
+	@echo "[test] fuzz targets (cargo-fuzz): DER certificates and TPM structures, a fixed number of inputs each"
+	scripts/fuzz.sh
 
 test-network:
 	@echo "[test] real nodes: dev node with subxt, 3-validator network with zombienet-sdk"

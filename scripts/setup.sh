@@ -3,6 +3,7 @@
 # Idempotent: what is already there is left alone.
 #   scripts/setup.sh          install what is missing
 #   scripts/setup.sh --check  only check; exit 1 with one line naming what is missing
+#   scripts/setup.sh --fuzz   also the fuzzing tools: the nightly toolchain and cargo-fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,11 @@ APT_PACKAGES=(clang libclang-dev protobuf-compiler mold make pkg-config libtss2-
 WASM_TARGET=wasm32v1-none
 
 check_only=false
+fuzz=false
 [ "${1:-}" = "--check" ] && check_only=true
+[ "${1:-}" = "--fuzz" ] && fuzz=true
+# The cargo-fuzz release `make test` runs the fuzz targets with.
+CARGO_FUZZ_VERSION=0.13.2
 
 say() { printf '[setup] %s\n' "$*"; }
 fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -46,3 +51,15 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
 	rustup component add rust-src
 fi
 say "Rust: $(rustc --version); wasm target $WASM_TARGET and rust-src present"
+
+if $fuzz; then
+	if ! rustup toolchain list | grep -q '^nightly'; then
+		say "installing the nightly toolchain (cargo-fuzz builds the fuzz targets with it)"
+		rustup toolchain install nightly --profile minimal
+	fi
+	if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+		say "installing cargo-fuzz $CARGO_FUZZ_VERSION (under a minute here)"
+		cargo install --locked --version "$CARGO_FUZZ_VERSION" cargo-fuzz
+	fi
+	say "fuzzing: $(cargo fuzz --version) on $(rustc +nightly --version)"
+fi

@@ -42,7 +42,7 @@ impl<T: frame_system::Config> pallet_attestation::WeightInfo for WeightInfo<T> {
 	/// Storage: `Attestation::RequestOfAccount` (r:1 w:1)
 	/// Proof: `Attestation::RequestOfAccount` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::CaBySubject` (r:1 w:0)
-	/// Proof: `Attestation::CaBySubject` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::CaBySubject` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::TrustedCas` (r:2 w:0)
 	/// Proof: `Attestation::TrustedCas` (`max_values`: None, `max_size`: Some(1624), added: 4099, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevokedEks` (r:1 w:0)
@@ -65,26 +65,138 @@ impl<T: frame_system::Config> pallet_attestation::WeightInfo for WeightInfo<T> {
 	/// Proof: `Attestation::Requests` (`max_values`: None, `max_size`: Some(8200), added: 10675, mode: `MaxEncodedLen`)
 	fn request_registration() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1849`
+		//  Measured:  `1882`
 		//  Estimated: `9188`
-		// Minimum execution time: 1_435_765_000 picoseconds.
-		Weight::from_parts(1_458_752_000, 0)
+		// Minimum execution time: 1_432_933_000 picoseconds.
+		Weight::from_parts(1_538_357_000, 0)
 			.saturating_add(Weight::from_parts(0, 9188))
 			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().writes(7))
 	}
+	/// Storage: `Attestation::Nodes` (r:1 w:0)
+	/// Proof: `Attestation::Nodes` (`max_values`: None, `max_size`: Some(604), added: 3079, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RequestOfAccount` (r:1 w:1)
+	/// Proof: `Attestation::RequestOfAccount` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CaBySubject` (r:1 w:0)
+	/// Proof: `Attestation::CaBySubject` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::TrustedCas` (r:1 w:0)
+	/// Proof: `Attestation::TrustedCas` (`max_values`: None, `max_size`: Some(1624), added: 4099, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RevokedEks` (r:1 w:0)
+	/// Proof: `Attestation::RevokedEks` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::EkOwner` (r:1 w:0)
+	/// Proof: `Attestation::EkOwner` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RequestOfEk` (r:1 w:1)
+	/// Proof: `Attestation::RequestOfEk` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::NextRequestId` (r:1 w:1)
+	/// Proof: `Attestation::NextRequestId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::DrawAccumulator` (r:1 w:0)
+	/// Proof: `Attestation::DrawAccumulator` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Deadlines` (r:1 w:1)
+	/// Proof: `Attestation::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Requests` (r:0 w:1)
+	/// Proof: `Attestation::Requests` (`max_values`: None, `max_size`: Some(8200), added: 10675, mode: `MaxEncodedLen`)
+	fn request_registration_p384() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1064`
+		//  Estimated: `5089`
+		// Minimum execution time: 4_687_586_000 picoseconds.
+		Weight::from_parts(5_064_121_000, 0)
+			.saturating_add(Weight::from_parts(0, 5089))
+			.saturating_add(T::DbWeight::get().reads(12))
+			.saturating_add(T::DbWeight::get().writes(7))
+	}
+	/// Storage: `Attestation::Nodes` (r:1 w:0)
+	/// Proof: `Attestation::Nodes` (`max_values`: None, `max_size`: Some(604), added: 3079, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RequestOfAccount` (r:1 w:1)
+	/// Proof: `Attestation::RequestOfAccount` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CaBySubject` (r:1 w:0)
+	/// Proof: `Attestation::CaBySubject` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::TrustedCas` (r:1 w:0)
+	/// Proof: `Attestation::TrustedCas` (`max_values`: None, `max_size`: Some(1624), added: 4099, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RevokedEks` (r:1 w:0)
+	/// Proof: `Attestation::RevokedEks` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::EkOwner` (r:1 w:0)
+	/// Proof: `Attestation::EkOwner` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RequestOfEk` (r:1 w:1)
+	/// Proof: `Attestation::RequestOfEk` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::NextRequestId` (r:1 w:1)
+	/// Proof: `Attestation::NextRequestId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::DrawAccumulator` (r:1 w:0)
+	/// Proof: `Attestation::DrawAccumulator` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Deadlines` (r:1 w:1)
+	/// Proof: `Attestation::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Requests` (r:0 w:1)
+	/// Proof: `Attestation::Requests` (`max_values`: None, `max_size`: Some(8200), added: 10675, mode: `MaxEncodedLen`)
+	fn request_registration_rsa4096() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1497`
+		//  Estimated: `5089`
+		// Minimum execution time: 2_480_671_000 picoseconds.
+		Weight::from_parts(2_713_272_000, 0)
+			.saturating_add(Weight::from_parts(0, 5089))
+			.saturating_add(T::DbWeight::get().reads(12))
+			.saturating_add(T::DbWeight::get().writes(7))
+	}
+	/// Storage: `Attestation::CaBySubject` (r:1 w:1)
+	/// Proof: `Attestation::CaBySubject` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CaCount` (r:1 w:1)
+	/// Proof: `Attestation::CaCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::NextCaId` (r:1 w:1)
+	/// Proof: `Attestation::NextCaId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::TrustedCas` (r:0 w:1)
+	/// Proof: `Attestation::TrustedCas` (`max_values`: None, `max_size`: Some(1624), added: 4099, mode: `MaxEncodedLen`)
+	fn add_trusted_ca_p384() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `106`
+		//  Estimated: `3533`
+		// Minimum execution time: 4_593_297_000 picoseconds.
+		Weight::from_parts(5_030_654_000, 0)
+			.saturating_add(Weight::from_parts(0, 3533))
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().writes(4))
+	}
+	/// Storage: `Attestation::CaBySubject` (r:1 w:1)
+	/// Proof: `Attestation::CaBySubject` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CaCount` (r:1 w:1)
+	/// Proof: `Attestation::CaCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::NextCaId` (r:1 w:1)
+	/// Proof: `Attestation::NextCaId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::TrustedCas` (r:0 w:1)
+	/// Proof: `Attestation::TrustedCas` (`max_values`: None, `max_size`: Some(1624), added: 4099, mode: `MaxEncodedLen`)
+	fn add_trusted_ca_rsa4096() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `106`
+		//  Estimated: `3533`
+		// Minimum execution time: 2_399_836_000 picoseconds.
+		Weight::from_parts(2_626_475_000, 0)
+			.saturating_add(Weight::from_parts(0, 3533))
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().writes(4))
+	}
 	/// Storage: `Attestation::Requests` (r:1 w:1)
 	/// Proof: `Attestation::Requests` (`max_values`: None, `max_size`: Some(8200), added: 10675, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Session::NextKeys` (r:1 w:0)
+	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Attestation::Deadlines` (r:2 w:2)
 	/// Proof: `Attestation::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	fn post_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1679`
+		//  Measured:  `2080`
 		//  Estimated: `11665`
-		// Minimum execution time: 29_903_000 picoseconds.
-		Weight::from_parts(34_137_000, 0)
+		// Minimum execution time: 88_559_000 picoseconds.
+		Weight::from_parts(103_141_000, 0)
 			.saturating_add(Weight::from_parts(0, 11665))
-			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `Attestation::Requests` (r:1 w:1)
@@ -116,11 +228,11 @@ impl<T: frame_system::Config> pallet_attestation::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2191 + k * (393 ±0)`
 		//  Estimated: `11665 + k * (2527 ±0)`
-		// Minimum execution time: 1_176_970_000 picoseconds.
-		Weight::from_parts(1_205_979_625, 0)
+		// Minimum execution time: 1_179_802_000 picoseconds.
+		Weight::from_parts(1_311_103_473, 0)
 			.saturating_add(Weight::from_parts(0, 11665))
-			// Standard Error: 167_757
-			.saturating_add(Weight::from_parts(5_016_812, 0).saturating_mul(k.into()))
+			// Standard Error: 248_695
+			.saturating_add(Weight::from_parts(5_030_230, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -130,39 +242,41 @@ impl<T: frame_system::Config> pallet_attestation::WeightInfo for WeightInfo<T> {
 	/// Storage: `Attestation::TrustedCas` (r:1 w:1)
 	/// Proof: `Attestation::TrustedCas` (`max_values`: None, `max_size`: Some(1624), added: 4099, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::CaBySubject` (r:1 w:1)
-	/// Proof: `Attestation::CaBySubject` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::CaBySubject` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::CaCount` (r:1 w:1)
 	/// Proof: `Attestation::CaCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::NextCaId` (r:1 w:1)
 	/// Proof: `Attestation::NextCaId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn add_trusted_ca() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `709`
+		//  Measured:  `742`
 		//  Estimated: `5089`
-		// Minimum execution time: 1_358_365_000 picoseconds.
-		Weight::from_parts(1_371_900_000, 0)
+		// Minimum execution time: 1_361_613_000 picoseconds.
+		Weight::from_parts(1_523_965_000, 0)
 			.saturating_add(Weight::from_parts(0, 5089))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage: `Attestation::Audits` (r:1 w:1)
 	/// Proof: `Attestation::Audits` (`max_values`: None, `max_size`: Some(7644), added: 10119, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::OpenSeats` (r:1 w:1)
-	/// Proof: `Attestation::OpenSeats` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Session::NextKeys` (r:1 w:0)
+	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
+	/// Storage: `Attestation::OpenSeats` (r:1 w:1)
+	/// Proof: `Attestation::OpenSeats` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn reveal_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2226`
+		//  Measured:  `2573`
 		//  Estimated: `11109`
-		// Minimum execution time: 662_409_000 picoseconds.
-		Weight::from_parts(676_382_000, 0)
+		// Minimum execution time: 730_781_000 picoseconds.
+		Weight::from_parts(843_620_000, 0)
 			.saturating_add(Weight::from_parts(0, 11109))
-			.saturating_add(T::DbWeight::get().reads(5))
+			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 }

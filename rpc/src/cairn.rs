@@ -11,6 +11,7 @@ use jsonrpsee::{
 	proc_macros::rpc,
 	types::{ErrorObject, ErrorObjectOwned},
 };
+use pallet_attestation::AttestationApi;
 use pallet_endpoints::EndpointsApi;
 use pallet_storage::{Contract, ContractState, StorageApi};
 use polkadot_sdk::{sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend, sp_runtime::traits::Block as BlockT};
@@ -51,6 +52,15 @@ pub struct ProviderView {
 	pub partitions: u32,
 	/// Where it listens; null if it has no live endpoint (then clients cannot reach it).
 	pub endpoint: Option<ResolvedEndpoint>,
+}
+
+/// A node certified under a CA.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertifiedNode {
+	pub account: String,
+	/// The EK id (`0x` hex), which `attestation.revokeEk` takes.
+	pub ek_id: String,
 }
 
 /// One fragment's provider and price in a quote.
@@ -181,6 +191,11 @@ pub trait CairnApi<BlockHash> {
 	/// file records are per client, so nobody else can fill or hide them.
 	#[method(name = "cairn_fileStatus")]
 	fn file_status(&self, client: AccountId, manifest: String, at: Option<BlockHash>) -> RpcResult<Vec<ContractView>>;
+
+	/// The nodes whose EK certificates CA `caId` issued, directly or through a CA under
+	/// it, with their EK ids: the sweep governance makes after revoking a CA.
+	#[method(name = "cairn_nodesUnderCa")]
+	fn nodes_under_ca(&self, ca_id: u32, at: Option<BlockHash>) -> RpcResult<Vec<CertifiedNode>>;
 }
 
 /// Implements [`CairnApiServer`] with a client.
@@ -235,7 +250,9 @@ impl<C, Block> CairnApiServer<Block::Hash> for Cairn<C, Block>
 where
 	Block: BlockT,
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
-	C::Api: EndpointsApi<Block, AccountId, BlockNumber> + StorageApi<Block, AccountId, Balance, BlockNumber>,
+	C::Api: EndpointsApi<Block, AccountId, BlockNumber>
+		+ StorageApi<Block, AccountId, Balance, BlockNumber>
+		+ AttestationApi<Block, AccountId>,
 {
 	fn resolve(&self, account: AccountId, at: Option<Block::Hash>) -> RpcResult<Option<ResolvedEndpoint>> {
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
@@ -338,6 +355,15 @@ where
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
 		let contracts = self.client.runtime_api().file_contracts(at, client, manifest).map_err(runtime_error)?;
 		Ok(contracts.into_iter().map(|c| ContractView::new(c.id, c.contract)).collect())
+	}
+
+	fn nodes_under_ca(&self, ca_id: u32, at: Option<Block::Hash>) -> RpcResult<Vec<CertifiedNode>> {
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		let nodes = self.client.runtime_api().nodes_under_ca(at, ca_id).map_err(runtime_error)?;
+		Ok(nodes
+			.into_iter()
+			.map(|(account, ek_id)| CertifiedNode { account: account.to_string(), ek_id: format!("0x{}", hex::encode(ek_id)) })
+			.collect())
 	}
 }
 

@@ -40,6 +40,7 @@ where
 	C::Api: BlockBuilder<Block>,
 	C::Api: pallet_endpoints::EndpointsApi<Block, AccountId, cairn_primitives::BlockNumber>,
 	C::Api: pallet_storage::StorageApi<Block, AccountId, Balance, cairn_primitives::BlockNumber>,
+	C::Api: pallet_attestation::AttestationApi<Block, AccountId>,
 	P: TransactionPool<Block = Block> + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};

@@ -18,7 +18,7 @@ use polkadot_sdk::{
 };
 
 use super::{
-	AccountId, Babe, Balance, Block, BlockNumber, Endpoints, Executive, FragmentProofs, Grandpa, Historical, InherentDataExt,
+	AccountId, Attestation, Babe, Balance, Block, BlockNumber, Endpoints, Executive, FragmentProofs, Grandpa, Historical, InherentDataExt,
 	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, Storage, System, TransactionPayment,
 	BABE_GENESIS_EPOCH_CONFIG, VERSION,
 };
@@ -176,6 +176,12 @@ impl_runtime_apis! {
 			Historical::prove((sp_consensus_grandpa::KEY_TYPE, authority_id))
 				.map(|proof| proof.encode())
 				.map(sp_consensus_grandpa::OpaqueKeyOwnershipProof::new)
+		}
+	}
+
+	impl pallet_attestation::AttestationApi<Block, AccountId> for Runtime {
+		fn nodes_under_ca(ca_id: pallet_attestation::CaId) -> Vec<(AccountId, pallet_attestation::EkId)> {
+			Attestation::nodes_under_ca(ca_id)
 		}
 	}
 

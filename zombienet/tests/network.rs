@@ -7,6 +7,8 @@ use std::{process::Command, time::Duration};
 use anyhow::{ensure, Result};
 use cairn_swtpm::{Swtpm, TestCa};
 use common::{cairn_bin, heights, put_cairn_on_path, rpc, wait_for};
+use subxt::{backend::rpc::RpcClient, ext::subxt_rpcs::rpc_params};
+use subxt_signer::sr25519::dev;
 use zombienet_sdk::{NetworkConfig, NetworkConfigExt};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -40,6 +42,15 @@ async fn three_validators_peer_finalize_register_a_tpm_node_and_survive_a_lost_v
 	}
 
 	register_a_node_with_a_software_tpm(&network.get_node("alice")?.ws_uri().to_owned())?;
+	// The sweep governance makes after revoking a CA lists Ferdie under the test CA's
+	// root (CA 0 of the local chain), with his EK id.
+	let raw = RpcClient::from_insecure_url(network.get_node("alice")?.ws_uri()).await?;
+	let swept: serde_json::Value = raw.request("cairn_nodesUnderCa", rpc_params![0]).await?;
+	let ferdie = dev::ferdie().public_key().to_account_id().to_string();
+	ensure!(
+		swept.as_array().is_some_and(|nodes| nodes.iter().any(|n| n["account"] == ferdie.as_str())),
+		"Ferdie is listed under the test CA: {swept}"
+	);
 
 	// Lose Charlie. BABE goes on with the two others' slots. GRANDPA needs more than two
 	// thirds of the voters, which for three voters is all three: finality pauses...

@@ -79,4 +79,11 @@ fn cairn_resolve_answers_null_for_nodes_without_endpoints_and_errors_for_bad_acc
 	let max = call(port, "cairn_quote", serde_json::json!([u64::MAX, 3, 10, 10])).unwrap();
 	assert_eq!(max["error"]["code"], 8002, "{max}");
 	assert!(call(port, "cairn_resolve", serde_json::json!([alice])).unwrap().get("error").is_none());
+
+	// The sweep of a CA's nodes: the dev chain's nodes came from genesis, without a TPM,
+	// so none is under the test CA; a CA id that is not a number is invalid params.
+	let swept = call(port, "cairn_nodesUnderCa", serde_json::json!([0])).unwrap();
+	assert_eq!(swept["result"], serde_json::json!([]), "{swept}");
+	let bad = call(port, "cairn_nodesUnderCa", serde_json::json!(["root"])).unwrap();
+	assert_eq!(bad["error"]["code"], -32602, "{bad}");
 }

@@ -22,15 +22,26 @@ const ISSUER: &[u8] = include_bytes!("../../../node/swtpm/ca/issuer.der");
 const EK: &[u8] = include_bytes!("../benchmark-fixtures/ek.der");
 const AK: &[u8] = include_bytes!("../benchmark-fixtures/ak.pub");
 const QUOTES: &[u8] = include_bytes!("../benchmark-fixtures/quotes.scale");
+/// The slowest CAs accepted (`scripts/ca-fixtures.sh`): self-signed, each with the
+/// benchmark EK's key certified under it.
+const CA_P384: &[u8] = include_bytes!("../benchmark-fixtures/ca_p384.der");
+const EK_P384: &[u8] = include_bytes!("../benchmark-fixtures/ek_p384.der");
+const CA_RSA4096: &[u8] = include_bytes!("../benchmark-fixtures/ca_rsa4096.der");
+const EK_RSA4096: &[u8] = include_bytes!("../benchmark-fixtures/ek_rsa4096.der");
 /// The genesis hash the fixture quotes were made for.
 const GENESIS: [u8; 32] = [69; 32];
 
-/// Only the test CA is trusted: root (id 0) and issuer (id 1).
-fn trust_test_ca<T: Config>() {
+/// No CA is trusted.
+fn trust_none<T: Config>() {
 	let _ = TrustedCas::<T>::clear(u32::MAX, None);
 	let _ = CaBySubject::<T>::clear(u32::MAX, None);
 	CaCount::<T>::kill();
 	NextCaId::<T>::kill();
+}
+
+/// Only the test CA is trusted: root (id 0) and issuer (id 1).
+fn trust_test_ca<T: Config>() {
+	trust_none::<T>();
 	Pallet::<T>::do_add_ca(ROOT, None, Default::default()).expect("the test root is valid");
 	Pallet::<T>::do_add_ca(ISSUER, Some(0), Default::default()).expect("the test issuer is valid");
 }
@@ -112,6 +123,64 @@ mod benchmarks {
 		assert!(RequestOfAccount::<T>::contains_key(&who));
 	}
 
+	/// M1 with the EK certificate signed by a P-384 CA (ECDSA-SHA384).
+	#[benchmark]
+	fn request_registration_p384() {
+		trust_none::<T>();
+		Pallet::<T>::do_add_ca(CA_P384, None, Default::default()).expect("the P-384 CA is valid");
+		let who = requester::<T>();
+		let ek: CertBytes = EK_P384.to_vec().try_into().expect("fits");
+		let ak: AkPublicBytes = AK.to_vec().try_into().expect("fits");
+
+		#[extrinsic_call]
+		request_registration(RawOrigin::Signed(who.clone()), ek, ak);
+
+		assert!(RequestOfAccount::<T>::contains_key(&who));
+	}
+
+	/// M1 with the EK certificate signed by an RSA-4096 CA (SHA384-RSA).
+	#[benchmark]
+	fn request_registration_rsa4096() {
+		trust_none::<T>();
+		Pallet::<T>::do_add_ca(CA_RSA4096, None, Default::default()).expect("the RSA-4096 CA is valid");
+		let who = requester::<T>();
+		let ek: CertBytes = EK_RSA4096.to_vec().try_into().expect("fits");
+		let ak: AkPublicBytes = AK.to_vec().try_into().expect("fits");
+
+		#[extrinsic_call]
+		request_registration(RawOrigin::Signed(who.clone()), ek, ak);
+
+		assert!(RequestOfAccount::<T>::contains_key(&who));
+	}
+
+	/// A self-signed P-384 root: its own ECDSA-SHA384 signature checked.
+	#[benchmark]
+	fn add_trusted_ca_p384() -> Result<(), BenchmarkError> {
+		trust_none::<T>();
+		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let cert: CertBytes = CA_P384.to_vec().try_into().expect("fits");
+
+		#[extrinsic_call]
+		add_trusted_ca(origin as T::RuntimeOrigin, cert, None, LabelBytes::truncate_from(b"p384".to_vec()));
+
+		assert_eq!(CaCount::<T>::get(), 1);
+		Ok(())
+	}
+
+	/// A self-signed RSA-4096 root: its own signature checked with its 4096-bit key.
+	#[benchmark]
+	fn add_trusted_ca_rsa4096() -> Result<(), BenchmarkError> {
+		trust_none::<T>();
+		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let cert: CertBytes = CA_RSA4096.to_vec().try_into().expect("fits");
+
+		#[extrinsic_call]
+		add_trusted_ca(origin as T::RuntimeOrigin, cert, None, LabelBytes::truncate_from(b"rsa4096".to_vec()));
+
+		assert_eq!(CaCount::<T>::get(), 1);
+		Ok(())
+	}
+
 	/// The last challenge of a request, which moves it to answering.
 	#[benchmark]
 	fn post_challenge() {
@@ -150,12 +219,8 @@ mod benchmarks {
 	/// A CA under a trusted root: its RSA-2048 signature checked with the root's key.
 	#[benchmark]
 	fn add_trusted_ca() -> Result<(), BenchmarkError> {
-		trust_test_ca::<T>();
-		// Trust only the root, so that the issuer can be added again.
-		let _ = TrustedCas::<T>::clear(u32::MAX, None);
-		let _ = CaBySubject::<T>::clear(u32::MAX, None);
-		CaCount::<T>::kill();
-		NextCaId::<T>::kill();
+		// Trust only the root, so that the issuer can be added.
+		trust_none::<T>();
 		Pallet::<T>::do_add_ca(ROOT, None, Default::default()).expect("the test root is valid");
 		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let cert: CertBytes = ISSUER.to_vec().try_into().expect("fits");

@@ -266,9 +266,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type TrustedCas<T: Config> = StorageMap<_, Twox64Concat, CaId, TrustedCa>;
 
-	/// The CA with a given subject: `blake2_256(subject DER) -> id`.
+	/// Trusted CAs by subject and key: `blake2_256(subject DER)`, then the key id
+	/// (`blake2_256` of the CA's subject key identifier, or of its public key info if it
+	/// has none) `-> id`. A CA that rolls its key is trusted again under its subject with
+	/// the new key.
 	#[pallet::storage]
-	pub type CaBySubject<T: Config> = StorageMap<_, Identity, [u8; 32], CaId>;
+	pub type CaBySubject<T: Config> = StorageDoubleMap<_, Identity, [u8; 32], Identity, [u8; 32], CaId>;
 
 	#[pallet::storage]
 	pub type NextCaId<T: Config> = StorageValue<_, CaId, ValueQuery>;
@@ -628,6 +631,9 @@ pub mod pallet {
 		NoChallengerKey,
 		/// The signature is not the challenger key's over this challenge or reveal.
 		BadChallengerSignature,
+		/// The issuer has several trusted keys and the certificate names none of them
+		/// (authority key identifier).
+		AmbiguousIssuer,
 	}
 
 	// `ValidateUnsigned` is deprecated for `#[pallet::authorize]`, which needs
@@ -1048,22 +1054,65 @@ pub mod pallet {
 			let subject = NameBytes::try_from(cert.subject()).map_err(|_| Error::<T>::CertMalformed)?;
 			let spki = SpkiBytes::try_from(cert.spki()).map_err(|_| Error::<T>::BadCaKey)?;
 			let subject_hash = blake2_256(&subject);
-			ensure!(!CaBySubject::<T>::contains_key(subject_hash), Error::<T>::DuplicateCa);
+			let key_id = match cert.subject_key_id().map_err(Error::<T>::from)? {
+				Some(key_id) => blake2_256(&key_id),
+				None => blake2_256(&spki),
+			};
+			ensure!(!CaBySubject::<T>::contains_key(subject_hash, key_id), Error::<T>::DuplicateCa);
 			let count = CaCount::<T>::get();
 			ensure!(count < T::MaxCas::get(), Error::<T>::TooManyCas);
 
 			let ca_id = NextCaId::<T>::get();
 			NextCaId::<T>::put(ca_id.saturating_add(1));
 			CaCount::<T>::put(count + 1);
-			CaBySubject::<T>::insert(subject_hash, ca_id);
+			CaBySubject::<T>::insert(subject_hash, key_id, ca_id);
 			TrustedCas::<T>::insert(ca_id, TrustedCa { subject, spki, parent, label, revoked: false });
 			Self::deposit_event(Event::CaAdded { ca_id, parent });
 			Ok(ca_id)
 		}
 
-		/// The trusted, unrevoked CA named `issuer`, with all CAs above it unrevoked.
-		fn issuing_ca(issuer: &[u8]) -> Result<(CaId, TrustedCa), Error<T>> {
-			let id = CaBySubject::<T>::get(blake2_256(issuer)).ok_or(Error::<T>::UntrustedIssuer)?;
+		/// The nodes whose EK certificate was issued by CA `ca_id` or by a CA under it, with
+		/// their EK ids: what governance sweeps after revoking a CA (revocation removes their
+		/// validators; the nodes stay attested until their EKs are revoked). Reads every
+		/// node: for runtime API calls, not for transactions.
+		pub fn nodes_under_ca(ca_id: CaId) -> Vec<(T::AccountId, EkId)> {
+			let under = |issuer: CaId| {
+				let mut next = Some(issuer);
+				for _ in 0..=T::MaxCas::get() {
+					match next {
+						Some(id) if id == ca_id => return true,
+						Some(id) => next = TrustedCas::<T>::get(id).and_then(|ca| ca.parent),
+						None => return false,
+					}
+				}
+				false
+			};
+			Nodes::<T>::iter()
+				.filter_map(|(who, node)| match (node.ca_id, node.ek_id) {
+					(Some(issuer), Some(ek_id)) if under(issuer) => Some((who, ek_id)),
+					_ => None,
+				})
+				.collect()
+		}
+
+		/// The trusted, unrevoked CA that issued `cert`, with all CAs above it unrevoked:
+		/// the one with its issuer name and the key its authority key identifier names, or,
+		/// if it names none that is trusted, the only CA with that name.
+		fn issuing_ca(cert: &cert::ParsedCert) -> Result<(CaId, TrustedCa), Error<T>> {
+			let subject = blake2_256(&cert.issuer());
+			let named = cert
+				.authority_key_id()
+				.map_err(Error::<T>::from)?
+				.and_then(|key_id| CaBySubject::<T>::get(subject, blake2_256(&key_id)));
+			let id = match named {
+				Some(id) => id,
+				None => {
+					let mut keys = CaBySubject::<T>::iter_prefix_values(subject);
+					let id = keys.next().ok_or(Error::<T>::UntrustedIssuer)?;
+					ensure!(keys.next().is_none(), Error::<T>::AmbiguousIssuer);
+					id
+				},
+			};
 			Ok((id, Self::trusted_ca(id)?))
 		}
 
@@ -1086,7 +1135,7 @@ pub mod pallet {
 			ensure!(!Nodes::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
 			ensure!(!RequestOfAccount::<T>::contains_key(&who), Error::<T>::RequestPending);
 			let cert = cert::parse(ek_cert).map_err(Error::<T>::from)?;
-			let (ca_id, ca) = Self::issuing_ca(&cert.issuer())?;
+			let (ca_id, ca) = Self::issuing_ca(&cert)?;
 			cert.verify_signed_by(&ca.spki).map_err(Error::<T>::from)?;
 			let ek_modulus = cert.ek_modulus().map_err(Error::<T>::from)?;
 			let ek_id = blake2_256(&cert.spki());
@@ -1711,5 +1760,16 @@ pub mod pallet {
 				E::SecretTooLong | E::Encryption => Self::QuoteMalformed,
 			}
 		}
+	}
+}
+
+polkadot_sdk::sp_api::decl_runtime_apis! {
+	/// Attestation queries for RPC and governance tools.
+	pub trait AttestationApi<AccountId> where
+		AccountId: codec::Codec,
+	{
+		/// The nodes certified under CA `ca_id` (by it or a CA below it), with their EK
+		/// ids: the sweep after a CA is revoked.
+		fn nodes_under_ca(ca_id: CaId) -> alloc::vec::Vec<(AccountId, EkId)>;
 	}
 }

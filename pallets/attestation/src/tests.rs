@@ -559,6 +559,55 @@ fn governance_adds_and_revokes_cas() {
 }
 
 #[test]
+fn a_ca_rolls_its_key_under_the_same_name() {
+	const OLD: &[u8] = include_bytes!("../../../primitives/attestation/fixtures/rollover_ca_old.der");
+	const NEW: &[u8] = include_bytes!("../../../primitives/attestation/fixtures/rollover_ca_new.der");
+	const EK_ROLLED: &[u8] = include_bytes!("../../../primitives/attestation/fixtures/ek_a_rolled.der");
+	const EK_NO_KEY_ID: &[u8] = include_bytes!("../../../primitives/attestation/fixtures/ek_a_rolled_no_aki.der");
+	ext_with(vec![], vec![]).execute_with(|| {
+		let add = |der: &[u8]| {
+			Attestation::add_trusted_ca(RuntimeOrigin::root(), cert(der), None, LabelBytes::truncate_from(b"x".to_vec()))
+		};
+		assert_ok!(add(OLD));
+		// While only the old key is trusted, the subject's one CA is tried, and its key
+		// does not verify the new one's certificates.
+		assert_noop!(request(1, EK_ROLLED, AK_A), Error::<Test>::BadCertSignature);
+		// The new key under the same name is another CA; the same key twice is not.
+		assert_ok!(add(NEW));
+		assert_noop!(add(NEW), Error::<Test>::DuplicateCa);
+		// An EK certificate names its issuer's key: the new one.
+		assert_ok!(request(1, EK_ROLLED, AK_A));
+		assert_eq!(Requests::<Test>::get(0).unwrap().ca_id, 1);
+		assert_ok!(Attestation::cancel_request(RuntimeOrigin::signed(1), 0));
+		// Without a key id it could be either: refused with a clear error.
+		assert_noop!(request(2, EK_NO_KEY_ID, AK_A), Error::<Test>::AmbiguousIssuer);
+		// Revoking the old key leaves the new one trusted.
+		assert_ok!(Attestation::revoke_ca(RuntimeOrigin::root(), 0));
+		assert_ok!(request(2, EK_ROLLED, AK_A));
+		assert_ok!(Attestation::revoke_ca(RuntimeOrigin::root(), 1));
+		assert_noop!(request(3, EK_ROLLED, AK_B), Error::<Test>::CaRevoked);
+	});
+}
+
+#[test]
+fn a_sweep_lists_the_nodes_under_a_revoked_ca() {
+	new_test_ext().execute_with(|| {
+		ready_request();
+		assert_ok!(activate(1, 0, vec![secret(0), secret(1), secret(2)], QUOTE_A));
+		let ek_id = Nodes::<Test>::get(1).unwrap().ek_id.unwrap();
+		// Node 1's EK was issued by the intermediate (1), under the root (0); the
+		// challengers came from genesis, without a TPM.
+		assert_eq!(Attestation::nodes_under_ca(1), vec![(1, ek_id)]);
+		assert_eq!(Attestation::nodes_under_ca(0), vec![(1, ek_id)]);
+		assert_ok!(Attestation::revoke_ca(RuntimeOrigin::root(), 0));
+		assert_eq!(Attestation::nodes_under_ca(0), vec![(1, ek_id)], "still listed: governance revokes the EKs");
+		assert_ok!(Attestation::revoke_ek(RuntimeOrigin::root(), ek_id));
+		assert_eq!(Attestation::nodes_under_ca(0), vec![]);
+		assert_eq!(Attestation::nodes_under_ca(7), vec![]);
+	});
+}
+
+#[test]
 fn the_ca_list_is_bounded() {
 	ext_with(vec![], vec![]).execute_with(|| {
 		CaCount::<Test>::put(8);

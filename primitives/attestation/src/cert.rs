@@ -8,7 +8,9 @@ use rsa::{traits::PublicKeyParts, Pkcs1v15Sign, RsaPublicKey};
 use sha2::{Digest, Sha256, Sha384};
 use spki::SubjectPublicKeyInfoRef;
 use x509_cert::{
-	ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages},
+	ext::pkix::{
+		AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+	},
 	Certificate,
 };
 
@@ -29,6 +31,8 @@ const SECP384R1: Oid = Oid::new_unwrap("1.3.132.0.34");
 const EXTENDED_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37");
 const BASIC_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.19");
 const KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
+const SUBJECT_KEY_ID: Oid = Oid::new_unwrap("2.5.29.14");
+const AUTHORITY_KEY_ID: Oid = Oid::new_unwrap("2.5.29.35");
 /// tcg-kp-EKCertificate.
 const TCG_EK_CERTIFICATE: Oid = Oid::new_unwrap("2.23.133.8.1");
 
@@ -87,6 +91,20 @@ impl ParsedCert<'_> {
 	/// The DER of the subject's public key info.
 	pub fn spki(&self) -> Vec<u8> {
 		self.cert.tbs_certificate.subject_public_key_info.to_der().unwrap_or_default()
+	}
+
+	/// The subject key identifier, if the certificate has one: how the certificates a CA
+	/// signs name its key.
+	pub fn subject_key_id(&self) -> Result<Option<Vec<u8>>, Error> {
+		let ski: Option<SubjectKeyIdentifier> = self.extension(SUBJECT_KEY_ID)?;
+		Ok(ski.map(|ski| ski.0.as_bytes().to_vec()))
+	}
+
+	/// The key identifier of the issuer's key, if the certificate names it (authority key
+	/// identifier): which key of a CA that rolled its key signed it.
+	pub fn authority_key_id(&self) -> Result<Option<Vec<u8>>, Error> {
+		let aki: Option<AuthorityKeyIdentifier> = self.extension(AUTHORITY_KEY_ID)?;
+		Ok(aki.and_then(|aki| aki.key_identifier).map(|id| id.as_bytes().to_vec()))
 	}
 
 	/// Checks that the certificate is a CA's: basic constraints with `cA`, and, if it has a

@@ -211,3 +211,55 @@ fn encrypted_seed_opens_with_the_ek_private_key_and_label() {
 	assert!(key.decrypt(Oaep::new_with_label::<sha2::Sha256, _>("OTHER\0"), &c.encrypted_secret).is_err());
 	assert_eq!(c.id_object, reference("credential_id_object_seed7_secret9"));
 }
+
+/// A CA that rolled its key: two certificates with one subject name and different keys
+/// (`scripts/ca-fixtures.sh`); the EK certificate names the new key by its key id.
+#[test]
+fn key_ids_tell_a_rolled_cas_keys_apart() {
+	let old = cert::parse(include_bytes!("../fixtures/rollover_ca_old.der")).unwrap();
+	let new = cert::parse(include_bytes!("../fixtures/rollover_ca_new.der")).unwrap();
+	assert_eq!(old.subject(), new.subject());
+	let (old_id, new_id) = (old.subject_key_id().unwrap().unwrap(), new.subject_key_id().unwrap().unwrap());
+	assert_ne!(old_id, new_id);
+	for ca in [&old, &new] {
+		ca.check_ca().unwrap();
+		ca.verify_signed_by(&ca.spki()).unwrap();
+	}
+	let ek = cert::parse(include_bytes!("../fixtures/ek_a_rolled.der")).unwrap();
+	assert_eq!(ek.issuer(), new.subject());
+	assert_eq!(ek.authority_key_id().unwrap(), Some(new_id));
+	ek.verify_signed_by(&new.spki()).unwrap();
+	assert_eq!(ek.verify_signed_by(&old.spki()), Err(Error::CertSignature));
+	// The same EK key as the swtpm's certificate says.
+	assert_eq!(ek.ek_modulus().unwrap(), cert::parse(EK_A).unwrap().ek_modulus().unwrap());
+	let bare = cert::parse(include_bytes!("../fixtures/ek_a_rolled_no_aki.der")).unwrap();
+	assert_eq!(bare.authority_key_id().unwrap(), None);
+	// The swtpm CA's certificates: the issuer has a key id, which its EKs name.
+	let issuer = cert::parse(ISSUER).unwrap();
+	assert!(issuer.subject_key_id().unwrap().is_some());
+	assert_eq!(cert::parse(EK_A).unwrap().authority_key_id().unwrap(), issuer.subject_key_id().unwrap());
+}
+
+/// EK certificates under the slowest CAs accepted: P-384 (ECDSA-SHA384) and RSA-4096.
+#[test]
+fn p384_and_rsa4096_cas_sign_ek_certificates() {
+	let pairs: [(&[u8], &[u8]); 2] = [
+		(
+			include_bytes!("../../../pallets/attestation/benchmark-fixtures/ca_p384.der"),
+			include_bytes!("../../../pallets/attestation/benchmark-fixtures/ek_p384.der"),
+		),
+		(
+			include_bytes!("../../../pallets/attestation/benchmark-fixtures/ca_rsa4096.der"),
+			include_bytes!("../../../pallets/attestation/benchmark-fixtures/ek_rsa4096.der"),
+		),
+	];
+	for (ca, ek) in pairs {
+		let ca = cert::parse(ca).unwrap();
+		let ek = cert::parse(ek).unwrap();
+		ca.check_ca().unwrap();
+		ca.verify_signed_by(&ca.spki()).unwrap();
+		ek.verify_signed_by(&ca.spki()).unwrap();
+		ek.ek_modulus().unwrap();
+		assert!(ek.verify_signed_by(&issuer_spki()).is_err());
+	}
+}
