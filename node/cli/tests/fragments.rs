@@ -307,6 +307,27 @@ fn fragments_are_deleted_once_their_contracts_end_and_finalize() {
 		assert!(out.status.success(), "offer failed: {}", String::from_utf8_lossy(&out.stderr));
 	}
 	let url = alice.rpc_url.clone();
+	// Both endpoints reach the chain first (a quote for both then holds, and `--max-price
+	// 0` refuses it: nothing paid); on a busy machine Bob's may take a few blocks.
+	wait_for(Duration::from_secs(120), "both providers' endpoints", || {
+		let out = client(&[
+			"put",
+			input.to_str().unwrap(),
+			"--k",
+			"1",
+			"--n",
+			"2",
+			"--duration",
+			"1",
+			"--max-price",
+			"0",
+			"--suri",
+			"//Ferdie",
+			"--node-url",
+			&url,
+		]);
+		String::from_utf8_lossy(&out.stderr).contains("above --max-price")
+	});
 	let put = client(&[
 		"put",
 		input.to_str().unwrap(),
