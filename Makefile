@@ -37,7 +37,7 @@ test-fuzz:
 	scripts/fuzz.sh
 
 test-network:
-	@echo "[test] real nodes: dev node with subxt, 3-validator network with zombienet-sdk"
+	@echo "[test] real nodes: dev node with subxt, the market and a five-node network with zombienet-sdk"
 	cd zombienet && CAIRN_BIN=$(CAIRN) cargo test --release -- --test-threads=1
 
 ## Regenerate the committed chain specs from the runtime's presets.
