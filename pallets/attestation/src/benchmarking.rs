@@ -193,7 +193,10 @@ mod benchmarks {
 		let encrypted_secret = BoundedVec::truncate_from(alloc::vec![2; 256]);
 		let commitment = Pallet::<T>::commitment(0, &challenger, &secret(0));
 		let challenge = Challenge { id_object: id_object.clone(), encrypted_secret: encrypted_secret.clone(), commitment };
-		let signature = challenger_signature::<T>(&challenger, &Pallet::<T>::challenge_payload(0, &challenger, &challenge));
+		let request = Requests::<T>::get(0).expect("just made");
+		let binding = Pallet::<T>::binding(0, &request.who, &request.ek_id, &request.ak_name);
+		let payload = Pallet::<T>::challenge_payload(0, &challenger, &binding, &challenge);
+		let signature = challenger_signature::<T>(&challenger, &payload);
 
 		#[extrinsic_call]
 		_(RawOrigin::None, 0, id_object, encrypted_secret, commitment, challenger, signature);
@@ -281,7 +284,10 @@ mod benchmarks {
 		);
 
 		let challenger = challengers[0].clone();
-		let signature = challenger_signature::<T>(&challenger, &Pallet::<T>::reveal_payload(0, &challenger, &seed));
+		let audit = Audits::<T>::get(0).expect("just made");
+		let binding = Pallet::<T>::binding(0, &audit.who, &audit.ek_id, &audit.ak_name);
+		let signature =
+			challenger_signature::<T>(&challenger, &Pallet::<T>::reveal_payload(0, &challenger, &binding, &seed));
 
 		#[extrinsic_call]
 		_(RawOrigin::None, 0, seed, challenger, signature);

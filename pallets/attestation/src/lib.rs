@@ -69,6 +69,8 @@ pub const ACTIVATE_DOMAIN: &[u8] = b"TPMREG/activate/v1";
 pub const SECRET_DOMAIN: &[u8] = b"TPMREG/secret/v2";
 pub const CREDENTIAL_DOMAIN: &[u8] = b"TPMREG/credential/v2";
 const RANDOMNESS_SUBJECT: &[u8] = b"cairn/attestation/vrf";
+/// Offence sessions remembered per validator (see `PunishedOffence`).
+pub const PUNISHED_SESSIONS_KEPT: u32 = 8;
 /// Domain separators of what a challenger key signs.
 pub const CHALLENGE_SIGNING_DOMAIN: &[u8] = b"cairn/attestation/challenge/v1";
 pub const REVEAL_SIGNING_DOMAIN: &[u8] = b"cairn/attestation/reveal/v1";
@@ -340,11 +342,13 @@ pub mod pallet {
 	pub type Unbonding<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, (BalanceOf<T>, BlockNumberFor<T>)>;
 
-	/// The session of the last offence a validator was punished for: pallet-offences
-	/// reports earlier offenders of a time slot again with each new one, and each offence
+	/// The sessions of the last [`PUNISHED_SESSIONS_KEPT`] offences a validator was punished
+	/// for: pallet-offences reports earlier offenders of a time slot again with each new
+	/// one, and offences of two sessions may be reported in turns; each session's offence
 	/// is punished once.
 	#[pallet::storage]
-	pub type PunishedOffence<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32>;
+	pub type PunishedOffence<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BoundedVec<u32, ConstU32<PUNISHED_SESSIONS_KEPT>>, ValueQuery>;
 
 	#[pallet::storage]
 	pub type NextRequestId<T: Config> = StorageValue<_, RequestId, ValueQuery>;
@@ -972,16 +976,26 @@ pub mod pallet {
 			blake2_256(&data)
 		}
 
-		/// The quote's qualifying data on this chain: see [`qualifying_data`].
 		/// What a challenger key signs to post a challenge: bound to the chain, the request
-		/// and the seat.
-		pub fn challenge_payload(request_id: RequestId, challenger: &T::AccountId, challenge: &Challenge) -> Vec<u8> {
-			(CHALLENGE_SIGNING_DOMAIN, Self::genesis_hash(), request_id, challenger, challenge).encode()
+		/// and what it names ([`Self::binding`]: on a fork where the request id names another
+		/// EK, AK or requester the signature is void) and the seat.
+		pub fn challenge_payload(
+			request_id: RequestId,
+			challenger: &T::AccountId,
+			binding: &[u8; 32],
+			challenge: &Challenge,
+		) -> Vec<u8> {
+			(CHALLENGE_SIGNING_DOMAIN, Self::genesis_hash(), request_id, challenger, binding, challenge).encode()
 		}
 
-		/// What a challenger key signs to reveal its seed.
-		pub fn reveal_payload(request_id: RequestId, challenger: &T::AccountId, seed: &[u8; 32]) -> Vec<u8> {
-			(REVEAL_SIGNING_DOMAIN, Self::genesis_hash(), request_id, challenger, seed).encode()
+		/// What a challenger key signs to reveal its seed, bound the same way.
+		pub fn reveal_payload(
+			request_id: RequestId,
+			challenger: &T::AccountId,
+			binding: &[u8; 32],
+			seed: &[u8; 32],
+		) -> Vec<u8> {
+			(REVEAL_SIGNING_DOMAIN, Self::genesis_hash(), request_id, challenger, binding, seed).encode()
 		}
 
 		/// A challenge may be posted: the seat is open and the signature is its challenger
@@ -998,7 +1012,8 @@ pub mod pallet {
 				request.seats.iter().any(|s| s.challenger == *challenger && s.challenge.is_none()),
 				Error::<T>::NotAChallenger
 			);
-			Self::check_signature(challenger, &Self::challenge_payload(request_id, challenger, challenge), signature)
+			let binding = Self::binding(request_id, &request.who, &request.ek_id, &request.ak_name);
+			Self::check_signature(challenger, &Self::challenge_payload(request_id, challenger, &binding, challenge), signature)
 		}
 
 		/// A seed may be revealed: the audit seat is open and the signature is its
@@ -1016,7 +1031,8 @@ pub mod pallet {
 			);
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(now >= audit.opened_at.saturating_add(T::RevealDelay::get()), Error::<T>::RevealTooEarly);
-			Self::check_signature(challenger, &Self::reveal_payload(request_id, challenger, seed), signature)
+			let binding = Self::binding(request_id, &audit.who, &audit.ek_id, &audit.ak_name);
+			Self::check_signature(challenger, &Self::reveal_payload(request_id, challenger, &binding, seed), signature)
 		}
 
 		fn check_signature(
@@ -1029,6 +1045,7 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// The quote's qualifying data on this chain: see [`qualifying_data`].
 		pub fn qualifying_data(request_id: RequestId, who: &T::AccountId, secrets: &[[u8; 32]]) -> [u8; 32] {
 			crate::qualifying_data(Self::genesis_hash().as_ref(), request_id, who, secrets)
 		}
@@ -1615,7 +1632,8 @@ pub mod pallet {
 			reporter: Option<&T::AccountId>,
 		) -> Weight {
 			let db = T::DbWeight::get();
-			if PunishedOffence::<T>::get(who) == Some(session) {
+			let mut punished = PunishedOffence::<T>::get(who);
+			if punished.contains(&session) {
 				return db.reads(1);
 			}
 			let Some((bond, unbonding_at)) = Self::take_bond(who) else {
@@ -1631,7 +1649,11 @@ pub mod pallet {
 			if !rest.is_zero() {
 				Unbonding::<T>::insert(who, (rest, unbonds_at));
 			}
-			PunishedOffence::<T>::insert(who, session);
+			if punished.is_full() {
+				punished.remove(0);
+			}
+			let _ = punished.try_push(session);
+			PunishedOffence::<T>::insert(who, punished);
 			Self::deposit_event(Event::OffenderSlashed { who: who.clone(), session, slashed, reward, unbonds_at });
 			db.reads_writes(4, 6)
 		}

@@ -100,7 +100,7 @@ impl<T: Config> Pallet<T> {
 						continue;
 					},
 				};
-				let payload = Self::challenge_payload(request_id, challenger, &challenge.challenge);
+				let payload = Self::challenge_payload(request_id, challenger, &binding, &challenge.challenge);
 				let Some(signature) = key.sign(&payload) else {
 					log::warn!(target: LOG_TARGET, "the challenger key of {challenger:?} cannot sign");
 					continue;
@@ -164,7 +164,7 @@ impl<T: Config> Pallet<T> {
 					continue;
 				}
 				sent += 1;
-				let Some(signature) = key.sign(&Self::reveal_payload(request_id, &seat.challenger, &seed)) else {
+				let Some(signature) = key.sign(&Self::reveal_payload(request_id, &seat.challenger, &binding, &seed)) else {
 					log::warn!(target: LOG_TARGET, "the challenger key of {:?} cannot sign", seat.challenger);
 					continue;
 				};

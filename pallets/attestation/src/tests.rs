@@ -54,6 +54,20 @@ fn post(challenger: u64, request_id: RequestId, secret: [u8; 32]) -> DispatchRes
 	post_challenge(challenger, request_id, challenge)
 }
 
+/// The binding of an open request (zeros if there is none).
+fn request_binding(request_id: RequestId) -> [u8; 32] {
+	Requests::<Test>::get(request_id)
+		.map(|r| Attestation::binding(request_id, &r.who, &r.ek_id, &r.ak_name))
+		.unwrap_or_default()
+}
+
+/// The binding of an audited request (zeros if there is none).
+fn audit_binding(request_id: RequestId) -> [u8; 32] {
+	Audits::<Test>::get(request_id)
+		.map(|a| Attestation::binding(request_id, &a.who, &a.ek_id, &a.ak_name))
+		.unwrap_or_default()
+}
+
 /// The challenger key's signature, as the test keys make it.
 fn key_signature(challenger: u64, payload: &[u8]) -> TestSignature {
 	UintAuthorityId(challenger).sign(&payload).unwrap()
@@ -62,7 +76,8 @@ fn key_signature(challenger: u64, payload: &[u8]) -> TestSignature {
 /// Posts `challenge` as `challenger`'s off-chain worker does: unsigned, signed by its
 /// challenger key (`UintAuthorityId(challenger)` in the tests).
 fn post_challenge(challenger: u64, request_id: RequestId, challenge: Challenge) -> DispatchResult {
-	let signature = key_signature(challenger, &Attestation::challenge_payload(request_id, &challenger, &challenge));
+	let payload = Attestation::challenge_payload(request_id, &challenger, &request_binding(request_id), &challenge);
+	let signature = key_signature(challenger, &payload);
 	post_signed_by(challenger, request_id, challenge, signature)
 }
 
@@ -126,7 +141,8 @@ fn post_honest(request_id: RequestId) {
 }
 
 fn reveal(challenger: u64, request_id: RequestId, seed: [u8; 32]) -> DispatchResult {
-	let signature = key_signature(challenger, &Attestation::reveal_payload(request_id, &challenger, &seed));
+	let payload = Attestation::reveal_payload(request_id, &challenger, &audit_binding(request_id), &seed);
+	let signature = key_signature(challenger, &payload);
 	Attestation::reveal_challenge(RuntimeOrigin::none(), request_id, seed, challenger, signature)
 }
 
@@ -353,7 +369,7 @@ fn challenges_are_signed_by_the_seats_challenger_key_and_validated_in_the_pool()
 		run_to_block(DRAW);
 		let [first, second, ..] = seats(0)[..] else { unreachable!() };
 		let challenge = honest_challenge(0, first);
-		let payload = Attestation::challenge_payload(0, &first, &challenge);
+		let payload = Attestation::challenge_payload(0, &first, &request_binding(0), &challenge);
 		// The funds account signing a transaction is no longer how a challenger posts.
 		let Challenge { id_object, encrypted_secret, commitment } = challenge.clone();
 		assert_noop!(
@@ -373,7 +389,7 @@ fn challenges_are_signed_by_the_seats_challenger_key_and_validated_in_the_pool()
 			post_signed_by(first, 0, challenge.clone(), key_signature(second, &payload)),
 			Error::<Test>::BadChallengerSignature
 		);
-		let other = Attestation::challenge_payload(0, &first, &honest_challenge(0, second));
+		let other = Attestation::challenge_payload(0, &first, &request_binding(0), &honest_challenge(0, second));
 		assert_noop!(
 			post_signed_by(first, 0, challenge.clone(), key_signature(first, &other)),
 			Error::<Test>::BadChallengerSignature
@@ -901,7 +917,7 @@ mod colluding_challengers {
 			let (seated, _) = griefed_request();
 			let honest = seated[0];
 			let wrong_seed = [0xee; 32];
-			let payload = Attestation::reveal_payload(0, &honest, &wrong_seed);
+			let payload = Attestation::reveal_payload(0, &honest, &audit_binding(0), &wrong_seed);
 			for signer in [seated[1], 1] {
 				assert_noop!(
 					Attestation::reveal_challenge(
@@ -920,7 +936,7 @@ mod colluding_challengers {
 					0,
 					seed_of(honest),
 					honest,
-					key_signature(honest, &Attestation::reveal_payload(0, &honest, &seed_of(honest)))
+					key_signature(honest, &Attestation::reveal_payload(0, &honest, &audit_binding(0), &seed_of(honest)))
 				),
 				DispatchError::BadOrigin
 			);
@@ -975,6 +991,28 @@ mod colluding_challengers {
 			assert_eq!(bonded(cheater), 0);
 			assert!(!Unbonding::<Test>::contains_key(cheater));
 			assert_noop!(Attestation::withdraw_bond(RuntimeOrigin::signed(cheater)), Error::<Test>::NotUnbonding);
+		});
+	}
+
+	#[test]
+	fn a_signed_challenge_from_one_fork_does_not_post_on_another() {
+		// Request 0 names AK a on one fork and AK b on the other. A challenge posted on the
+		// first, replayed into the second, would fill the seat with a credential the
+		// honest challenger cannot reveal there, and get it slashed.
+		let signed_on_fork_a = new_test_ext().execute_with(|| {
+			assert_ok!(request(1, EK_A, AK_A));
+			run_to_block(DRAW);
+			let challenger = seats(0)[0];
+			let challenge = honest_challenge(0, challenger);
+			let payload = Attestation::challenge_payload(0, &challenger, &request_binding(0), &challenge);
+			(challenger, challenge.clone(), key_signature(challenger, &payload))
+		});
+		new_test_ext().execute_with(|| {
+			assert_ok!(request(1, EK_A, AK_B));
+			run_to_block(DRAW);
+			let (challenger, challenge, signature) = signed_on_fork_a.clone();
+			assert_eq!(seats(0)[0], challenger, "the same seats: the draw depends on the EK and the seed");
+			assert_noop!(post_signed_by(challenger, 0, challenge, signature), Error::<Test>::BadChallengerSignature);
 		});
 	}
 
@@ -1235,9 +1273,13 @@ mod validators {
 				events().last(),
 				Some(&Event::OffenderSlashed { who: 2, session: 5, slashed: second, reward: 0, unbonds_at })
 			);
+			// Reported again in turns, neither offence is punished twice.
+			Attestation::punish_offender(&2, Perbill::from_percent(50), 4, Some(&3));
+			Attestation::punish_offender(&2, Perbill::from_percent(50), 5, Some(&3));
+			assert_eq!(bonded(2), BOND - slashed - second);
 			run_to_block(unbonds_at);
 			assert_ok!(Attestation::withdraw_bond(RuntimeOrigin::signed(2)));
-			assert_eq!(PunishedOffence::<Test>::get(2), None);
+			assert!(PunishedOffence::<Test>::get(2).is_empty());
 			assert_eq!(Balances::free_balance(2), 10_000 - slashed - second);
 		});
 	}
