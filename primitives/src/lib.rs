@@ -41,6 +41,15 @@ pub mod challenger_key {
 	app_crypto!(sr25519, CHALLENGER_KEY_TYPE);
 }
 
+/// Execution time, in picoseconds, that the weights of the market's per-contract paths
+/// (checking an answer, settling a missed partition) add per storage access for the depth
+/// of a chain's state. Their benchmarks run over small states; `submit_proofs_over`
+/// (`benches/weights/pallet_fragment_proofs.submit_proofs_over.txt`) took 1.71 ms more for
+/// a full partition over 1,000,000 contracts than over 10,000, 8.1 µs per access for 1.66
+/// more levels of the 16-ary trie; 10,000,000 contracts are 0.83 levels deeper again, so
+/// 12 µs (an extrapolation by depth, not a measurement).
+pub const DEPTH_MARGIN_PER_ACCESS: u64 = 12_000_000;
+
 /// BLAKE2b-256: block, Merkle and manifest hashes.
 pub use polkadot_sdk::sp_crypto_hashing::blake2_256;
 

@@ -22,6 +22,8 @@ mod benchmarks {
 		[pallet_attestation, crate::Attestation]
 		[pallet_storage, crate::Storage]
 		[pallet_fragment_proofs, crate::FragmentProofs]
+		[pallet_rewards, crate::Rewards]
+		[pallet_endpoints, crate::Endpoints]
 	);
 }
 
@@ -68,7 +70,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("cairn"),
 	impl_name: alloc::borrow::Cow::Borrowed("cairn"),
 	authoring_version: 1,
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,

@@ -321,7 +321,81 @@ fn presets_set_the_market_a_network_starts_with() {
 	externalities(genesis_config_presets::PRODUCTION_RUNTIME_PRESET).execute_with(|| {
 		let params = Storage::params();
 		assert_eq!((params.window, params.deadlines), (14_400, 48), "a day in 48 deadlines");
-		assert!(params.schedule().deadline_len() >= crate::configs::MIN_DEADLINE_BLOCKS);
+		let per_deadline = params.schedule().deadline_len() *
+			crate::configs::SETTLE_PER_BLOCK *
+			crate::configs::MAX_PARTITION_SIZE;
+		assert!(per_deadline as u64 * params.deadlines as u64 >= 10_000_000, "ten million contracts proven daily");
+	});
+}
+
+/// The market's scale target, with the weights the chain charges: 10,000,000 active
+/// contracts proven daily (694 per six-second block, in 22 full answers) are charged at
+/// most a quarter of each block, even when every proven contract is in its last window
+/// (the costliest path), and visiting a deadline's answered partitions costs little.
+#[test]
+fn ten_million_contracts_proven_daily_take_under_a_quarter_of_each_block() {
+	use crate::configs::{RuntimeBlockWeights, MAX_PARTITION_SIZE, SETTLE_PER_BLOCK};
+	use pallet_fragment_proofs::WeightInfo as _;
+	use polkadot_sdk::frame_support::weights::Weight;
+	let blocks_per_day = 24 * 3600 * 1000 / crate::MILLI_SECS_PER_BLOCK;
+	let per_block = 10_000_000u64.div_ceil(blocks_per_day);
+	let answers = per_block.div_ceil(MAX_PARTITION_SIZE as u64);
+	let proofs =
+		<Runtime as pallet_fragment_proofs::Config>::WeightInfo::submit_proofs(MAX_PARTITION_SIZE).saturating_mul(answers);
+	let visits = <Runtime as pallet_fragment_proofs::Config>::WeightInfo::settle_partition()
+		.saturating_mul(SETTLE_PER_BLOCK as u64);
+	let block = RuntimeBlockWeights::get().max_block.ref_time();
+	let share = |w: Weight| w.ref_time() as f64 / block as f64;
+	assert_eq!((per_block, answers), (695, 22));
+	assert!(share(proofs) + share(visits) < 0.25, "proofs {:.3} + visits {:.3} of a block", share(proofs), share(visits));
+}
+
+/// Fees and rewards go to each block's own author. Looking the author up leaves nothing
+/// in storage after the block: through pallet-authorship's cache, which pallet-rewards
+/// refilled in `on_finalize` after pallet-authorship had cleared it, the next block's fees
+/// went to this block's author.
+#[test]
+fn each_block_pays_its_own_author() {
+	use crate::{configs::BlockAuthor, Authorship, Rewards};
+	use polkadot_sdk::{
+		frame_support::traits::{fungible::Balanced, Get, Hooks, OnUnbalanced, PalletInfo},
+		sp_consensus_babe::{
+			digests::{PreDigest, SecondaryPlainPreDigest},
+			BABE_ENGINE_ID,
+		},
+		sp_runtime::{Digest, DigestItem},
+	};
+	externalities(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		let validators = Session::validators();
+		assert!(validators.len() >= 2);
+		let sealed_by = |authority_index: u32, slot: u64| Digest {
+			logs: vec![DigestItem::PreRuntime(
+				BABE_ENGINE_ID,
+				PreDigest::SecondaryPlain(SecondaryPlainPreDigest { authority_index, slot: slot.into() }).encode(),
+			)],
+		};
+		// The executive ends a block pallet by pallet in the runtime's order.
+		assert!(
+			<crate::PalletInfo as PalletInfo>::index::<Authorship>() < <crate::PalletInfo as PalletInfo>::index::<Rewards>(),
+			"authorship ends its block before rewards"
+		);
+		System::initialize(&2, &System::parent_hash(), &sealed_by(0, 1));
+		Authorship::on_initialize(2);
+		pallet_rewards::MintInBlock::<Runtime>::put(UNIT);
+		let first = Balances::balance(&validators[0]);
+		Authorship::on_finalize(2);
+		Rewards::on_finalize(2);
+		assert_eq!(Balances::balance(&validators[0]), first + UNIT, "the reward to the block's author");
+		let cache = [sp_io::hashing::twox_128(b"Authorship"), sp_io::hashing::twox_128(b"Author")].concat();
+		assert_eq!(sp_io::storage::get(&cache), None, "no author kept past the block");
+
+		System::initialize(&3, &System::parent_hash(), &sealed_by(1, 2));
+		Authorship::on_initialize(3);
+		assert_eq!(BlockAuthor::get(), Some(validators[1].clone()));
+		let (first, second) = (Balances::balance(&validators[0]), Balances::balance(&validators[1]));
+		pallet_rewards::FeesToAuthor::<Runtime>::on_unbalanced(Balances::issue(100));
+		assert_eq!(Balances::balance(&validators[1]), second + 80, "the fee share to this block's author");
+		assert_eq!(Balances::balance(&validators[0]), first);
 	});
 }
 

@@ -27,6 +27,8 @@ extern crate alloc;
 
 pub use pallet::*;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 #[cfg(test)]
 mod mock;
 pub mod offchain;
@@ -38,6 +40,13 @@ pub use weights::WeightInfo;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use polkadot_sdk::frame_support::{pallet_prelude::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
+
+/// What the benchmarks need from the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Makes `who` an attested node.
+	fn attest(who: &AccountId);
+}
 
 /// The most addresses an endpoint lists.
 pub const MAX_ADDRESSES: u32 = 8;
@@ -186,7 +195,11 @@ pub mod pallet {
 		sp_runtime::{traits::Zero, Saturating},
 	};
 
+	/// The storage layout's version. 1: endpoints bound to their peer key (`PeerOwners`).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -203,6 +216,8 @@ pub mod pallet {
 		/// Whether loopback and unspecified hosts are valid addresses (dev and test chains).
 		type AllowLocalAddresses: Get<bool>;
 		type WeightInfo: WeightInfo;
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
 	/// Published endpoints, by node account.

@@ -87,6 +87,24 @@ impl pallet_endpoints::Config for Test {
 	type Ttl = ConstU64<TTL>;
 	type AllowLocalAddresses = AllowLocal;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TestRegistry;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<u64> for TestRegistry {
+	fn attest(who: &u64) {
+		Attested::mutate(|a| a.push(*who));
+	}
+}
+
+/// The test runtime with a keystore, for the benchmarks' peer keys.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn bench_ext() -> sp_io::TestExternalities {
+	use polkadot_sdk::sp_keystore::{testing::MemoryKeystore, KeystoreExt};
+	let mut ext = new_test_ext();
+	ext.register_extension(KeystoreExt::new(MemoryKeystore::new()));
+	ext
 }
 
 pub fn new_test_ext() -> sp_io::TestExternalities {

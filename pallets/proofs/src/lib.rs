@@ -128,9 +128,10 @@ pub struct DeadlineChallenge {
 /// What the benchmarks need from the runtime.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
-	/// Gives `provider` `count` fragments with this root under active contracts that are
-	/// due in deadline 0 of the current window's successor; returns the partition index.
-	fn add_fragments(provider: &AccountId, root: Node, size: u64, segment_size: u32, count: u32) -> u32;
+	/// Gives `provider` one fragment per root under active contracts, each of its own
+	/// client, due in deadline 0 of the current window's successor and ending with it;
+	/// returns the partition index.
+	fn add_fragments(provider: &AccountId, roots: &[Node], size: u64, segment_size: u32) -> u32;
 	/// Adds `count` other contracts in storage (other providers, other deadlines).
 	fn add_background(count: u32);
 }
@@ -264,7 +265,8 @@ pub mod pallet {
 				let closed = schedule.deadline_at(now - len);
 				let pushed = SettleQueue::<T>::mutate(|q| q.try_push((closed.window, closed.deadline)).is_ok());
 				if !pushed {
-					// Cannot happen while `MinDeadlineBlocks` holds; contracts of a dropped
+					// Cannot happen while the market bounds a deadline's partitions by
+					// `SettlePerBlock` times its length; contracts of a dropped
 					// deadline are faulted at their next settlement.
 					log::error!(target: "runtime::proofs", "settlement queue full; deadline {closed:?} dropped");
 				}
@@ -288,11 +290,7 @@ pub mod pallet {
 		/// proof). Every proof sent must verify. Free when accepted; an operational
 		/// transaction. Emits `ProofsAccepted`.
 		#[pallet::call_index(0)]
-		#[pallet::weight((
-			T::WeightInfo::submit_proofs(answer.len() as u32)
-				.saturating_add(T::Market::settle_weight(answer.len() as u32)),
-			DispatchClass::Operational
-		))]
+		#[pallet::weight((Pallet::<T>::answer_weight(answer), DispatchClass::Operational))]
 		pub fn submit_proofs(
 			origin: OriginFor<T>,
 			window: Period,
@@ -337,13 +335,27 @@ pub mod pallet {
 				proven: count,
 				faulty: proven.len() as u32 - count,
 			});
-			let used = T::WeightInfo::submit_proofs(due.len() as u32)
-				.saturating_add(T::Market::settle_weight(due.len() as u32));
-			Ok(polkadot_sdk::frame_support::dispatch::PostDispatchInfo { actual_weight: Some(used), pays_fee: Pays::No })
+			Ok(polkadot_sdk::frame_support::dispatch::PostDispatchInfo {
+				actual_weight: Some(Self::answer_weight(&answer)),
+				pays_fee: Pays::No,
+			})
 		}
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// What an answer costs: the check with the market's costliest path for each proven
+		/// contract (paid and ended), plus the market's path of a lost fragment for each
+		/// declared loss.
+		pub fn answer_weight(answer: &AnswerOf<T>) -> Weight {
+			let lost = answer.iter().filter(|entry| entry.is_none()).count() as u32;
+			let check = T::WeightInfo::submit_proofs(answer.len() as u32);
+			if lost == 0 {
+				check
+			} else {
+				check.saturating_add(T::Market::settle_weight(lost))
+			}
+		}
+
 		/// The segment indices a fragment must show for a deadline with `seed`.
 		pub fn segments(seed: &[u8; 32], fragment: &ProvableFragment) -> Vec<u64> {
 			(0..T::SegmentsPerFragment::get() as u64)
@@ -378,9 +390,10 @@ pub mod pallet {
 				};
 				let settled = T::Market::settle_unanswered(&partition, window);
 				faulted = faulted.saturating_add(settled);
-				weight = weight
-					.saturating_add(T::WeightInfo::settle_partition())
-					.saturating_add(T::Market::settle_weight(settled));
+				weight = weight.saturating_add(T::WeightInfo::settle_partition());
+				if settled > 0 {
+					weight = weight.saturating_add(T::Market::settle_weight(settled));
+				}
 				cursor = Some(key);
 				done = false;
 			}

@@ -121,9 +121,10 @@ impl pallet_fragment_proofs::Config for Test {
 
 #[cfg(feature = "runtime-benchmarks")]
 impl crate::BenchmarkHelper<u64> for TestMarket {
-	fn add_fragments(provider: &u64, root: merkle::Node, size: u64, segment_size: u32, count: u32) -> u32 {
-		let fragments =
-			(0..count).map(|i| (ProvableFragment { contract: i as u64, root, size, segment_size }, vec![])).collect();
+	fn add_fragments(provider: &u64, roots: &[merkle::Node], size: u64, segment_size: u32) -> u32 {
+		let fragments = (0..roots.len())
+			.map(|i| (ProvableFragment { contract: i as u64, root: roots[i], size, segment_size }, vec![]))
+			.collect();
 		Partitions::mutate(|p| p.insert((0, *provider, 0), fragments));
 		Answered::set(vec![]);
 		0

@@ -19,6 +19,8 @@
 
 pub use pallet::*;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 #[cfg(test)]
 mod tests;
 pub mod weights;
@@ -32,6 +34,13 @@ use polkadot_sdk::{
 	sp_runtime::Perbill,
 };
 
+/// What the benchmarks need from the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Makes `Config::Author` name an account for the current block; returns it.
+	fn set_author() -> AccountId;
+}
+
 #[polkadot_sdk::frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -44,7 +53,11 @@ pub mod pallet {
 
 	pub type BalanceOf<T> = <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
+	/// The storage layout's version. 0: the block's mint sum only.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -59,6 +72,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxIssuance: Get<BalanceOf<Self>>;
 		type WeightInfo: WeightInfo;
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
 	/// Currency earned by the proofs in the current block, minted to its author at its end.

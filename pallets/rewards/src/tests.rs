@@ -47,9 +47,19 @@ impl pallet_rewards::Config for Test {
 	/// Genesis issues 1_000.
 	type MaxIssuance = ConstU64<1_100>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = Author;
 }
 
-fn new_test_ext() -> sp_io::TestExternalities {
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<u64> for Author {
+	fn set_author() -> u64 {
+		Author::set(Some(7));
+		7
+	}
+}
+
+pub(crate) fn new_test_ext() -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> { balances: vec![(1, 1_000)], ..Default::default() }
 		.assimilate_storage(&mut storage)

@@ -96,7 +96,8 @@ mod benchmarks {
 		let client = funded::<T>("client", 0);
 		offer::<T>(&provider);
 		create::<T>(&client, &provider, 0, 0, 1);
-		Storage::<T>::insert_active_contracts(&provider, [9; 32], 1 << 20, 1024, T::MaxPartitionSize::get());
+		let roots = alloc::vec![[9; 32]; T::MaxPartitionSize::get() as usize];
+		Storage::<T>::insert_active_contracts(&provider, &roots, 1 << 20, 1024);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(provider), 0);
 		assert!(matches!(Contracts::<T>::get(0).unwrap().state, ContractState::Active { partition: 1, .. }));
@@ -166,23 +167,16 @@ mod benchmarks {
 		assert_eq!(Contracts::<T>::iter().count(), 0);
 	}
 
-	/// A partition of `c` contracts, each missing its window for the last time: each
-	/// refunds, pays a fault fee and ends with its fragment lost.
+	/// A partition of `c` contracts of `c` clients, each missing its window for the last
+	/// time: each refunds its client, pays it a fault fee and ends with its fragment lost.
 	#[benchmark]
 	fn settle_partition(c: Linear<1, { T::MaxPartitionSize::get() }>) {
 		let provider = funded::<T>("provider", 0);
-		let client = funded::<T>("client", 0);
 		offer::<T>(&provider);
-		let mut made = 0;
-		let mut file = 0;
-		while made < c {
-			let count = batch::<T>().min(c - made);
-			create::<T>(&client, &provider, file, made, count);
-			for id in made..made + count {
-				Storage::<T>::accept_contract(RawOrigin::Signed(provider.clone()).into(), id as u64).expect("accept");
-			}
-			made += count;
-			file += 1;
+		for i in 0..c {
+			let client = funded::<T>("client", i);
+			create::<T>(&client, &provider, i, i, 1);
+			Storage::<T>::accept_contract(RawOrigin::Signed(provider.clone()).into(), i as u64).expect("accept");
 		}
 		let mut window = 0;
 		let mut at = PartitionRef { provider: provider.clone(), deadline: 0, index: 0 };

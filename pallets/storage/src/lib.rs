@@ -13,7 +13,9 @@
 //!   closes, and only with free balance for the contract's collateral (a share of its
 //!   price); acceptance burns the market fee and returns the reservation. The provider may
 //!   reject (everything returns to the client); a contract the client cancels or leaves
-//!   to expire pays the provider the reservation fee. Files are recorded per client.
+//!   to expire pays the provider the reservation fee. A deadline takes at most as many
+//!   partitions as the settlement visits before the deadline comes round again. Files are
+//!   recorded per client.
 //! - **Proofs and pay.** An accepted contract joins one of the provider's partitions, in
 //!   one deadline of the proving window, and is proven there in every window it runs
 //!   (the proofs pallet checks the proofs and calls [`StorageMarket::record_proofs`]). A
@@ -25,8 +27,11 @@
 //!   and [`Event::FragmentLost`] names the fragment to repair. A contract that ran its
 //!   course returns the collateral to the provider.
 //!
-//! Balances move between the client, the provider and their holds; the market fee is
-//! burned, and the rewards pallet mints at most `mint_percent` (at most half) of it.
+//! A pending contract's payment is held on the client's account; acceptance moves it into
+//! the market's pot ([`Pallet::pot`]), from which a proven partition's windows are paid to
+//! its provider in one transfer and missed windows are refunded to their clients. The
+//! market fee is burned, and the rewards pallet mints at most `mint_percent` (at most
+//! half) of it.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -78,11 +83,15 @@ pub mod pallet {
 			pallet_prelude::*,
 			traits::{
 				fungible::{Inspect, InspectHold, Mutate, MutateHold},
-				tokens::{Fortitude, Precision, Restriction},
+				tokens::{Fortitude, Precision, Preservation, Restriction},
 			},
+			PalletId,
 		},
 		frame_system::{self, pallet_prelude::*},
-		sp_runtime::{traits::Zero, SaturatedConversion},
+		sp_runtime::{
+			traits::{AccountIdConversion, Zero},
+			SaturatedConversion,
+		},
 	};
 
 	pub type BalanceOf<T> = <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
@@ -93,8 +102,11 @@ pub mod pallet {
 	pub type PartitionOf<T> = Partition<<T as Config>::MaxPartitionSize>;
 
 	/// The storage layout's version: 1 is the windowed market (deadlines, partitions,
-	/// collateral, per-client file records).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// collateral, per-client file records); 2 keeps active contracts' escrow in the pot.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+
+	/// Whose account is the market's pot.
+	const MARKET_POT: PalletId = PalletId(*b"cairn/mk");
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -124,14 +136,11 @@ pub mod pallet {
 		/// Contracts in one partition: what one proof transaction covers.
 		#[pallet::constant]
 		type MaxPartitionSize: Get<u32>;
-		/// Partitions in one deadline, over all providers: the settlement visits them all
-		/// within the next deadline.
+		/// Partitions the proofs pallet settles per block after their deadline closes. A
+		/// deadline of `d` blocks holds at most `d * SettlePerBlock` partitions over all
+		/// providers, so its settlement ends before the same deadline of the next window.
 		#[pallet::constant]
-		type MaxPartitionsPerDeadline: Get<u32>;
-		/// The shortest deadline in blocks that lets the settlement visit
-		/// `MaxPartitionsPerDeadline` partitions (the proofs pallet's rate).
-		#[pallet::constant]
-		type MinDeadlineBlocks: Get<u32>;
+		type SettlePerBlock: Get<u32>;
 		/// Contracts waiting for one provider's acceptance.
 		#[pallet::constant]
 		type MaxPendingPerProvider: Get<u32>;
@@ -249,6 +258,7 @@ pub mod pallet {
 				Pallet::<T>::check_params(params).expect("genesis market parameters are valid");
 				Params::<T>::put(params);
 			}
+			Pallet::<T>::fund_pot();
 		}
 	}
 
@@ -394,7 +404,8 @@ pub mod pallet {
 		/// The acceptance window has closed.
 		AcceptWindowClosed,
 		/// The parameters are unusable: the window must split into deadlines of at least
-		/// `MinDeadlineBlocks` (and 3) blocks, `max_missed` and `accept_window` at least 1,
+		/// 3 blocks, `max_missed` and `accept_window` at least 1, `collateral_percent` from 100
+		/// (a loss costs at least the price) to 1,000,
 		/// `mint_percent` at most 50, `market_fee_percent` at most 100, and the price floor
 		/// and the least market fee above zero.
 		BadParams,
@@ -416,6 +427,7 @@ pub mod pallet {
 			assert!(T::MaxPartitionSize::get() > 0, "a partition holds at least one contract");
 			assert!(T::MaxSegmentSize::get() > 0, "MaxSegmentSize must be at least 1");
 			assert!(T::MaxExpiriesPerBlock::get() > 0, "expiry must make progress");
+			assert!(T::SettlePerBlock::get() > 0, "settlement must make progress");
 			assert!(
 				T::MaxPendingPerClient::get() >= T::MaxFragmentsPerFile::get(),
 				"a client must be able to place one whole file"
@@ -576,9 +588,9 @@ pub mod pallet {
 			let schedule = params.schedule();
 			ensure!(
 				schedule.is_valid() &&
-					schedule.deadline_len() >= T::MinDeadlineBlocks::get() &&
 					params.max_missed >= 1 &&
 					params.accept_window >= 1 &&
+					(100..=1_000).contains(&params.collateral_percent) &&
 					params.mint_percent <= 50 &&
 					params.market_fee_percent <= 100 &&
 					!params.min_price_per_gib.is_zero() &&
@@ -642,6 +654,41 @@ pub mod pallet {
 				.into_iter()
 				.filter_map(|id| Contracts::<T>::get(id).map(|c| (id, c)))
 				.collect()
+		}
+
+		/// The account that holds the escrow of active contracts.
+		pub fn pot() -> T::AccountId {
+			MARKET_POT.into_account_truncating()
+		}
+
+		/// Keeps the pot alive: it holds the existential deposit, minted once, besides the
+		/// escrow it owes, and pays out only what keeps it there.
+		pub(crate) fn fund_pot() {
+			let pot = Self::pot();
+			let (ed, have) = (T::Currency::minimum_balance(), T::Currency::balance(&pot));
+			if have < ed {
+				if let Err(e) = T::Currency::mint_into(&pot, ed - have) {
+					log::error!(target: "runtime::storage", "the market pot not funded: {e:?}");
+				}
+			}
+		}
+
+		/// Pays `amount` from the pot to `to`'s free balance; returns what `to` got. What
+		/// `to` cannot take (an amount that leaves a reaped account below the existential
+		/// deposit) is burned, so the pot always equals what it owes.
+		pub(crate) fn pay_out(to: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+			if amount.is_zero() {
+				return amount;
+			}
+			let pot = Self::pot();
+			match T::Currency::transfer(&pot, to, amount, Preservation::Preserve) {
+				Ok(paid) => paid,
+				Err(e) => {
+					log::warn!(target: "runtime::storage", "{amount:?} to {to:?} burned: {e:?}");
+					let _ = T::Currency::burn_from(&pot, amount, Preservation::Preserve, Precision::BestEffort, Fortitude::Force);
+					Zero::zero()
+				},
+			}
 		}
 
 		pub(crate) fn release_escrow(client: &T::AccountId, amount: BalanceOf<T>) {

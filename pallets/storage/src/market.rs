@@ -8,8 +8,8 @@ use polkadot_sdk::{
 		ensure,
 		pallet_prelude::*,
 		traits::{
-			fungible::{Mutate, MutateHold},
-			tokens::{Fortitude, Precision, Preservation},
+			fungible::{Inspect, Mutate, MutateHold},
+			tokens::{Fortitude, Precision, Preservation, Restriction},
 		},
 	},
 	frame_system::{self, pallet_prelude::BlockNumberFor},
@@ -153,6 +153,17 @@ impl<T: Config> Pallet<T> {
 			Fortitude::Force,
 		)?;
 		Self::release_escrow(&contract.client, contract.reservation);
+		// The payment moves into the pot, from which its windows are paid or refunded.
+		Self::fund_pot();
+		T::Currency::transfer_on_hold(
+			&HoldReason::Escrow.into(),
+			&contract.client,
+			&Self::pot(),
+			contract.escrow,
+			Precision::Exact,
+			Restriction::Free,
+			Fortitude::Force,
+		)?;
 		let first = RootRefs::<T>::mutate(contract.root, |n| {
 			*n = n.saturating_add(1);
 			*n == 1
@@ -212,7 +223,8 @@ impl<T: Config> Pallet<T> {
 		let collateral: BalanceOf<T> = percent_of(price, params.collateral_percent).saturated_into();
 		let price: BalanceOf<T> = price.saturated_into();
 		let fee: BalanceOf<T> = fee.saturated_into();
-		T::Currency::hold(&HoldReason::Escrow.into(), &client, price).map_err(|_| Error::<T>::InsufficientBalance)?;
+		T::Currency::transfer(&client, &Self::pot(), price, Preservation::Preserve)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		let fee_burned = T::Currency::burn_from(&client, fee, Preservation::Preserve, Precision::Exact, Fortitude::Polite)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		T::Currency::hold(&HoldReason::Collateral.into(), &contract.provider, collateral)
@@ -229,7 +241,8 @@ impl<T: Config> Pallet<T> {
 	/// Puts a newly accepted contract into the provider's open partition, or opens one in
 	/// the next deadline (round robin) that has room. Returns `(deadline, index)`.
 	fn assign_partition(provider: &T::AccountId, id: ContractId) -> Result<(u32, u32), DispatchError> {
-		let deadlines = Self::params().deadlines.max(1);
+		let params = Self::params();
+		let deadlines = params.deadlines.max(1);
 		let mut schedule = ProviderSchedules::<T>::get(provider).unwrap_or_default();
 		if let Some((deadline, index)) = schedule.open {
 			let pushed = Partitions::<T>::mutate((deadline, provider, index), |p| match p {
@@ -240,7 +253,7 @@ impl<T: Config> Pallet<T> {
 				return Ok((deadline, index));
 			}
 		}
-		let max = T::MaxPartitionsPerDeadline::get();
+		let max = params.schedule().deadline_len().saturating_mul(T::SettlePerBlock::get());
 		let deadline = (0..deadlines)
 			.map(|i| (schedule.next_deadline.saturating_add(i)) % deadlines)
 			.find(|d| PartitionCount::<T>::get(d) < max)
@@ -364,7 +377,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Settles every window of contract `id` before `window` that was not settled as missed
 	/// (the settlement of a deadline could not run), then `window` itself: paid if
-	/// `proven`, missed otherwise. Returns (paid, minted) and whether the contract ended.
+	/// `proven`, missed otherwise. Returns what the provider is owed from the pot and what
+	/// the block author earns, for the caller to pay once per partition.
 	fn settle_window(id: ContractId, window: Period, proven: bool) -> (BalanceOf<T>, BalanceOf<T>) {
 		let zero = (Zero::zero(), Zero::zero());
 		let Some(mut contract) = Contracts::<T>::get(id) else { return zero };
@@ -387,18 +401,17 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Pays window `window` of an active contract whose `next` is `window`.
+	/// Settles window `window` of an active contract whose `next` is `window` as paid;
+	/// returns (owed to the provider, earned by the block author).
 	fn pay(id: ContractId, mut contract: ContractOf<T>, window: Period) -> (BalanceOf<T>, BalanceOf<T>) {
 		let ContractState::Active { start, end, deadline, partition, .. } = contract.state else {
 			return (Zero::zero(), Zero::zero());
 		};
 		let left = end - window;
-		let amount = Self::share(contract.escrow, left);
+		let paid = Self::share(contract.escrow, left);
 		let minted = Self::share(contract.mint, left);
-		let paid = Self::move_held(HoldReason::Escrow, &contract.client, &contract.provider, amount);
-		contract.escrow = contract.escrow.saturating_sub(amount);
+		contract.escrow = contract.escrow.saturating_sub(paid);
 		contract.mint = contract.mint.saturating_sub(minted);
-		T::Ledger::on_proven(minted);
 		contract.state = ContractState::Active {
 			start,
 			end,
@@ -427,7 +440,7 @@ impl<T: Config> Pallet<T> {
 		let left = end - window;
 		let refunded = Self::share(contract.escrow, left);
 		let forfeited = Self::share(contract.mint, left);
-		Self::release_escrow(&contract.client, refunded);
+		Self::pay_out(&contract.client, refunded);
 		let fee = refunded.saturating_mul(params.fault_fee_windows.into()).min(contract.collateral);
 		let fault_fee = Self::move_held(HoldReason::Collateral, &contract.provider, &contract.client, fee);
 		contract.escrow = contract.escrow.saturating_sub(refunded);
@@ -438,7 +451,7 @@ impl<T: Config> Pallet<T> {
 			ContractState::Active { start, end, next: window + 1, misses, last_proven, deadline, partition };
 		Self::deposit_event(Event::WindowMissed { id, window, refunded, fault_fee, misses });
 		if misses >= params.max_missed {
-			Self::release_escrow(&contract.client, contract.escrow);
+			Self::pay_out(&contract.client, contract.escrow);
 			let collateral =
 				Self::move_held(HoldReason::Collateral, &contract.provider, &contract.client, contract.collateral);
 			Self::end_active(id, &contract);
@@ -462,7 +475,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The contract ran its course: the collateral returns to the provider.
 	fn complete(id: ContractId, contract: ContractOf<T>) {
-		Self::release_escrow(&contract.client, contract.escrow);
+		Self::pay_out(&contract.client, contract.escrow);
 		let collateral = contract.collateral;
 		if !collateral.is_zero() {
 			if let Err(e) = T::Currency::release(
@@ -508,12 +521,18 @@ impl<T: Config> Pallet<T> {
 		use alloc::collections::BTreeMap;
 		use polkadot_sdk::frame_support::traits::fungible::InspectHold;
 		let mut escrow: BTreeMap<T::AccountId, u128> = BTreeMap::new();
+		let mut in_pot = 0u128;
 		let mut collateral: BTreeMap<T::AccountId, u128> = BTreeMap::new();
 		let mut used: BTreeMap<T::AccountId, u64> = BTreeMap::new();
 		let mut active = 0u64;
 		for (id, c) in Contracts::<T>::iter() {
-			let held = c.escrow.saturating_add(c.fee).saturating_add(c.reservation).saturated_into::<u128>();
-			*escrow.entry(c.client.clone()).or_default() += held;
+			match c.state {
+				ContractState::Pending { .. } => {
+					let held = c.escrow.saturating_add(c.fee).saturating_add(c.reservation);
+					*escrow.entry(c.client.clone()).or_default() += held.saturated_into::<u128>();
+				},
+				ContractState::Active { .. } => in_pot += c.escrow.saturated_into::<u128>(),
+			}
 			*collateral.entry(c.provider.clone()).or_default() += c.collateral.saturated_into::<u128>();
 			*used.entry(c.provider.clone()).or_default() += c.size;
 			if let ContractState::Active { deadline, partition, .. } = c.state {
@@ -524,8 +543,11 @@ impl<T: Config> Pallet<T> {
 		}
 		for (who, sum) in escrow {
 			let held = T::Currency::balance_on_hold(&HoldReason::Escrow.into(), &who).saturated_into::<u128>();
-			ensure!(held == sum, "escrow hold differs from the sum of the client's contracts");
+			ensure!(held == sum, "escrow hold differs from the sum of the client's pending contracts");
 		}
+		let pot = T::Currency::balance(&Self::pot()).saturated_into::<u128>();
+		let ed = T::Currency::minimum_balance().saturated_into::<u128>();
+		ensure!(pot.saturating_sub(ed) == in_pot, "the pot differs from the escrow of active contracts");
 		for (who, sum) in collateral {
 			let held = T::Currency::balance_on_hold(&HoldReason::Collateral.into(), &who).saturated_into::<u128>();
 			ensure!(held == sum, "collateral hold differs from the sum of the provider's contracts");
@@ -587,6 +609,9 @@ impl<T: Config> StorageMarket<T::AccountId> for Pallet<T> {
 				faulty += 1;
 			}
 		}
+		// One transfer and one mint for the whole partition: its contracts share a provider.
+		let paid = Self::pay_out(&p.provider, paid);
+		T::Ledger::on_proven(minted);
 		Self::deposit_event(Event::PartitionProven {
 			provider: p.provider.clone(),
 			deadline: p.deadline,
@@ -633,35 +658,71 @@ impl<T: Config> StorageMarket<T::AccountId> for Pallet<T> {
 
 #[cfg(feature = "runtime-benchmarks")]
 impl<T: Config> Pallet<T> {
-	/// `count` active contracts of `provider` (at most a partition), with this root, in a
-	/// new partition of deadline 0, due from the current window, made without payment:
-	/// for the proofs pallet's benchmarks. Returns the partition's index.
-	pub fn insert_active_contracts(provider: &T::AccountId, root: [u8; 32], size: u64, segment_size: u32, count: u32) -> u32 {
-		Self::insert_contracts_in(0, provider, root, size, segment_size, count)
+	/// Active contracts of `provider`, one per root (at most a partition), each with a
+	/// client of its own, in a new partition of deadline 0, made without the calls: for
+	/// the proofs pallet's benchmarks. Each is due in the next window only, and is
+	/// escrowed, collateralised and earns minting as if accepted, so proving that window
+	/// takes the market's costliest path for a proven contract: it is paid and completes.
+	/// Returns the partition's index.
+	pub fn insert_active_contracts(provider: &T::AccountId, roots: &[[u8; 32]], size: u64, segment_size: u32) -> u32 {
+		use polkadot_sdk::sp_runtime::traits::Bounded;
+		let escrow: BalanceOf<T> = 1_000_000u32.into();
+		let count = (roots.len() as u32).min(T::MaxPartitionSize::get());
+		T::Currency::set_balance(provider, BalanceOf::<T>::max_value() / 1_000u32.into());
+		let collateral = escrow.saturating_mul(2u32.into());
+		T::Currency::hold(&HoldReason::Collateral.into(), provider, collateral.saturating_mul(count.into()))
+			.expect("funded");
+		Self::fund_pot();
+		T::Currency::mint_into(&Self::pot(), escrow.saturating_mul(count.into())).expect("minted");
+		let next = Self::window_of(frame_system::Pallet::<T>::block_number()) + 1;
+		let index = Self::insert_contracts_in(0, provider, roots, size, segment_size, |i, id, contract| {
+			let client: T::AccountId = polkadot_sdk::frame_benchmarking::account("client", i, 0);
+			T::Currency::set_balance(&client, T::Currency::minimum_balance());
+			FileContracts::<T>::insert(&client, contract.manifest, BoundedVec::truncate_from(alloc::vec![id]));
+			RootRefs::<T>::mutate(contract.root, |n| *n += 1);
+			contract.client = client;
+			contract.escrow = escrow;
+			contract.collateral = collateral;
+			contract.mint = 1_000u32.into();
+			contract.state = ContractState::Active {
+				start: next,
+				end: next + 1,
+				next,
+				misses: 0,
+				last_proven: None,
+				deadline: 0,
+				partition: 0,
+			};
+		});
+		index
 	}
 
+	/// `count` contracts in partitions of `provider`'s in `deadline`, `edit`ed after
+	/// they are made (the partition index in their state is set after); returns the
+	/// last partition's index.
 	fn insert_contracts_in(
 		deadline: u32,
 		provider: &T::AccountId,
-		root: [u8; 32],
+		roots: &[[u8; 32]],
 		size: u64,
 		segment_size: u32,
-		count: u32,
+		mut edit: impl FnMut(u32, ContractId, &mut ContractOf<T>),
 	) -> u32 {
 		let mut schedule = ProviderSchedules::<T>::get(provider).unwrap_or_default();
 		let index = schedule.next_index;
 		let window = Self::window_of(frame_system::Pallet::<T>::block_number());
 		let mut partition = PartitionOf::<T>::default();
-		for _ in 0..count.min(T::MaxPartitionSize::get()) {
+		let count = (roots.len() as u32).min(T::MaxPartitionSize::get());
+		for (i, root) in roots.iter().take(count as usize).enumerate() {
 			let id = NextContractId::<T>::mutate(|id| {
 				*id += 1;
 				*id - 1
 			});
-			let contract = Contract {
+			let mut contract = Contract {
 				client: provider.clone(),
 				provider: provider.clone(),
 				manifest: [0; 32],
-				root,
+				root: *root,
 				size,
 				segment_size,
 				duration: 10,
@@ -680,6 +741,10 @@ impl<T: Config> Pallet<T> {
 					partition: index,
 				},
 			};
+			edit(i as u32, id, &mut contract);
+			if let ContractState::Active { deadline: d, partition: p, .. } = &mut contract.state {
+				(*d, *p) = (deadline, index);
+			}
 			Contracts::<T>::insert(id, contract);
 			let _ = partition.contracts.try_push(id);
 		}
@@ -702,7 +767,8 @@ impl<T: Config> Pallet<T> {
 		while left > 0 {
 			let provider: T::AccountId = polkadot_sdk::frame_benchmarking::account("background", i, 0);
 			let n = left.min(size);
-			Self::insert_contracts_in(1, &provider, [i as u8; 32], 1 << 20, 1024, n);
+			let roots: Vec<[u8; 32]> = (0..n).map(|j| cairn_primitives::blake2_256(&(i, j).encode())).collect();
+			Self::insert_contracts_in(1, &provider, &roots, 1 << 20, 1024, |_, _, _| {});
 			left -= n;
 			i += 1;
 		}

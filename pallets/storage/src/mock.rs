@@ -69,8 +69,7 @@ impl pallet_storage::Config for Test {
 	type MaxDuration = ConstU32<100>;
 	type MaxSegmentSize = ConstU32<4096>;
 	type MaxPartitionSize = ConstU32<PARTITION_SIZE>;
-	type MaxPartitionsPerDeadline = ConstU32<8>;
-	type MinDeadlineBlocks = ConstU32<3>;
+	type SettlePerBlock = ConstU32<2>;
 	type MaxPendingPerProvider = ConstU32<8>;
 	type MaxPendingPerClient = ConstU32<8>;
 	type MaxExpiriesPerBlock = ConstU32<3>;
@@ -97,6 +96,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
+	pallet_storage::GenesisConfig::<Test>::default().assimilate_storage(&mut storage).unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| {
 		System::set_block_number(1);

@@ -11,6 +11,7 @@ use polkadot_sdk::{
 		BoundedVec,
 	},
 	frame_system::RawOrigin,
+	pallet_balances,
 	sp_runtime::DispatchError,
 };
 
@@ -40,6 +41,11 @@ fn create(list: Vec<OrderOf<Test>>, duration: Period) -> DispatchResult {
 
 fn held(reason: HoldReason, who: u64) -> u64 {
 	Balances::balance_on_hold(&reason.into(), &who)
+}
+
+/// The escrow of active contracts in the pot (it also keeps the existential deposit).
+fn in_pot() -> u64 {
+	Balances::balance(&Storage::pot()) - Balances::minimum_balance()
 }
 
 fn run_to(n: u64) {
@@ -122,6 +128,8 @@ fn set_params_is_root_only_checked_and_keeps_the_schedule_of_active_contracts() 
 			MarketParams { max_missed: 0, ..params.clone() },
 			MarketParams { min_price_per_gib: 0, ..params.clone() },
 			MarketParams { min_market_fee: 0, ..params.clone() },
+			MarketParams { collateral_percent: 99, ..params.clone() },
+			MarketParams { collateral_percent: 1_001, ..params.clone() },
 		] {
 			assert_noop!(Storage::set_params(RawOrigin::Root.into(), bad), Error::<Test>::BadParams);
 		}
@@ -157,7 +165,8 @@ fn accept_holds_collateral_burns_the_fee_and_returns_the_reservation() {
 	new_test_ext().execute_with(|| {
 		let issuance = Balances::total_issuance();
 		let id = active_contract();
-		assert_eq!(held(HoldReason::Escrow, CLIENT), 50);
+		assert_eq!(held(HoldReason::Escrow, CLIENT), 0, "the escrow moved to the pot");
+		assert_eq!(in_pot(), 50);
 		assert_eq!(held(HoldReason::Collateral, 1), 100);
 		assert_eq!(Balances::total_issuance(), issuance - 5, "the market fee is burned");
 		let c = Contracts::<Test>::get(id).unwrap();
@@ -297,6 +306,40 @@ fn a_proven_window_pays_its_share_and_mints_its_share() {
 	});
 }
 
+/// Contracts of several clients in one partition: their escrow waits in the pot, the
+/// window's pay reaches the provider in one transfer, and a miss refunds from the pot.
+#[test]
+fn a_partition_is_paid_from_the_pot_in_one_transfer() {
+	new_test_ext().execute_with(|| {
+		offer(1);
+		assert_ok!(create(vec![order(1, 1, G, 50), order(1, 2, G, 50)], 5));
+		assert_ok!(Storage::create_contracts(signed(11), FILE, 1024, 5, orders(vec![order(1, 3, G, 50)])));
+		for id in 0..3 {
+			assert_ok!(Storage::accept_contract(signed(1), id));
+		}
+		assert_eq!(in_pot(), 150);
+		assert_eq!((held(HoldReason::Escrow, CLIENT), held(HoldReason::Escrow, 11)), (0, 0));
+		let (provider, client) = (Balances::balance(&1), Balances::balance(&11));
+		System::reset_events();
+		Storage::record_proofs(&partition(1, 0, 0), 1, &[true, true, false]);
+		let pot = Storage::pot();
+		let transfers: Vec<_> = System::events()
+			.into_iter()
+			.filter_map(|r| match r.event {
+				RuntimeEvent::Balances(pallet_balances::Event::Transfer { from, to, amount }) if from == pot => {
+					Some((to, amount))
+				},
+				_ => None,
+			})
+			.collect();
+		assert_eq!(transfers, vec![(11, 10), (1, 20)], "the miss refunds 11, the two proven pay 1 at once");
+		assert_eq!(Balances::balance(&1), provider + 20);
+		assert_eq!(Balances::balance(&11), client + 10 + 30, "its share back and a fault fee of 3 windows");
+		assert_eq!(in_pot(), 120);
+		check();
+	});
+}
+
 #[test]
 fn a_missed_window_refunds_its_share_and_takes_the_fault_fee() {
 	new_test_ext().execute_with(|| {
@@ -364,7 +407,7 @@ fn renewal_holds_more_escrow_and_collateral_and_burns_a_fee() {
 		assert_noop!(Storage::renew_contract(signed(CLIENT), id, 2, 19), Error::<Test>::PriceAboveMax);
 		assert_noop!(Storage::renew_contract(signed(CLIENT), id, 0, 20), Error::<Test>::ZeroDuration);
 		assert_ok!(Storage::renew_contract(signed(CLIENT), id, 2, 20));
-		assert_eq!(held(HoldReason::Escrow, CLIENT), 70);
+		assert_eq!(in_pot(), 70);
 		assert_eq!(held(HoldReason::Collateral, 1), 140);
 		assert_eq!(Balances::total_issuance(), issuance - 2);
 		assert!(matches!(state(id), ContractState::Active { end: 8, .. }));
@@ -396,7 +439,8 @@ fn partitions_fill_up_then_open_in_the_next_deadline() {
 #[test]
 fn acceptance_stops_when_every_deadline_is_full() {
 	new_test_ext().execute_with(|| {
-		// 8 partitions per deadline, 2 deadlines: 16 partitions of 4 contracts.
+		// Deadlines of 5 blocks, 2 partitions settled per block: 10 partitions per
+		// deadline, 2 deadlines, 20 partitions of 4 contracts.
 		for p in [1, 2, 3] {
 			offer(p);
 		}
@@ -421,7 +465,7 @@ fn acceptance_stops_when_every_deadline_is_full() {
 			}
 		}
 		assert!(refused);
-		assert_eq!(accepted, 16 * 4);
+		assert_eq!(accepted, 20 * 4);
 		check();
 	});
 }
@@ -540,7 +584,8 @@ fn balances_are_conserved_over_random_calls() {
 	for seed in 1..=40u64 {
 		new_test_ext().execute_with(|| {
 			let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-			let total = || accounts.iter().map(|a| Balances::total_balance(a)).sum::<u64>();
+			let pot = Storage::pot();
+			let total = || accounts.iter().chain([&pot]).map(|a| Balances::total_balance(a)).sum::<u64>();
 			let issuance = Balances::total_issuance();
 			for _ in 0..200 {
 				let provider = 1 + rng.below(4);

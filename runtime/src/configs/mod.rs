@@ -27,7 +27,7 @@ use polkadot_sdk::{
 };
 
 use super::{
-	AccountId, Attestation, Authorship, Babe, Balance, Balances, Block, BlockNumber, Hash, Historical, Nonce, Offences,
+	AccountId, Attestation, Babe, Balance, Balances, Block, BlockNumber, Hash, Historical, Nonce, Offences,
 	PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session,
 	SessionKeys, Storage, System, EPOCH_DURATION_IN_SLOTS, EXISTENTIAL_DEPOSIT, MILLI_SECS_PER_BLOCK, SLOT_DURATION,
@@ -350,6 +350,8 @@ impl pallet_endpoints::Config for Runtime {
 	type Ttl = ConstU32<{ 24 * 600 }>;
 	type AllowLocalAddresses = AllowLocalEndpoints;
 	type WeightInfo = pallet_endpoints::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MarketBenchmarks;
 }
 
 /// The largest Merkle leaf a contract may use (the client's default is 1 KiB).
@@ -358,23 +360,11 @@ pub const MAX_SEGMENT_SIZE: u32 = 4096;
 /// answer is ~2.8 KiB per contract, ~90 KiB per partition; at the 4 KiB, 2^40-segment
 /// worst case ~340 KiB, within an operational transaction's length.
 pub const MAX_PARTITION_SIZE: u32 = 32;
-/// Partitions settled per block after their deadline closes.
-pub const SETTLE_PER_BLOCK: u32 = 64;
-/// Partitions per deadline over all providers. A deadline lasts at least
-/// `MIN_DEADLINE_BLOCKS` blocks, so the settlement visits them all before the next
-/// deadline closes. With a day in 48 deadlines (300 blocks each) a network may raise it
-/// with a runtime upgrade to 64 * 300 = 19,200 partitions (614,400 contracts) per
-/// deadline, 29 M contracts in all.
-pub const MAX_PARTITIONS_PER_DEADLINE: u32 = 256;
-/// The shortest deadline the settlement rate allows.
-pub const MIN_DEADLINE_BLOCKS: u32 = {
-	let blocks = MAX_PARTITIONS_PER_DEADLINE.div_ceil(SETTLE_PER_BLOCK);
-	if blocks < 3 {
-		3
-	} else {
-		blocks
-	}
-};
+/// Partitions settled per block after their deadline closes; a deadline of `d` blocks
+/// takes at most `d * SETTLE_PER_BLOCK` partitions. With a day in 48 deadlines of 300
+/// blocks: 7,200 partitions, 230,400 contracts per deadline, 11 M contracts in all. At
+/// worst every partition visited in a block missed (`docs/market.md`, "Scale").
+pub const SETTLE_PER_BLOCK: u32 = 24;
 
 impl pallet_storage::Config for Runtime {
 	type Currency = Balances;
@@ -387,8 +377,7 @@ impl pallet_storage::Config for Runtime {
 	type MaxDuration = ConstU32<{ 10 * 366 }>;
 	type MaxSegmentSize = ConstU32<MAX_SEGMENT_SIZE>;
 	type MaxPartitionSize = ConstU32<MAX_PARTITION_SIZE>;
-	type MaxPartitionsPerDeadline = ConstU32<MAX_PARTITIONS_PER_DEADLINE>;
-	type MinDeadlineBlocks = ConstU32<MIN_DEADLINE_BLOCKS>;
+	type SettlePerBlock = ConstU32<SETTLE_PER_BLOCK>;
 	type MaxPendingPerProvider = ConstU32<256>;
 	type MaxPendingPerClient = ConstU32<256>;
 	type MaxExpiriesPerBlock = ConstU32<32>;
@@ -413,6 +402,13 @@ impl pallet_storage::BenchmarkHelper<AccountId> for MarketBenchmarks {
 }
 
 #[cfg(feature = "runtime-benchmarks")]
+impl pallet_endpoints::BenchmarkHelper<AccountId> for MarketBenchmarks {
+	fn attest(who: &AccountId) {
+		<Self as pallet_storage::BenchmarkHelper<AccountId>>::attest(who)
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
 impl pallet_attestation::BenchmarkHelper<AccountId, cairn_primitives::challenger_key::Public> for MarketBenchmarks {
 	fn set_challenger_key(who: &AccountId, key: cairn_primitives::challenger_key::Public) {
 		use sp_core::crypto::UncheckedFrom;
@@ -427,8 +423,8 @@ impl pallet_attestation::BenchmarkHelper<AccountId, cairn_primitives::challenger
 
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_fragment_proofs::BenchmarkHelper<AccountId> for MarketBenchmarks {
-	fn add_fragments(provider: &AccountId, root: [u8; 32], size: u64, segment_size: u32, count: u32) -> u32 {
-		Storage::insert_active_contracts(provider, root, size, segment_size, count)
+	fn add_fragments(provider: &AccountId, roots: &[[u8; 32]], size: u64, segment_size: u32) -> u32 {
+		Storage::insert_active_contracts(provider, roots, size, segment_size)
 	}
 	fn add_background(count: u32) {
 		Storage::insert_background_contracts(count)
@@ -449,11 +445,29 @@ impl pallet_fragment_proofs::Config for Runtime {
 	type BenchmarkHelper = MarketBenchmarks;
 }
 
-/// The author of the block being built.
+/// The author of the block being built, read from its BABE pre-digest every time.
+/// `Authorship::author()` is not used: it caches the author in storage, and pallet-rewards
+/// asks in `on_finalize`, after pallet-authorship cleared the cache, so the cache would
+/// outlive the block and pay the next block's fees to this block's author.
 pub struct BlockAuthor;
 impl polkadot_sdk::frame_support::traits::Get<Option<AccountId>> for BlockAuthor {
 	fn get() -> Option<AccountId> {
-		Authorship::author()
+		use polkadot_sdk::frame_support::traits::FindAuthor;
+		let digest = System::digest();
+		pallet_session::FindAccountFromAuthorIndex::<Runtime, Babe>::find_author(
+			digest.logs.iter().filter_map(|d| d.as_pre_runtime()),
+		)
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_rewards::BenchmarkHelper<AccountId> for MarketBenchmarks {
+	fn set_author() -> AccountId {
+		use codec::Encode;
+		use sp_consensus_babe::digests::{PreDigest, SecondaryPlainPreDigest};
+		let digest = PreDigest::SecondaryPlain(SecondaryPlainPreDigest { authority_index: 0, slot: 1.into() });
+		System::deposit_log(sp_runtime::DigestItem::PreRuntime(sp_consensus_babe::BABE_ENGINE_ID, digest.encode()));
+		<BlockAuthor as polkadot_sdk::frame_support::traits::Get<_>>::get().expect("the first validator")
 	}
 }
 
@@ -468,4 +482,6 @@ impl pallet_rewards::Config for Runtime {
 	/// A billion CRN.
 	type MaxIssuance = ConstU128<{ 1_000_000_000 * UNIT }>;
 	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MarketBenchmarks;
 }
