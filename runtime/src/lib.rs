@@ -137,8 +137,9 @@ pub type UncheckedExtrinsic = generic::UncheckedExtrinsic<Address, RuntimeCall, 
 /// The payload being signed in transactions.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// Migrations run on runtime upgrade, besides those the pallets declare.
-type Migrations = ();
+/// Migrations run on runtime upgrade, besides those the pallets declare; each runs once,
+/// by its pallet's storage version.
+type Migrations = (pallet_storage::migrations::v2::MigrateV1ToV2<Runtime>,);
 
 /// Executive: dispatches calls to the pallets.
 pub type Executive = frame_executive::Executive<

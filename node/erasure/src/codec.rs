@@ -37,14 +37,19 @@ impl std::str::FromStr for CodecId {
 	}
 }
 
-/// A k-of-n erasure code over one stripe at a time.
+/// A k-of-n erasure code over one stripe at a time. Both directions borrow: a stripe's
+/// shards are handed out as slices into the stripe and the codec's own buffers, reused
+/// from stripe to stripe, so coding a stripe allocates nothing and copies only what the
+/// code itself must.
 pub trait Codec: Send {
 	/// The length of each of the n shards of a stripe of `stripe_len` bytes.
 	fn shard_len(&self, stripe_len: usize) -> usize;
-	/// Splits a stripe into n shards, any k of which restore it.
-	fn encode(&mut self, stripe: &[u8]) -> Result<Vec<Vec<u8>>, Error>;
-	/// Restores a stripe of `stripe_len` bytes from at least k of its n shards.
-	fn decode(&mut self, shards: Vec<Option<Vec<u8>>>, stripe_len: usize) -> Result<Vec<u8>, Error>;
+	/// Splits a stripe into n shards, any k of which restore it, and hands them to `out`
+	/// in order.
+	fn encode(&mut self, stripe: &[u8], out: &mut dyn FnMut(&[&[u8]]) -> Result<(), Error>) -> Result<(), Error>;
+	/// Restores a stripe of `stripe_len` bytes into `stripe` (cleared first) from at least
+	/// k of its n shards.
+	fn decode(&mut self, shards: &[Option<Vec<u8>>], stripe_len: usize, stripe: &mut Vec<u8>) -> Result<(), Error>;
 }
 
 /// Checks k and n for a codec and builds it.
@@ -58,7 +63,7 @@ pub fn new_codec(id: CodecId, k: u16, n: u16) -> Result<Box<dyn Codec>, Error> {
 			if !ReedSolomonEncoder::supports(k, n - k) {
 				return Err(Error::BadParameters { k, n, reason: "above reed-solomon-simd's limits" });
 			}
-			Ok(Box::new(Simd { k, n, encoder: None, decoder: None }))
+			Ok(Box::new(Simd { k, n, encoder: None, decoder: None, tail: Vec::new() }))
 		},
 		CodecId::NovelPoly => {
 			let params = CodeParams::derive_parameters(n, k).map_err(|_| Error::BadParameters {
@@ -71,13 +76,15 @@ pub fn new_codec(id: CodecId, k: u16, n: u16) -> Result<Box<dyn Codec>, Error> {
 	}
 }
 
-/// reed-solomon-simd: the stripe is cut into k equal data shards (zero-padded to an even
-/// length), followed by n - k recovery shards.
+/// reed-solomon-simd: the stripe is cut into k equal data shards (the last zero-padded,
+/// all of an even length), followed by n - k recovery shards.
 struct Simd {
 	k: usize,
 	n: usize,
 	encoder: Option<ReedSolomonEncoder>,
 	decoder: Option<ReedSolomonDecoder>,
+	/// The padded copies of data shards that run past the stripe's end.
+	tail: Vec<u8>,
 }
 
 impl Codec for Simd {
@@ -86,7 +93,7 @@ impl Codec for Simd {
 		len + (len & 1)
 	}
 
-	fn encode(&mut self, stripe: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+	fn encode(&mut self, stripe: &[u8], out: &mut dyn FnMut(&[&[u8]]) -> Result<(), Error>) -> Result<(), Error> {
 		let shard_len = self.shard_len(stripe.len());
 		let (k, recovery) = (self.k, self.n - self.k);
 		let encoder = match &mut self.encoder {
@@ -96,29 +103,42 @@ impl Codec for Simd {
 			},
 			slot => slot.insert(ReedSolomonEncoder::new(k, recovery, shard_len).map_err(Error::simd)?),
 		};
-		let mut shards = Vec::with_capacity(self.n);
-		for i in 0..k {
-			let start = (i * shard_len).min(stripe.len());
-			let end = ((i + 1) * shard_len).min(stripe.len());
-			let mut shard = vec![0u8; shard_len];
-			shard[..end - start].copy_from_slice(&stripe[start..end]);
-			encoder.add_original_shard(&shard).map_err(Error::simd)?;
+		// Whole shards are slices of the stripe; those past its end are padded copies.
+		let whole = stripe.len() / shard_len;
+		self.tail.clear();
+		self.tail.resize((k - whole) * shard_len, 0);
+		let rest = &stripe[whole * shard_len..];
+		self.tail[..rest.len()].copy_from_slice(rest);
+		let data = stripe[..whole * shard_len].chunks_exact(shard_len).chain(self.tail.chunks_exact(shard_len));
+		let mut shards: Vec<&[u8]> = Vec::with_capacity(self.n);
+		for shard in data {
+			encoder.add_original_shard(shard).map_err(Error::simd)?;
 			shards.push(shard);
 		}
 		let result = encoder.encode().map_err(Error::simd)?;
-		shards.extend(result.recovery_iter().map(|s| s.to_vec()));
-		Ok(shards)
+		shards.extend(result.recovery_iter());
+		out(&shards)
 	}
 
-	fn decode(&mut self, shards: Vec<Option<Vec<u8>>>, stripe_len: usize) -> Result<Vec<u8>, Error> {
+	fn decode(&mut self, shards: &[Option<Vec<u8>>], stripe_len: usize, stripe: &mut Vec<u8>) -> Result<(), Error> {
 		let shard_len = self.shard_len(stripe_len);
 		let (k, recovery) = (self.k, self.n - self.k);
 		let have = shards.iter().flatten().count();
 		if have < k {
 			return Err(Error::NotEnoughFragments { have, need: k });
 		}
-		let mut originals: Vec<Option<Vec<u8>>> = shards.iter().take(k).cloned().collect();
-		if originals.iter().any(Option::is_none) {
+		for (index, shard) in shards.iter().enumerate() {
+			if let Some(shard) = shard.as_ref().filter(|s| s.len() != shard_len) {
+				return Err(Error::ShardLength { index, len: shard.len(), expected: shard_len });
+			}
+		}
+		stripe.clear();
+		stripe.reserve(k * shard_len);
+		if shards.iter().take(k).all(Option::is_some) {
+			for shard in shards.iter().take(k).flatten() {
+				stripe.extend_from_slice(shard);
+			}
+		} else {
 			let decoder = match &mut self.decoder {
 				Some(d) => {
 					d.reset(k, recovery, shard_len).map_err(Error::simd)?;
@@ -128,9 +148,6 @@ impl Codec for Simd {
 			};
 			for (i, shard) in shards.iter().enumerate() {
 				let Some(shard) = shard else { continue };
-				if shard.len() != shard_len {
-					return Err(Error::ShardLength { index: i, len: shard.len(), expected: shard_len });
-				}
 				if i < k {
 					decoder.add_original_shard(i, shard).map_err(Error::simd)?;
 				} else {
@@ -138,16 +155,16 @@ impl Codec for Simd {
 				}
 			}
 			let result = decoder.decode().map_err(Error::simd)?;
-			for (i, restored) in result.restored_original_iter() {
-				originals[i] = Some(restored.to_vec());
+			for (i, shard) in shards.iter().take(k).enumerate() {
+				let shard = match shard {
+					Some(shard) => &shard[..],
+					None => result.restored_original(i).ok_or(Error::NotEnoughFragments { have, need: k })?,
+				};
+				stripe.extend_from_slice(shard);
 			}
 		}
-		let mut stripe = Vec::with_capacity(k * shard_len);
-		for shard in originals {
-			stripe.extend_from_slice(&shard.ok_or(Error::NotEnoughFragments { have, need: k })?);
-		}
 		stripe.truncate(stripe_len);
-		Ok(stripe)
+		Ok(())
 	}
 }
 
@@ -161,24 +178,25 @@ impl Codec for NovelPoly {
 		self.params.make_encoder().shard_len(stripe_len.max(1))
 	}
 
-	fn encode(&mut self, stripe: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+	fn encode(&mut self, stripe: &[u8], out: &mut dyn FnMut(&[&[u8]]) -> Result<(), Error>) -> Result<(), Error> {
 		let shards: Vec<WrappedShard> = self.params.make_encoder().encode(stripe).map_err(Error::novelpoly)?;
-		Ok(shards.into_iter().map(WrappedShard::into_inner).collect())
+		let shards: Vec<&[u8]> = shards.iter().map(AsRef::<[u8]>::as_ref).collect();
+		out(&shards)
 	}
 
-	fn decode(&mut self, shards: Vec<Option<Vec<u8>>>, stripe_len: usize) -> Result<Vec<u8>, Error> {
+	fn decode(&mut self, shards: &[Option<Vec<u8>>], stripe_len: usize, stripe: &mut Vec<u8>) -> Result<(), Error> {
 		let have = shards.iter().flatten().count();
 		let need = self.params.k();
 		if have < need {
 			return Err(Error::NotEnoughFragments { have, need });
 		}
-		let shards = shards.into_iter().map(|s| s.map(WrappedShard::new)).collect();
-		let mut stripe = self.params.make_encoder().reconstruct(shards).map_err(Error::novelpoly)?;
+		let shards = shards.iter().map(|s| s.clone().map(WrappedShard::new)).collect();
+		*stripe = self.params.make_encoder().reconstruct(shards).map_err(Error::novelpoly)?;
 		if stripe.len() < stripe_len {
 			return Err(Error::Corrupt("novelpoly restored a short stripe"));
 		}
 		stripe.truncate(stripe_len);
-		Ok(stripe)
+		Ok(())
 	}
 }
 
@@ -200,15 +218,30 @@ mod tests {
 	fn roundtrip(id: CodecId, k: u16, n: u16, len: usize) {
 		let mut codec = new_codec(id, k, n).unwrap();
 		let stripe: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
-		let shards = codec.encode(&stripe).unwrap();
+		let mut shards = Vec::new();
+		codec
+			.encode(&stripe, &mut |out| {
+				shards = out.iter().map(|s| s.to_vec()).collect();
+				Ok(())
+			})
+			.unwrap();
 		assert_eq!(shards.len(), n as usize);
+		assert!(shards.iter().all(|s| s.len() == codec.shard_len(len)));
 		let need = fragments_needed(id, k, n);
 		// The last `need` shards only: the hardest case, all parity where possible.
-		let mut received: Vec<Option<Vec<u8>>> = shards.into_iter().map(Some).collect();
+		let mut received: Vec<Option<Vec<u8>>> = shards.iter().cloned().map(Some).collect();
 		for s in received.iter_mut().take(n as usize - need) {
 			*s = None;
 		}
-		assert_eq!(codec.decode(received, len).unwrap(), stripe);
+		let mut restored = vec![1, 2, 3];
+		codec.decode(&received, len, &mut restored).unwrap();
+		assert_eq!(restored, stripe);
+		// And from the data shards alone, into the same buffer.
+		if id == CodecId::ReedSolomonSimd {
+			let data: Vec<_> = shards.iter().enumerate().map(|(i, s)| (i < k as usize).then(|| s.clone())).collect();
+			codec.decode(&data, len, &mut restored).unwrap();
+			assert_eq!(restored, stripe);
+		}
 	}
 
 	#[test]
@@ -219,6 +252,20 @@ mod tests {
 				roundtrip(id, 16, 48, len);
 			}
 		}
+	}
+
+	#[test]
+	fn a_shard_of_the_wrong_length_is_an_error() {
+		let mut codec = new_codec(CodecId::ReedSolomonSimd, 3, 10).unwrap();
+		let mut shards: Vec<Option<Vec<u8>>> = vec![None; 10];
+		for s in shards.iter_mut().skip(7) {
+			*s = Some(vec![0; 12]);
+		}
+		shards[9] = Some(vec![0; 10]);
+		let mut out = Vec::new();
+		assert!(matches!(codec.decode(&shards, 36, &mut out), Err(Error::ShardLength { index: 9, len: 10, expected: 12 })));
+		shards[9] = None;
+		assert!(matches!(codec.decode(&shards, 36, &mut out), Err(Error::NotEnoughFragments { have: 2, need: 3 })));
 	}
 
 	#[test]

@@ -156,22 +156,24 @@ pub fn encode<R: Read + Send, W: Write + Send>(input: R, params: &Params, sinks:
 		let encryptor = scope.spawn(|| encrypt_into_stripes(input, params, &key, &nonce, tx));
 		let coded = (|| -> Result<(), Error> {
 			for stripe in rx.iter() {
-				let shards = codec.encode(&stripe)?;
-				let half = shards.len() / 2;
-				let (first_hashers, second_hashers) = hashers.split_at_mut(half);
-				std::thread::scope(|inner| {
-					inner.spawn(|| {
-						for (h, s) in first_hashers.iter_mut().zip(&shards[..half]) {
+				codec.encode(&stripe, &mut |shards| {
+					let half = shards.len() / 2;
+					let (first_hashers, second_hashers) = hashers.split_at_mut(half);
+					std::thread::scope(|inner| {
+						inner.spawn(|| {
+							for (h, s) in first_hashers.iter_mut().zip(&shards[..half]) {
+								h.update(s);
+							}
+						});
+						for (h, s) in second_hashers.iter_mut().zip(&shards[half..]) {
 							h.update(s);
 						}
 					});
-					for (h, s) in second_hashers.iter_mut().zip(&shards[half..]) {
-						h.update(s);
+					for (sink, shard) in sinks.iter_mut().zip(shards) {
+						sink.write_all(shard)?;
 					}
-				});
-				for (sink, shard) in sinks.iter_mut().zip(&shards) {
-					sink.write_all(shard)?;
-				}
+					Ok(())
+				})?;
 			}
 			Ok(())
 		})();
@@ -320,22 +322,20 @@ pub fn decode<R: Read + Send, W: Write>(
 	std::thread::scope(|scope| -> Result<(), Error> {
 		let content = &mut content;
 		let coder = scope.spawn(move || -> Result<(), Error> {
+			// Each fragment's shard buffer is reused from stripe to stripe.
+			let mut shards: Vec<Option<Vec<u8>>> = fragments.iter().map(|f| f.as_ref().map(|_| Vec::new())).collect();
 			for stripe_len in params.stripes(cipher_size) {
 				let shard_len = codec.shard_len(stripe_len);
-				let mut shards = Vec::with_capacity(params.n as usize);
-				for fragment in fragments.iter_mut() {
-					shards.push(match fragment {
-						Some(reader) => {
-							let mut shard = vec![0u8; shard_len];
-							if read_full(reader, &mut shard)? != shard_len {
-								return Err(Error::Corrupt("fragment ended early"));
-							}
-							Some(shard)
-						},
-						None => None,
-					});
+				for (fragment, shard) in fragments.iter_mut().zip(shards.iter_mut()) {
+					if let (Some(reader), Some(shard)) = (fragment, shard) {
+						shard.resize(shard_len, 0);
+						if read_full(reader, shard)? != shard_len {
+							return Err(Error::Corrupt("fragment ended early"));
+						}
+					}
 				}
-				let stripe = codec.decode(shards, stripe_len)?;
+				let mut stripe = Vec::new();
+				codec.decode(&shards, stripe_len, &mut stripe)?;
 				content.update(&stripe);
 				if tx.send(stripe).is_err() {
 					// The writer stopped; it reports why.

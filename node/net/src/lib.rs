@@ -186,6 +186,9 @@ pub fn split_peer(addr: &Multiaddr) -> Result<(PeerId, Multiaddr), Error> {
 	}
 }
 
+/// Chunks of one fragment a download asks for at once.
+pub const GETS_IN_FLIGHT: usize = 4;
+
 /// Starts the service on the current tokio runtime.
 pub async fn start(config: Config) -> Result<Handle, Error> {
 	let request_timeout = config.request_timeout;
@@ -404,6 +407,8 @@ impl Handle {
 	}
 
 	/// Downloads fragment `id` of `len` bytes into `out`; `progress` gets bytes so far.
+	/// [`GETS_IN_FLIGHT`] chunks are asked for at once, each on its own stream, so the
+	/// transfer does not wait a round trip per chunk; they are written in order.
 	pub async fn get_fragment(
 		&self,
 		addr: &Multiaddr,
@@ -413,14 +418,23 @@ impl Handle {
 		mut progress: impl FnMut(u64),
 	) -> Result<(), Error> {
 		let (peer, _) = split_peer(addr)?;
-		let mut offset = 0u64;
-		while offset < len {
-			let want = (len - offset).min(MAX_CHUNK as u64) as u32;
-			match self.request(addr, Request::Get { id, offset, len: want }).await? {
-				Response::Data(data) if !data.is_empty() && data.len() <= want as usize => {
+		let chunks = (0..len.div_ceil(MAX_CHUNK as u64)).map(|i| {
+			let offset = i * MAX_CHUNK as u64;
+			(offset, (len - offset).min(MAX_CHUNK as u64) as u32)
+		});
+		let mut replies = futures::stream::iter(chunks)
+			.map(|(offset, want)| async move {
+				(want, self.request(addr, Request::Get { id, offset, len: want }).await)
+			})
+			.buffered(GETS_IN_FLIGHT);
+		let mut done = 0u64;
+		while let Some((want, reply)) = replies.next().await {
+			match reply? {
+				// A provider answers a chunk whole: a short one would leave a gap.
+				Response::Data(data) if data.len() == want as usize => {
 					out.write_all(&data)?;
-					offset += data.len() as u64;
-					progress(offset);
+					done += data.len() as u64;
+					progress(done);
 				},
 				_ => return Err(Error::Unexpected { peer }),
 			}

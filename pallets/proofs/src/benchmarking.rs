@@ -109,13 +109,14 @@ mod benchmarks {
 		assert!(accepted::<T>(provider, window, index, c));
 	}
 
-	/// The settlement's visit to one partition (the market's work for its contracts is
-	/// weighed by the market).
+	/// The settlement's visit to one unanswered partition whose contracts are all read and
+	/// none is due (they joined in this window): the market's work for contracts that are
+	/// due is weighed by the market.
 	#[benchmark]
 	fn settle_partition() {
 		let provider: T::AccountId = account("provider", 0, 0);
-		let (_, _, root) = uniform_fragment(1024, 0);
-		T::BenchmarkHelper::add_fragments(&provider, &[root], 1 << 20, 1024);
+		let roots: Vec<Node> = (0..T::MaxPartitionSize::get()).map(|i| uniform_fragment(1024, i as u8).2).collect();
+		T::BenchmarkHelper::add_fragments(&provider, &roots, 1 << 20, 1024);
 		SettleQueue::<T>::put(BoundedVec::try_from(alloc::vec![(0, 0)]).expect("one"));
 		#[block]
 		{

@@ -383,11 +383,19 @@ pub mod pallet {
 			let mut weight = T::DbWeight::get().reads_writes(2, 2);
 			let mut faulted = 0u32;
 			let mut done = true;
-			for _ in 0..T::SettlePerBlock::get() {
+			// One look past the block's budget, so that a deadline whose last partition is
+			// visited here ends here (a deadline holds `SettlePerBlock` per block of its
+			// length, and must be settled within that many blocks).
+			for visit in 0..=T::SettlePerBlock::get() {
 				let Some((partition, key)) = T::Market::next_partition(deadline, cursor.as_deref()) else {
 					done = true;
 					break;
 				};
+				if visit == T::SettlePerBlock::get() {
+					done = false;
+					weight = weight.saturating_add(T::DbWeight::get().reads(1));
+					break;
+				}
 				let settled = T::Market::settle_unanswered(&partition, window);
 				faulted = faulted.saturating_add(settled);
 				weight = weight.saturating_add(T::WeightInfo::settle_partition());

@@ -217,7 +217,8 @@ fn a_closed_deadline_settles_its_unanswered_partitions_one_per_block() {
 		assert_eq!(Unanswered::get().len(), 1, "partition 2 answered");
 		run_to(7);
 		assert_eq!(Unanswered::get(), vec![((0, 1, 0), 0), ((0, 3, 0), 0)]);
-		run_to(8);
+		// The block that visits the last partition ends the deadline's settlement: three
+		// partitions at one per block take three blocks, not four.
 		assert!(SettleQueue::<Test>::get().is_empty());
 		assert!(SettleCursor::<Test>::get().is_none());
 		System::assert_has_event(Event::DeadlineSettled { window: 0, deadline: 0, faulted: 1 }.into());

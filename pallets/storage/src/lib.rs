@@ -42,6 +42,7 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod market;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]

@@ -440,9 +440,10 @@ impl<T: Config> Pallet<T> {
 		let left = end - window;
 		let refunded = Self::share(contract.escrow, left);
 		let forfeited = Self::share(contract.mint, left);
-		Self::pay_out(&contract.client, refunded);
+		// The fault fee first: it keeps a client's emptied account alive for the refund.
 		let fee = refunded.saturating_mul(params.fault_fee_windows.into()).min(contract.collateral);
 		let fault_fee = Self::move_held(HoldReason::Collateral, &contract.provider, &contract.client, fee);
+		Self::pay_out(&contract.client, refunded);
 		contract.escrow = contract.escrow.saturating_sub(refunded);
 		contract.mint = contract.mint.saturating_sub(forfeited);
 		contract.collateral = contract.collateral.saturating_sub(fault_fee);
@@ -451,9 +452,9 @@ impl<T: Config> Pallet<T> {
 			ContractState::Active { start, end, next: window + 1, misses, last_proven, deadline, partition };
 		Self::deposit_event(Event::WindowMissed { id, window, refunded, fault_fee, misses });
 		if misses >= params.max_missed {
-			Self::pay_out(&contract.client, contract.escrow);
 			let collateral =
 				Self::move_held(HoldReason::Collateral, &contract.provider, &contract.client, contract.collateral);
+			Self::pay_out(&contract.client, contract.escrow);
 			Self::end_active(id, &contract);
 			Self::deposit_event(Event::FragmentLost {
 				id,
@@ -545,9 +546,10 @@ impl<T: Config> Pallet<T> {
 			let held = T::Currency::balance_on_hold(&HoldReason::Escrow.into(), &who).saturated_into::<u128>();
 			ensure!(held == sum, "escrow hold differs from the sum of the client's pending contracts");
 		}
+		// At least: anyone may send the pot a gift, which stays there.
 		let pot = T::Currency::balance(&Self::pot()).saturated_into::<u128>();
 		let ed = T::Currency::minimum_balance().saturated_into::<u128>();
-		ensure!(pot.saturating_sub(ed) == in_pot, "the pot differs from the escrow of active contracts");
+		ensure!(in_pot == 0 || pot >= ed.saturating_add(in_pot), "the pot holds less than the escrow of active contracts");
 		for (who, sum) in collateral {
 			let held = T::Currency::balance_on_hold(&HoldReason::Collateral.into(), &who).saturated_into::<u128>();
 			ensure!(held == sum, "collateral hold differs from the sum of the provider's contracts");

@@ -674,3 +674,33 @@ fn holdings_list_a_providers_live_contracts_until_they_end() {
 		check();
 	});
 }
+
+/// A chain of storage version 1 kept active contracts' escrow held on the client: the
+/// migration moves it into the pot, once, and the books agree after it.
+#[test]
+fn the_v2_migration_moves_active_escrow_into_the_pot() {
+	use polkadot_sdk::frame_support::traits::{
+		fungible::{Mutate, MutateHold},
+		tokens::Preservation,
+		GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
+	};
+	new_test_ext().execute_with(|| {
+		offer(1);
+		assert_ok!(create(vec![order(1, 1, G, 50), order(1, 2, G, 50)], 5));
+		assert_ok!(Storage::accept_contract(signed(1), 0));
+		assert_ok!(Storage::accept_contract(signed(1), 1));
+		// Contract 1's escrow where version 1 kept it: held on the client.
+		Balances::transfer(&Storage::pot(), &CLIENT, 50, Preservation::Preserve).unwrap();
+		Balances::hold(&HoldReason::Escrow.into(), &CLIENT, 50).unwrap();
+		StorageVersion::new(1).put::<Storage>();
+		assert_eq!((held(HoldReason::Escrow, CLIENT), in_pot()), (50, 50));
+		assert!(Storage::do_try_state().is_err(), "version 1's books");
+
+		crate::migrations::v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!((held(HoldReason::Escrow, CLIENT), in_pot()), (0, 100));
+		assert_eq!(Storage::on_chain_storage_version(), 2);
+		check();
+		crate::migrations::v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(in_pot(), 100, "it runs once");
+	});
+}
