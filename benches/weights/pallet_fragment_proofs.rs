@@ -70,11 +70,11 @@ impl<T: frame_system::Config> pallet_fragment_proofs::WeightInfo for WeightInfo<
 		// Proof Size summary in bytes:
 		//  Measured:  `4220 + c * (1078 ±0)`
 		//  Estimated: `6196 + c * (3069 ±0)`
-		// Minimum execution time: 278_185_000 picoseconds.
-		Weight::from_parts(168_510_570, 0)
+		// Minimum execution time: 283_997_000 picoseconds.
+		Weight::from_parts(178_995_725, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
-			// Standard Error: 415_890
-			.saturating_add(Weight::from_parts(111_187_975, 0).saturating_mul(c.into()))
+			// Standard Error: 239_889
+			.saturating_add(Weight::from_parts(110_226_965, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -87,16 +87,16 @@ impl<T: frame_system::Config> pallet_fragment_proofs::WeightInfo for WeightInfo<
 	/// Proof: `FragmentProofs::SettleCursor` (`max_values`: Some(1), `max_size`: Some(258), added: 753, mode: `MaxEncodedLen`)
 	/// Storage: `Storage::Partitions` (r:2 w:0)
 	/// Proof: `Storage::Partitions` (`max_values`: None, `max_size`: Some(334), added: 2809, mode: `MaxEncodedLen`)
-	/// Storage: `Storage::Contracts` (r:1 w:0)
+	/// Storage: `Storage::Contracts` (r:32 w:0)
 	/// Proof: `Storage::Contracts` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
 	fn settle_partition() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `673`
-		//  Estimated: `6608`
-		// Minimum execution time: 30_701_000 picoseconds.
-		Weight::from_parts(34_274_000, 0)
-			.saturating_add(Weight::from_parts(0, 6608))
-			.saturating_add(T::DbWeight::get().reads(5))
+		//  Measured:  `9426`
+		//  Estimated: `88830`
+		// Minimum execution time: 140_834_000 picoseconds.
+		Weight::from_parts(145_501_000, 0)
+			.saturating_add(Weight::from_parts(0, 88830))
+			.saturating_add(T::DbWeight::get().reads(36))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 }

@@ -68,11 +68,11 @@ impl<T: frame_system::Config> pallet_fragment_proofs::WeightInfo for WeightInfo<
 		// Proof Size summary in bytes:
 		//  Measured:  `36868 + n * (27 ±0)`
 		//  Estimated: `99198`
-		// Minimum execution time: 3_702_557_000 picoseconds.
-		Weight::from_parts(3_712_781_646, 0)
+		// Minimum execution time: 3_676_962_000 picoseconds.
+		Weight::from_parts(3_728_350_262, 0)
 			.saturating_add(Weight::from_parts(0, 99198))
-			// Standard Error: 58_996
-			.saturating_add(Weight::from_parts(1_729_868, 0).saturating_mul(n.into()))
+			// Standard Error: 64_689
+			.saturating_add(Weight::from_parts(1_721_273, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(107))
 			.saturating_add(T::DbWeight::get().writes(105))
 	}

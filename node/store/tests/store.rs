@@ -272,3 +272,55 @@ fn damaged_chunk_is_caught_by_its_checksum() {
 	let mut sink = Vec::new();
 	assert!(store.reader(&[8; 32]).unwrap().read_to_end(&mut sink).is_err());
 }
+
+/// A small tmpfs mounted for one test, unmounted when dropped.
+struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+	/// Mounts `size` of tmpfs; `None` when this user may not mount (only root may).
+	fn mount(size: &str) -> Option<Self> {
+		let dir = tempfile::tempdir().unwrap();
+		let mounted = Command::new("mount")
+			.args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+			.arg(dir.path())
+			.stderr(Stdio::null())
+			.status()
+			.is_ok_and(|s| s.success());
+		mounted.then_some(Self(dir))
+	}
+}
+
+impl Drop for SmallDisk {
+	fn drop(&mut self) {
+		let _ = Command::new("umount").arg("-l").arg(self.0.path()).status();
+	}
+}
+
+/// A full disk (RocksDB's `NoSpace`) is an error for the upload that meets it, named as
+/// such; a fragment committed before reads back intact and the store goes on serving
+/// reads. Runs where the tests may mount a tmpfs (root, as in CI).
+#[test]
+fn a_full_disk_fails_the_upload_and_keeps_what_was_committed() {
+	let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+	let Some(disk) = SmallDisk::mount("24M") else {
+		assert!(!is_root, "root could not mount a tmpfs");
+		eprintln!("skipped: mounting a tmpfs needs root");
+		return;
+	};
+	let store = Store::open(disk.0.path(), u64::MAX).unwrap();
+	let kept = bytes(2 * CHUNK_SIZE + 5, 1);
+	let meta = put(&store, [1; 32], &kept, 1024);
+
+	// 256 MiB announced, written 4 MiB at a time: the 24 MiB disk fills first.
+	let big = bytes(4 << 20, 2);
+	let mut writer = store.writer([2; 32], 256 << 20, 1024).unwrap();
+	let failed = (0..64).find_map(|_| writer.write(&big).err());
+	assert!(matches!(failed, Some(Error::NoSpace(_))), "a full disk is named: {failed:?}");
+	drop(writer);
+
+	let mut back = Vec::new();
+	store.reader(&[1; 32]).unwrap().read_to_end(&mut back).unwrap();
+	assert_eq!(back, kept, "the committed fragment is intact");
+	assert_eq!(store.meta(&[1; 32]).unwrap().map(|m| m.root), Some(meta.root));
+	assert_eq!(store.read(&[1; 32], 10, 100).unwrap(), kept[10..110]);
+}
