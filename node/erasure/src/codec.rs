@@ -39,8 +39,8 @@ impl std::str::FromStr for CodecId {
 
 /// A k-of-n erasure code over one stripe at a time. Both directions borrow: a stripe's
 /// shards are handed out as slices into the stripe and the codec's own buffers, reused
-/// from stripe to stripe, so coding a stripe allocates nothing and copies only what the
-/// code itself must.
+/// from stripe to stripe, so reed-solomon-simd codes a stripe without allocating and
+/// copies only what the code itself must (novelpoly's API allocates its shards).
 pub trait Codec: Send {
 	/// The length of each of the n shards of a stripe of `stripe_len` bytes.
 	fn shard_len(&self, stripe_len: usize) -> usize;
@@ -189,6 +189,12 @@ impl Codec for NovelPoly {
 		let need = self.params.k();
 		if have < need {
 			return Err(Error::NotEnoughFragments { have, need });
+		}
+		let shard_len = self.shard_len(stripe_len);
+		for (index, shard) in shards.iter().enumerate() {
+			if let Some(shard) = shard.as_ref().filter(|s| s.len() != shard_len) {
+				return Err(Error::ShardLength { index, len: shard.len(), expected: shard_len });
+			}
 		}
 		let shards = shards.iter().map(|s| s.clone().map(WrappedShard::new)).collect();
 		*stripe = self.params.make_encoder().reconstruct(shards).map_err(Error::novelpoly)?;

@@ -175,6 +175,10 @@ enum Command {
 pub struct Handle {
 	commands: mpsc::Sender<Command>,
 	peer_id: PeerId,
+	/// Download chunks in flight per peer, over all fragments: below the streams a
+	/// connection takes at once ([`Config::max_concurrent_streams`]).
+	chunk_permits: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<PeerId, std::sync::Arc<tokio::sync::Semaphore>>>>,
+	chunks_per_peer: usize,
 }
 
 /// Splits `/ip4/../tcp/../p2p/<id>` into the peer id and the address.
@@ -186,8 +190,13 @@ pub fn split_peer(addr: &Multiaddr) -> Result<(PeerId, Multiaddr), Error> {
 	}
 }
 
-/// Chunks of one fragment a download asks for at once.
+/// Chunks of one fragment a download asks for at once (fewer when a peer serves several
+/// of its fragments: a peer is asked for at most half its stream limit at once).
 pub const GETS_IN_FLIGHT: usize = 4;
+/// How often a chunk the provider was too busy to send is asked for again, with a pause
+/// that grows by [`BUSY_PAUSE`] each time.
+const BUSY_RETRIES: u32 = 8;
+const BUSY_PAUSE: Duration = Duration::from_millis(250);
 
 /// Starts the service on the current tokio runtime.
 pub async fn start(config: Config) -> Result<Handle, Error> {
@@ -241,7 +250,7 @@ pub async fn start(config: Config) -> Result<Handle, Error> {
 	let (commands, rx) = mpsc::channel(64);
 	let server = server::Server::new(config.store, config.admission, config.limits);
 	tokio::spawn(run(swarm, rx, server, listening));
-	Ok(Handle { commands, peer_id })
+	Ok(Handle { commands, peer_id, chunk_permits: Default::default(), chunks_per_peer: (streams / 2).max(1) })
 }
 
 async fn run(
@@ -342,6 +351,14 @@ async fn run(
 }
 
 impl Handle {
+	/// The semaphore that bounds download chunks in flight to `peer`.
+	fn chunk_permits(&self, peer: PeerId) -> std::sync::Arc<tokio::sync::Semaphore> {
+		let mut permits = self.chunk_permits.lock().unwrap_or_else(|e| e.into_inner());
+		// Forget peers nobody is downloading from, so the map stays small.
+		permits.retain(|_, p| std::sync::Arc::strong_count(p) > 1);
+		permits.entry(peer).or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(self.chunks_per_peer))).clone()
+	}
+
 	/// This node's peer id.
 	pub fn peer_id(&self) -> PeerId {
 		self.peer_id
@@ -418,13 +435,30 @@ impl Handle {
 		mut progress: impl FnMut(u64),
 	) -> Result<(), Error> {
 		let (peer, _) = split_peer(addr)?;
+		let permits = self.chunk_permits(peer);
 		let chunks = (0..len.div_ceil(MAX_CHUNK as u64)).map(|i| {
 			let offset = i * MAX_CHUNK as u64;
 			(offset, (len - offset).min(MAX_CHUNK as u64) as u32)
 		});
 		let mut replies = futures::stream::iter(chunks)
-			.map(|(offset, want)| async move {
-				(want, self.request(addr, Request::Get { id, offset, len: want }).await)
+			.map(|(offset, want)| {
+				let permits = permits.clone();
+				async move {
+					let mut tries = 0;
+					loop {
+						let reply = {
+							let _permit = permits.acquire().await;
+							self.request(addr, Request::Get { id, offset, len: want }).await
+						};
+						match reply {
+							Err(Error::Remote { code: protocol::ErrorCode::Busy, .. }) if tries < BUSY_RETRIES => {
+								tries += 1;
+								tokio::time::sleep(BUSY_PAUSE * tries).await;
+							},
+							reply => return (want, reply),
+						}
+					}
+				}
 			})
 			.buffered(GETS_IN_FLIGHT);
 		let mut done = 0u64;

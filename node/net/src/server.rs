@@ -121,7 +121,10 @@ fn store_error(e: cairn_store::Error) -> Response {
 
 impl Server {
 	pub(crate) fn new(store: Option<Store>, admission: Option<Arc<dyn Admission>>, limits: Limits) -> Self {
-		let outbound = Arc::new(tokio::sync::Semaphore::new(limits.max_outbound_bytes.max(MAX_CHUNK as usize) / 1024));
+		// At least one download's chunks in flight, so a small budget slows a client
+		// down (`Busy`, asked again) instead of refusing it for good.
+		let floor = crate::GETS_IN_FLIGHT * MAX_CHUNK as usize;
+		let outbound = Arc::new(tokio::sync::Semaphore::new(limits.max_outbound_bytes.max(floor) / 1024));
 		Server {
 			store,
 			admission,

@@ -205,3 +205,53 @@ async fn get_finds_fragments_whatever_the_order_of_the_providers() {
 	cairn_net::files::get_file(&client, &cap, &order, &out, false, quiet).await.unwrap();
 	assert_eq!(std::fs::read(&out).unwrap(), data);
 }
+
+/// Downloads keep several chunks in flight: a provider that answers one request at a time
+/// says `Busy` to the others, and they are asked again until the fragment is whole; and
+/// one provider serving many fragments to one client at once is asked for no more chunks
+/// than its connection takes streams.
+#[tokio::test(flavor = "multi_thread")]
+async fn pipelined_downloads_wait_for_a_busy_provider_and_stay_within_its_streams() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = Store::open(dir.path(), 1 << 30).unwrap();
+	let limits = cairn_net::Limits { max_inflight: 1, ..cairn_net::Limits::default() };
+	let config = Config {
+		listen: Some("/ip4/127.0.0.1/tcp/0".parse().unwrap()),
+		store: Some(store),
+		limits,
+		..Config::client()
+	};
+	let busy = start(config).await.unwrap();
+	let addr = busy.listen_addrs().await.unwrap().remove(0);
+	let client = start(Config::client()).await.unwrap();
+
+	let data = bytes(6 * 1024 * 1024 + 1);
+	let id = root(&data);
+	client
+		.put_fragment(&addr, id, 1024, data.len() as u64, None, std::io::Cursor::new(data.clone()), |_| {})
+		.await
+		.unwrap();
+	let mut back = Vec::new();
+	client.get_fragment(&addr, id, data.len() as u64, &mut back, |_| {}).await.unwrap();
+	assert_eq!(back, data, "whole, in order, after Busy answers");
+
+	// Twelve fragments from a provider that answers many at once: 48 chunks wanted, at
+	// most half of the 16 streams a connection takes are asked for.
+	let dir = tempfile::tempdir().unwrap();
+	let (_wide, addr) = provider(dir.path(), 1 << 30).await;
+	let fragments: Vec<Vec<u8>> = (0..12).map(|i| bytes(4 * 1024 * 1024 + i)).collect();
+	for f in &fragments {
+		client.put_fragment(&addr, root(f), 1024, f.len() as u64, None, std::io::Cursor::new(f.clone()), |_| {}).await.unwrap();
+	}
+	let gets = fragments.iter().map(|f| {
+		let (client, addr) = (client.clone(), addr.clone());
+		let (id, len) = (root(f), f.len() as u64);
+		tokio::spawn(async move {
+			let mut back = Vec::new();
+			client.get_fragment(&addr, id, len, &mut back, |_| {}).await.map(|_| back)
+		})
+	});
+	for (got, f) in futures::future::join_all(gets).await.into_iter().zip(&fragments) {
+		assert_eq!(&got.unwrap().unwrap(), f);
+	}
+}
