@@ -1,108 +1,112 @@
-//! The binary Merkle tree over a fragment's segments.
+//! Fragment roots and segment proofs, on BLAKE3's own hash tree.
 //!
-//! Leaves are the BLAKE2b-256 hashes of the segments; an inner node hashes its two
-//! children. A node without a sibling at the end of a level is promoted unchanged to the
-//! next level. Leaves and inner nodes are hashed with different one-byte prefixes, so that
-//! an inner node can never pass as a segment (a second-preimage defence).
+//! A fragment's root is its BLAKE3 hash. BLAKE3 already hashes its input as a binary tree
+//! of 1 KiB chunks, so a segment of `2^k` KiB that starts at a multiple of its size is a
+//! complete subtree of that tree, and a challenged segment is proven by its bytes plus the
+//! chaining values of its siblings on the way to the root: no second tree is built, and
+//! the node hashes a fragment at BLAKE3's SIMD speed (several chunks per instruction)
+//! rather than one small hash per segment.
+//!
+//! The tree over a fragment's `m` segments is the one BLAKE3 defines: the left child of a
+//! node covers the largest power of two of segments that leaves something on the right.
+//! That is the same shape as pairing neighbours level by level and promoting an unpaired
+//! last node, which is how [`levels`] and [`verify_segment`] walk it. Leaves are the
+//! segments' chaining values at their offsets, inner nodes merge two chaining values, and
+//! the topmost merge is finalised as the root; a fragment of one segment has no merge, its
+//! root is the BLAKE3 hash of its bytes. Chaining values bind the position of their bytes
+//! (BLAKE3's chunk counter) and root finalisation differs from inner merges, so a segment
+//! cannot be shown at another index and an inner node cannot pass as a root.
 //!
 //! The same code builds trees in the node and checks proofs in the runtime.
 
 use alloc::vec::Vec;
-use polkadot_sdk::sp_crypto_hashing::blake2_256;
+use blake3::hazmat::{merge_subtrees_non_root, merge_subtrees_root, HasherExt, Mode};
 
-/// A node of the tree.
+/// A node of the tree: a BLAKE3 chaining value, or the root.
 pub type Node = [u8; 32];
 
-const LEAF_PREFIX: u8 = 0;
-const INNER_PREFIX: u8 = 1;
+/// BLAKE3's chunk: the smallest segment.
+pub const CHUNK_LEN: u32 = blake3::CHUNK_LEN as u32;
 
-/// The leaf of a segment.
-pub fn leaf_hash(segment: &[u8]) -> Node {
-	// Segments are 1 KiB by default: hash them from the stack, without an allocation.
-	const STACK: usize = 4096;
-	if segment.len() < STACK {
-		let mut buf = [0u8; STACK];
-		buf[0] = LEAF_PREFIX;
-		buf[1..=segment.len()].copy_from_slice(segment);
-		blake2_256(&buf[..=segment.len()])
-	} else {
-		let mut buf = Vec::with_capacity(segment.len() + 1);
-		buf.push(LEAF_PREFIX);
-		buf.extend_from_slice(segment);
-		blake2_256(&buf)
-	}
+/// Whether a segment of `segment_size` bytes is a subtree of BLAKE3's tree wherever it
+/// starts: a power of two of at least one chunk.
+pub fn is_segment_size(segment_size: u32) -> bool {
+	segment_size >= CHUNK_LEN && segment_size.is_power_of_two()
 }
 
-/// The parent of two nodes.
-pub fn inner_hash(left: &Node, right: &Node) -> Node {
-	let mut buf = [0u8; 65];
-	buf[0] = INNER_PREFIX;
-	buf[1..33].copy_from_slice(left);
-	buf[33..].copy_from_slice(right);
-	blake2_256(&buf)
+/// The root of a fragment: the BLAKE3 hash of its bytes.
+pub fn fragment_root(data: &[u8]) -> Node {
+	*blake3::hash(data).as_bytes()
 }
 
-/// Builds a root from leaves given one at a time, in `O(log n)` memory.
+/// The number of segments (leaves) of a fragment of `len` bytes, at least one; `None` if
+/// `segment_size` is not a segment size.
+pub fn leaves_of(len: u64, segment_size: u32) -> Option<u64> {
+	is_segment_size(segment_size).then(|| len.div_ceil(segment_size as u64).max(1))
+}
+
+/// The chaining value of `data` as the subtree that starts at byte `offset` of a fragment.
 ///
-/// It keeps one complete subtree per set bit of the leaf count, like a binary counter;
-/// [`MerkleBuilder::root`] folds them from the smallest up, which gives the same root as
-/// the level-by-level construction with promotion.
-#[derive(Default, Clone, Debug)]
-pub struct MerkleBuilder {
-	/// `(height, root of a complete subtree of 2^height leaves)`, heights decreasing.
-	stack: Vec<(u32, Node)>,
-	leaves: u64,
+/// `None` when `data` is empty or could not be one subtree there: `offset` not a multiple
+/// of the chunk, or `data` longer than the largest subtree that starts at `offset`.
+/// Whether the subtree is one the fragment's tree has is the caller's to know.
+pub fn subtree(data: &[u8], offset: u64) -> Option<Node> {
+	if data.is_empty() || offset % CHUNK_LEN as u64 != 0 {
+		return None;
+	}
+	if let Some(max) = blake3::hazmat::max_subtree_len(offset) {
+		if data.len() as u64 > max {
+			return None;
+		}
+	}
+	let mut hasher = blake3::Hasher::new();
+	hasher.set_input_offset(offset);
+	hasher.update(data);
+	Some(hasher.finalize_non_root())
 }
 
-impl MerkleBuilder {
-	/// An empty builder.
-	pub fn new() -> Self {
-		Self::default()
+/// The leaf of segment `index`: its chaining value at its offset. `None` if the segment is
+/// empty, longer than `segment_size`, or `segment_size` is not a segment size.
+pub fn leaf(segment: &[u8], index: u64, segment_size: u32) -> Option<Node> {
+	if !is_segment_size(segment_size) || segment.len() > segment_size as usize {
+		return None;
 	}
-
-	/// Adds the next leaf.
-	pub fn push_leaf(&mut self, leaf: Node) {
-		let mut node = (0u32, leaf);
-		while let Some(&(height, left)) = self.stack.last() {
-			if height != node.0 {
-				break;
-			}
-			self.stack.pop();
-			node = (height + 1, inner_hash(&left, &node.1));
-		}
-		self.stack.push(node);
-		self.leaves += 1;
-	}
-
-	/// Adds the leaf of a segment.
-	pub fn push_segment(&mut self, segment: &[u8]) {
-		self.push_leaf(leaf_hash(segment));
-	}
-
-	/// How many leaves have been added.
-	pub fn leaf_count(&self) -> u64 {
-		self.leaves
-	}
-
-	/// The root, or `None` for a tree without leaves.
-	pub fn root(&self) -> Option<Node> {
-		let mut nodes = self.stack.iter().rev();
-		let mut acc = nodes.next()?.1;
-		for (_, left) in nodes {
-			acc = inner_hash(left, &acc);
-		}
-		Some(acc)
-	}
+	subtree(segment, index.checked_mul(segment_size as u64)?)
 }
 
-/// All levels of a tree, leaves first; the last level holds the root alone.
+/// The inner node over two neighbouring subtrees.
+pub fn inner_hash(left: &Node, right: &Node) -> Node {
+	merge_subtrees_non_root(left, right, Mode::Hash)
+}
+
+/// The root over the two subtrees under it.
+pub fn root_hash(left: &Node, right: &Node) -> Node {
+	*merge_subtrees_root(left, right, Mode::Hash).as_bytes()
+}
+
+/// All levels of the tree over `leaves`, leaves first; the last level holds one node.
+///
+/// With two leaves or more, that node is the root. With one leaf it is the leaf itself,
+/// which is not the root: a one-segment fragment's root is [`fragment_root`] of its bytes.
 pub fn levels(leaves: Vec<Node>) -> Vec<Vec<Node>> {
+	build_levels(leaves, true)
+}
+
+/// The levels of a subtree over `leaves` (chaining values only, no root finalisation):
+/// the part of a fragment's tree under one of its nodes.
+pub fn subtree_levels(leaves: Vec<Node>) -> Vec<Vec<Node>> {
+	build_levels(leaves, false)
+}
+
+fn build_levels(leaves: Vec<Node>, finalise: bool) -> Vec<Vec<Node>> {
 	let mut levels = Vec::new();
 	let mut level = leaves;
 	while level.len() > 1 {
+		let top = finalise && level.len() == 2;
 		let next = level
 			.chunks(2)
 			.map(|pair| match pair {
+				[l, r] if top => root_hash(l, r),
 				[l, r] => inner_hash(l, r),
 				[single] => *single,
 				_ => unreachable!("chunks(2) yields one or two nodes"),
@@ -114,11 +118,12 @@ pub fn levels(leaves: Vec<Node>) -> Vec<Vec<Node>> {
 	levels
 }
 
-/// The root of the given leaves, or `None` if there are none.
+/// The root over the leaves of a fragment of two segments or more; `None` for fewer.
 pub fn root(leaves: &[Node]) -> Option<Node> {
-	let mut builder = MerkleBuilder::new();
-	leaves.iter().for_each(|l| builder.push_leaf(*l));
-	builder.root()
+	if leaves.len() < 2 {
+		return None;
+	}
+	levels(leaves.to_vec()).last()?.first().copied()
 }
 
 /// The sibling path of leaf `index`, from the leaf's level up; `None` if out of range.
@@ -139,28 +144,37 @@ pub fn proof(levels: &[Vec<Node>], index: u64) -> Option<Vec<Node>> {
 	Some(path)
 }
 
-/// Checks that `leaf` is leaf `index` of a tree of `leaf_count` leaves with this `root`.
+/// Checks that `segment` is segment `index` of a fragment of `size` bytes cut into
+/// `segment_size`-byte segments whose root is `root`, with sibling path `path`.
 ///
-/// The path must be exactly as long as the tree requires: a path with extra nodes fails.
-pub fn verify(root: &Node, leaf_count: u64, index: u64, leaf: Node, path: &[Node]) -> bool {
-	if index >= leaf_count {
+/// The segment must have exactly its length in the fragment (the last one may be short)
+/// and the path exactly as many nodes as the tree requires.
+pub fn verify_segment(root: &Node, size: u64, segment_size: u32, index: u64, segment: &[u8], path: &[Node]) -> bool {
+	let Some(width) = leaves_of(size, segment_size) else { return false };
+	if index >= width {
 		return false;
 	}
-	let mut acc = leaf;
+	let seg = segment_size as u64;
+	// `index < width` keeps `index * seg` under `size + seg`: no overflow.
+	let expected = seg.min(size - (index * seg).min(size));
+	if segment.len() as u64 != expected {
+		return false;
+	}
+	if width == 1 {
+		return path.is_empty() && fragment_root(segment) == *root;
+	}
+	let Some(mut acc) = leaf(segment, index, segment_size) else { return false };
 	let mut idx = index;
-	let mut width = leaf_count;
+	let mut width = width;
 	let mut siblings = path.iter();
 	while width > 1 {
+		let merge = if width == 2 { root_hash } else { inner_hash };
 		if idx % 2 == 1 {
-			let Some(left) = siblings.next() else {
-				return false;
-			};
-			acc = inner_hash(left, &acc);
+			let Some(left) = siblings.next() else { return false };
+			acc = merge(left, &acc);
 		} else if idx + 1 < width {
-			let Some(right) = siblings.next() else {
-				return false;
-			};
-			acc = inner_hash(&acc, right);
+			let Some(right) = siblings.next() else { return false };
+			acc = merge(&acc, right);
 		}
 		idx /= 2;
 		width = width.div_ceil(2);
@@ -182,73 +196,174 @@ mod tests {
 	use super::*;
 	use proptest::prelude::*;
 
-	fn leaves(n: usize) -> Vec<Node> {
-		(0..n).map(|i| leaf_hash(&(i as u64).to_le_bytes())).collect()
+	fn data(len: usize, tag: u8) -> Vec<u8> {
+		(0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(tag) ^ (i >> 10) as u8).collect()
+	}
+
+	fn leaves(data: &[u8], segment_size: u32) -> Vec<Node> {
+		data.chunks(segment_size as usize)
+			.enumerate()
+			.map(|(i, s)| leaf(s, i as u64, segment_size).unwrap())
+			.collect()
+	}
+
+	/// Proves every segment of `data` and checks each proof.
+	fn check_all(data: &[u8], segment_size: u32) -> Result<(), TestCaseError> {
+		let root = fragment_root(data);
+		let width = leaves_of(data.len() as u64, segment_size).unwrap();
+		if width == 1 {
+			prop_assert!(verify_segment(&root, data.len() as u64, segment_size, 0, data, &[]));
+			return Ok(());
+		}
+		let lv = levels(leaves(data, segment_size));
+		prop_assert_eq!(lv.last().unwrap()[0], root);
+		for (i, segment) in data.chunks(segment_size as usize).enumerate() {
+			let path = proof(&lv, i as u64).unwrap();
+			prop_assert!(path.len() as u32 <= max_path_len(width));
+			prop_assert!(verify_segment(&root, data.len() as u64, segment_size, i as u64, segment, &path));
+		}
+		Ok(())
 	}
 
 	#[test]
-	fn empty_tree_has_no_root() {
-		assert_eq!(root(&[]), None);
+	fn segment_sizes_are_powers_of_two_from_one_chunk() {
+		assert!(is_segment_size(1024) && is_segment_size(4096) && is_segment_size(1 << 20));
+		assert!(!is_segment_size(0) && !is_segment_size(512) && !is_segment_size(3072) && !is_segment_size(1025));
+		assert_eq!(leaves_of(0, 1024), Some(1));
+		assert_eq!(leaves_of(1025, 1024), Some(2));
+		assert_eq!(leaves_of(u64::MAX, 1024), Some(1 << 54));
+		assert_eq!(leaves_of(10, 1000), None);
 	}
 
 	#[test]
-	fn single_leaf_is_its_own_root() {
-		let l = leaves(1);
-		assert_eq!(root(&l), Some(l[0]));
-		assert!(verify(&l[0], 1, 0, l[0], &[]));
+	fn the_tree_root_is_the_blake3_hash() {
+		for len in [1025, 2048, 3000, 5 * 1024, 64 * 1024 + 1, 200_000] {
+			let d = data(len, 3);
+			assert_eq!(root(&leaves(&d, 1024)), Some(fragment_root(&d)), "{len} bytes");
+			assert_eq!(*blake3::hash(&d).as_bytes(), fragment_root(&d));
+		}
 	}
 
 	#[test]
-	fn odd_node_is_promoted() {
-		let l = leaves(3);
-		let expected = inner_hash(&inner_hash(&l[0], &l[1]), &l[2]);
-		assert_eq!(root(&l), Some(expected));
+	fn one_segment_fragments_are_proven_by_their_hash() {
+		for len in [0, 1, 1024] {
+			let d = data(len, 1);
+			let root = fragment_root(&d);
+			assert!(verify_segment(&root, len as u64, 1024, 0, &d, &[]));
+			assert!(!verify_segment(&root, len as u64, 1024, 0, &d, &[[0; 32]]));
+		}
+		// A one-leaf tree's only level is the leaf's chaining value, not the root.
+		let d = data(1000, 2);
+		assert_ne!(levels(leaves(&d, 1024))[0][0], fragment_root(&d));
 	}
 
 	#[test]
-	fn leaf_and_inner_hashes_differ_for_the_same_bytes() {
-		let a = [1u8; 32];
-		let b = [2u8; 32];
-		let mut concat = a.to_vec();
-		concat.extend_from_slice(&b);
-		assert_ne!(leaf_hash(&concat), inner_hash(&a, &b));
-	}
-
-	#[test]
-	fn wrong_index_or_extra_sibling_fails() {
-		let l = leaves(5);
-		let lv = levels(l.clone());
-		let r = root(&l).unwrap();
-		let p = proof(&lv, 2).unwrap();
-		assert!(verify(&r, 5, 2, l[2], &p));
-		assert!(!verify(&r, 5, 3, l[2], &p));
-		assert!(!verify(&r, 5, 5, l[2], &p));
-		let mut longer = p.clone();
+	fn wrong_index_length_or_path_fails() {
+		let d = data(5 * 1024, 9);
+		let root = fragment_root(&d);
+		let lv = levels(leaves(&d, 1024));
+		let path = proof(&lv, 2).unwrap();
+		let seg = &d[2048..3072];
+		assert!(verify_segment(&root, 5120, 1024, 2, seg, &path));
+		assert!(!verify_segment(&root, 5120, 1024, 3, seg, &path));
+		assert!(!verify_segment(&root, 5120, 1024, 5, seg, &path));
+		assert!(!verify_segment(&root, 5120, 2048, 2, seg, &path));
+		assert!(!verify_segment(&root, 9000, 1024, 2, seg, &path));
+		assert!(!verify_segment(&root, 5120, 1024, 2, &seg[..1023], &path));
+		let mut longer = path.clone();
 		longer.push([0; 32]);
-		assert!(!verify(&r, 5, 2, l[2], &longer));
-		assert!(!verify(&r, 5, 2, l[2], &p[..p.len() - 1]));
+		assert!(!verify_segment(&root, 5120, 1024, 2, seg, &longer));
+		assert!(!verify_segment(&root, 5120, 1024, 2, seg, &path[..path.len() - 1]));
+	}
+
+	#[test]
+	fn a_short_last_segment_must_have_its_exact_length() {
+		let d = data(3 * 1024 + 100, 4);
+		let root = fragment_root(&d);
+		let lv = levels(leaves(&d, 1024));
+		let path = proof(&lv, 3).unwrap();
+		assert!(verify_segment(&root, d.len() as u64, 1024, 3, &d[3072..], &path));
+		let mut padded = d[3072..].to_vec();
+		padded.push(0);
+		assert!(!verify_segment(&root, d.len() as u64, 1024, 3, &padded, &path));
+	}
+
+	#[test]
+	fn an_inner_node_is_not_a_root() {
+		let d = data(4 * 1024, 5);
+		let lv = levels(leaves(&d, 1024));
+		let sub = subtree_levels(leaves(&d, 1024));
+		assert_eq!(lv[1], sub[1]);
+		assert_ne!(lv[2], sub[2]);
+		assert_eq!(sub[2][0], subtree(&d, 0).unwrap());
+	}
+
+	#[test]
+	fn misaligned_or_oversized_subtrees_are_refused() {
+		assert_eq!(subtree(&[], 0), None);
+		assert_eq!(subtree(&[1; 10], 100), None);
+		assert_eq!(subtree(&[1; 2048], 1024), None);
+		assert!(subtree(&[1; 2048], 2048).is_some());
+		assert_eq!(leaf(&[1; 2048], 1, 1024), None);
+		assert_eq!(leaf(&[1; 10], u64::MAX, 1024), None);
+		assert_eq!(leaf(&[1; 10], 0, 1000), None);
 	}
 
 	proptest! {
 		#[test]
-		fn streaming_root_equals_level_root(n in 1usize..300) {
-			let l = leaves(n);
-			let lv = levels(l.clone());
-			prop_assert_eq!(root(&l).unwrap(), lv.last().unwrap()[0]);
+		fn every_segment_is_proven_at_every_size(len in 0usize..40_000, shift in 0u32..6, tag in any::<u8>()) {
+			check_all(&data(len, tag), 1024 << shift)?;
+		}
+
+		/// A path built from a subtree's levels continued by the levels over subtrees (as
+		/// the store keeps them) is the path of the whole tree.
+		#[test]
+		fn split_proofs_equal_whole_proofs(len in 1usize..300_000, shift in 0u32..7, pick in any::<prop::sample::Index>()) {
+			const BLOCK: usize = 64 * 1024;
+			let segment_size = 1024u32 << shift;
+			let d = data(len, 7);
+			let width = leaves_of(len as u64, segment_size).unwrap();
+			prop_assume!(width > 1);
+			let index = pick.index(width as usize);
+			let whole = proof(&levels(leaves(&d, segment_size)), index as u64).unwrap();
+			let per_block = BLOCK / segment_size as usize;
+			let block = index / per_block;
+			let inner: Vec<Node> = d[block * BLOCK..d.len().min((block + 1) * BLOCK)]
+				.chunks(segment_size as usize)
+				.enumerate()
+				.map(|(i, s)| leaf(s, (block * per_block + i) as u64, segment_size).unwrap())
+				.collect();
+			let mut split = proof(&subtree_levels(inner), (index % per_block) as u64).unwrap();
+			let blocks: Vec<Node> =
+				d.chunks(BLOCK).enumerate().map(|(i, b)| subtree(b, (i * BLOCK) as u64).unwrap()).collect();
+			split.extend(proof(&subtree_levels(blocks), block as u64).unwrap());
+			prop_assert_eq!(split, whole);
 		}
 
 		#[test]
-		fn every_proof_verifies_and_a_tampered_leaf_does_not(n in 1usize..200, pick in any::<prop::sample::Index>()) {
-			let l = leaves(n);
-			let lv = levels(l.clone());
-			let r = root(&l).unwrap();
-			let i = pick.index(n);
-			let p = proof(&lv, i as u64).unwrap();
-			prop_assert!(p.len() as u32 <= max_path_len(n as u64));
-			prop_assert!(verify(&r, n as u64, i as u64, l[i], &p));
-			let mut bad = l[i];
-			bad[0] ^= 1;
-			prop_assert!(!verify(&r, n as u64, i as u64, bad, &p));
+		fn a_tampered_segment_or_sibling_fails(len in 1025usize..20_000, pick in any::<prop::sample::Index>(), bit in 0usize..8) {
+			let d = data(len, 1);
+			let root = fragment_root(&d);
+			let lv = levels(leaves(&d, 1024));
+			let i = pick.index(lv[0].len());
+			let seg = d.chunks(1024).nth(i).unwrap();
+			let path = proof(&lv, i as u64).unwrap();
+			let mut bad = seg.to_vec();
+			bad[0] ^= 1 << bit;
+			prop_assert!(!verify_segment(&root, len as u64, 1024, i as u64, &bad, &path));
+			let mut bad_path = path.clone();
+			bad_path[0][5] ^= 1 << bit;
+			prop_assert!(!verify_segment(&root, len as u64, 1024, i as u64, seg, &bad_path));
+		}
+
+		#[test]
+		fn arbitrary_input_never_panics(
+			root in any::<[u8; 32]>(), size in any::<u64>(), segment_size in any::<u32>(), index in any::<u64>(),
+			segment in prop::collection::vec(any::<u8>(), 0..3000), path in prop::collection::vec(any::<[u8; 32]>(), 0..70),
+		) {
+			let _ = verify_segment(&root, size, segment_size, index, &segment, &path);
+			let _ = leaf(&segment, index, segment_size);
+			let _ = subtree(&segment, size);
 		}
 	}
 }

@@ -420,7 +420,7 @@ mod market {
 	}
 
 	fn root_of(data: &[u8]) -> [u8; 32] {
-		merkle::root(&data.chunks(SEGMENT as usize).map(merkle::leaf_hash).collect::<Vec<_>>()).unwrap()
+		merkle::fragment_root(data)
 	}
 
 	fn proof_of(
@@ -428,7 +428,9 @@ mod market {
 		index: u64,
 	) -> pallet_fragment_proofs::SegmentProof<ConstU32<{ crate::configs::MAX_SEGMENT_SIZE }>, ConstU32<40>> {
 		let segments: Vec<_> = data.chunks(SEGMENT as usize).collect();
-		let levels = merkle::levels(segments.iter().map(|s| merkle::leaf_hash(s)).collect());
+		let levels = merkle::levels(
+			segments.iter().enumerate().map(|(i, s)| merkle::leaf(s, i as u64, SEGMENT).unwrap()).collect(),
+		);
 		pallet_fragment_proofs::SegmentProof {
 			segment: segments[index as usize].to_vec().try_into().unwrap(),
 			path: merkle::proof(&levels, index).unwrap().try_into().unwrap(),

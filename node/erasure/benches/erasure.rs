@@ -110,8 +110,38 @@ fn hashing(c: &mut Criterion) {
 	let data = stripe();
 	let mut group = c.benchmark_group("hash");
 	group.throughput(Throughput::Bytes(STRIPE as u64));
-	group.bench_function("merkle-1KiB-segments", |b| b.iter(|| cairn_erasure::fragment_root(&data[..], 1024).unwrap()));
+	// What the node and the client do: the fragment's BLAKE3 hash is its tree's root.
+	group.bench_function("fragment-root-blake3", |b| b.iter(|| cairn_erasure::fragment_root(&data[..]).unwrap()));
+	// One chaining value per 1 KiB segment (what a prover does for one 64 KiB block).
+	group.bench_function("leaves-blake3-1KiB-segments", |b| {
+		b.iter(|| {
+			let leaves: Vec<_> = data
+				.chunks(1024)
+				.enumerate()
+				.map(|(i, s)| cairn_primitives::merkle::leaf(s, i as u64, 1024).unwrap())
+				.collect();
+			cairn_primitives::merkle::root(&leaves)
+		})
+	});
+	// The design BLAKE3 replaced: BLAKE2b-256 of each prefixed 1 KiB segment, then pairs.
+	group.bench_function("tree-blake2b-1KiB-segments", |b| b.iter(|| blake2b_tree(&data)));
 	group.finish();
+}
+
+fn blake2b_tree(data: &[u8]) -> [u8; 32] {
+	let hash = |prefix: u8, parts: &[&[u8]]| -> [u8; 32] {
+		let mut state = blake2b_simd::Params::new().hash_length(32).to_state();
+		state.update(&[prefix]);
+		parts.iter().for_each(|p| {
+			state.update(p);
+		});
+		state.finalize().as_bytes().try_into().unwrap()
+	};
+	let mut level: Vec<[u8; 32]> = data.chunks(1024).map(|s| hash(0, &[s])).collect();
+	while level.len() > 1 {
+		level = level.chunks(2).map(|p| if p.len() == 2 { hash(1, &[&p[0], &p[1]]) } else { p[0] }).collect();
+	}
+	level[0]
 }
 
 fn pipeline(c: &mut Criterion) {

@@ -52,8 +52,14 @@ impl Params {
 			return Err(Error::BadParameters { k: self.k as usize, n: self.n as usize, reason: "n above 1024" });
 		}
 		new_codec(self.codec, self.k, self.n)?;
-		if self.chunk_size == 0 || self.stripe_size < 2 || self.segment_size == 0 {
-			return Err(Error::Manifest("chunk, stripe and segment sizes must be positive".into()));
+		if self.chunk_size == 0 || self.stripe_size < 2 {
+			return Err(Error::Manifest("chunk and stripe sizes must be positive".into()));
+		}
+		if !cairn_primitives::merkle::is_segment_size(self.segment_size) {
+			return Err(Error::Manifest(format!(
+				"segment size {} is not a power of two of at least 1 KiB (a subtree of the fragment's BLAKE3 tree)",
+				self.segment_size
+			)));
 		}
 		if self.stripe_size > 64 * 1024 * 1024 || self.chunk_size > 16 * 1024 * 1024 {
 			return Err(Error::Manifest("stripes above 64 MiB or chunks above 16 MiB".into()));
@@ -98,7 +104,7 @@ impl Params {
 /// The largest file Cairn stores: 1 PiB.
 pub const MAX_FILE_SIZE: u64 = 1 << 50;
 
-/// Version 1 of the manifest.
+/// Version 2 of the manifest: fragment roots and the content hash are BLAKE3.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct Manifest {
 	pub codec: CodecId,
@@ -113,17 +119,20 @@ pub struct Manifest {
 	pub nonce: [u8; NONCE_PREFIX_LEN],
 	/// Length of every fragment.
 	pub fragment_size: u64,
-	/// Merkle root of each fragment, by index.
+	/// Root of each fragment (its BLAKE3 hash), by index.
 	pub fragment_roots: Vec<[u8; 32]>,
-	/// BLAKE2b-256 of the ciphertext, checked after reconstruction, before decryption.
+	/// BLAKE3 of the ciphertext, checked after reconstruction, before decryption.
 	pub content_hash: [u8; 32],
 }
 
 /// The manifest's versions on the wire. Never reuse an index.
 #[derive(Encode, Decode)]
 enum Versioned {
+	/// BLAKE2b segment trees: no node proves them any more, so such files are refused.
 	#[codec(index = 1)]
 	V1(Manifest),
+	#[codec(index = 2)]
+	V2(Manifest),
 }
 
 impl Manifest {
@@ -146,13 +155,23 @@ impl Manifest {
 
 	/// The versioned encoding.
 	pub fn to_bytes(&self) -> Vec<u8> {
-		Versioned::V1(self.clone()).encode()
+		Versioned::V2(self.clone()).encode()
 	}
 
 	/// Decodes and checks an untrusted manifest.
 	pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-		let Versioned::V1(manifest) =
-			Versioned::decode_all_with_depth_limit(8, &mut &bytes[..]).map_err(|e| Error::Manifest(e.to_string()))?;
+		let manifest = match Versioned::decode_all_with_depth_limit(8, &mut &bytes[..])
+			.map_err(|e| Error::Manifest(e.to_string()))?
+		{
+			Versioned::V2(manifest) => manifest,
+			Versioned::V1(_) => {
+				return Err(Error::Manifest(
+					"manifest version 1 (BLAKE2b fragment trees) is not supported since the chain proves BLAKE3 trees; \
+					 store the file again"
+						.into(),
+				))
+			},
+		};
 		manifest.check()?;
 		Ok(manifest)
 	}
@@ -199,6 +218,43 @@ mod tests {
 				assert_eq!(params.fragment_size(size).unwrap(), by_stripe, "{codec:?}, {size} bytes");
 			}
 		}
+	}
+
+	#[test]
+	fn segments_must_be_blake3_subtrees() {
+		for segment_size in [0, 512, 1000, 1536, 3072] {
+			let err = Params { segment_size, ..Params::default() }.check().unwrap_err();
+			assert!(err.to_string().contains("power of two"), "{segment_size}: {err}");
+		}
+		for segment_size in [1024, 4096, 64 * 1024] {
+			assert!(Params { segment_size, ..Params::default() }.check().is_ok());
+		}
+	}
+
+	#[test]
+	fn version_1_manifests_are_refused_with_a_reason() {
+		let params = Params::default();
+		let manifest = Manifest {
+			codec: params.codec,
+			k: params.k,
+			n: params.n,
+			chunk_size: params.chunk_size,
+			stripe_size: params.stripe_size,
+			segment_size: params.segment_size,
+			plain_size: 0,
+			nonce: [0; NONCE_PREFIX_LEN],
+			fragment_size: params.fragment_size(0).unwrap(),
+			fragment_roots: alloc_roots(params.n),
+			content_hash: [0; 32],
+		};
+		assert_eq!(Manifest::from_bytes(&manifest.to_bytes()).unwrap(), manifest);
+		let v1 = Versioned::V1(manifest).encode();
+		let err = Manifest::from_bytes(&v1).unwrap_err().to_string();
+		assert!(err.contains("version 1") && err.contains("store the file again"), "{err}");
+	}
+
+	fn alloc_roots(n: u16) -> Vec<[u8; 32]> {
+		(0..n).map(|i| [i as u8; 32]).collect()
 	}
 
 	#[test]

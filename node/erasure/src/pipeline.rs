@@ -5,8 +5,6 @@ use std::{
 	sync::mpsc,
 };
 
-use cairn_primitives::merkle::MerkleBuilder;
-
 use crate::{
 	codec::{new_codec, Codec},
 	crypto::{random_nonce, Decryptor, Encryptor, FileKey, TAG_LEN},
@@ -24,43 +22,22 @@ pub struct Encoded {
 /// Stripes in flight between the encryption thread and the coder.
 const STRIPES_IN_FLIGHT: usize = 2;
 
-/// Hashes a fragment as it streams by, one segment at a time.
-struct SegmentHasher {
-	segment_size: usize,
-	carry: Vec<u8>,
-	tree: MerkleBuilder,
+/// Hashes a fragment as it streams by: its root is its BLAKE3 hash, the root of the tree
+/// the chain proves segments against, whatever the segment size.
+#[derive(Default)]
+struct FragmentHasher {
+	hasher: blake3::Hasher,
 	len: u64,
 }
 
-impl SegmentHasher {
-	fn new(segment_size: usize) -> Self {
-		Self { segment_size, carry: Vec::with_capacity(segment_size), tree: MerkleBuilder::new(), len: 0 }
-	}
-
-	fn update(&mut self, mut data: &[u8]) {
+impl FragmentHasher {
+	fn update(&mut self, data: &[u8]) {
 		self.len += data.len() as u64;
-		if !self.carry.is_empty() {
-			let take = (self.segment_size - self.carry.len()).min(data.len());
-			self.carry.extend_from_slice(&data[..take]);
-			data = &data[take..];
-			if self.carry.len() < self.segment_size {
-				return;
-			}
-			self.tree.push_segment(&self.carry);
-			self.carry.clear();
-		}
-		let mut segments = data.chunks_exact(self.segment_size);
-		for segment in &mut segments {
-			self.tree.push_segment(segment);
-		}
-		self.carry.extend_from_slice(segments.remainder());
+		self.hasher.update(data);
 	}
 
-	fn finish(mut self) -> ([u8; 32], u64) {
-		if !self.carry.is_empty() {
-			self.tree.push_segment(&self.carry);
-		}
-		(self.tree.root().unwrap_or_default(), self.len)
+	fn finish(self) -> ([u8; 32], u64) {
+		(*self.hasher.finalize().as_bytes(), self.len)
 	}
 }
 
@@ -90,7 +67,7 @@ fn encrypt_into_stripes(
 	let chunk_size = params.chunk_size as usize;
 	let stripe_size = params.stripe_size as usize;
 	let mut encryptor = Encryptor::new(key, nonce);
-	let mut content = blake2b_simd::Params::new().hash_length(32).to_state();
+	let mut content = blake3::Hasher::new();
 	let mut stripe = Vec::with_capacity(stripe_size);
 	let mut plain_size = 0u64;
 
@@ -128,8 +105,7 @@ fn encrypt_into_stripes(
 	if !stripe.is_empty() && stripes.send(stripe).is_err() {
 		return Err(Error::Corrupt("coder stopped"));
 	}
-	let hash = content.finalize();
-	Ok((plain_size, hash.as_bytes().try_into().expect("32 bytes")))
+	Ok((plain_size, *content.finalize().as_bytes()))
 }
 
 /// Encrypts, stripes and erasure-codes `input`, writing fragment i to `sinks[i]`.
@@ -148,8 +124,7 @@ pub fn encode<R: Read + Send, W: Write + Send>(input: R, params: &Params, sinks:
 	let key = FileKey::random();
 	let nonce = random_nonce();
 	let mut codec = new_codec(params.codec, params.k, params.n)?;
-	let mut hashers: Vec<SegmentHasher> =
-		(0..params.n).map(|_| SegmentHasher::new(params.segment_size as usize)).collect();
+	let mut hashers: Vec<FragmentHasher> = (0..params.n).map(|_| FragmentHasher::default()).collect();
 
 	let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(STRIPES_IN_FLIGHT);
 	let (plain_size, content_hash) = std::thread::scope(|scope| -> Result<_, Error> {
@@ -213,9 +188,9 @@ pub fn encode<R: Read + Send, W: Write + Send>(input: R, params: &Params, sinks:
 	Ok(Encoded { manifest, key })
 }
 
-/// The Merkle root and length of a fragment read from `input`.
-pub fn fragment_root(mut input: impl Read, segment_size: u32) -> Result<([u8; 32], u64), Error> {
-	let mut hasher = SegmentHasher::new(segment_size as usize);
+/// The root (BLAKE3 hash) and length of a fragment read from `input`.
+pub fn fragment_root(mut input: impl Read) -> Result<([u8; 32], u64), Error> {
+	let mut hasher = FragmentHasher::default();
 	let mut buf = vec![0u8; 256 * 1024];
 	loop {
 		let n = read_full(&mut input, &mut buf)?;
@@ -230,7 +205,7 @@ pub fn fragment_root(mut input: impl Read, segment_size: u32) -> Result<([u8; 32
 /// Checks fragment `index` against the manifest: its length and its Merkle root.
 pub fn verify_fragment(manifest: &Manifest, index: usize, input: impl Read) -> Result<(), Error> {
 	let verifier = FragmentVerifier::new(manifest, index)?;
-	let (root, len) = fragment_root(input, manifest.segment_size)?;
+	let (root, len) = fragment_root(input)?;
 	verifier.check(root, len)
 }
 
@@ -240,7 +215,7 @@ pub struct FragmentVerifier {
 	index: usize,
 	expected_root: [u8; 32],
 	expected_len: u64,
-	hasher: SegmentHasher,
+	hasher: FragmentHasher,
 }
 
 impl FragmentVerifier {
@@ -251,7 +226,7 @@ impl FragmentVerifier {
 			index,
 			expected_root,
 			expected_len: manifest.fragment_size,
-			hasher: SegmentHasher::new(manifest.segment_size as usize),
+			hasher: FragmentHasher::default(),
 		})
 	}
 
@@ -262,7 +237,7 @@ impl FragmentVerifier {
 
 	/// Whether the bytes fed so far are the whole fragment, with the manifest's root.
 	pub fn finish(mut self) -> Result<(), Error> {
-		let hasher = std::mem::replace(&mut self.hasher, SegmentHasher::new(1));
+		let hasher = std::mem::take(&mut self.hasher);
 		let (root, len) = hasher.finish();
 		self.check(root, len)
 	}
@@ -312,7 +287,7 @@ pub fn decode<R: Read + Send, W: Write>(
 	let sealed_chunk = params.chunk_size as usize + TAG_LEN;
 	let cipher_size = manifest.cipher_size();
 	let mut decryptor = Decryptor::new(key, &manifest.nonce);
-	let mut content = blake2b_simd::Params::new().hash_length(32).to_state();
+	let mut content = blake3::Hasher::new();
 	let mut pending: Vec<u8> = Vec::with_capacity(sealed_chunk * 2);
 	let mut consumed = 0u64;
 
@@ -371,7 +346,7 @@ pub fn decode<R: Read + Send, W: Write>(
 	if consumed != cipher_size {
 		return Err(Error::Corrupt("fragments ended early"));
 	}
-	if content.finalize().as_bytes() != manifest.content_hash {
+	if *content.finalize().as_bytes() != manifest.content_hash {
 		return Err(Error::ContentHash);
 	}
 	decryptor.open(&mut pending, true)?;

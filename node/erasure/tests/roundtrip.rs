@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 fn small_params(codec: CodecId, k: u16, n: u16) -> Params {
 	// Small chunks and stripes so that many boundaries are crossed cheaply.
-	Params { codec, k, n, chunk_size: 100, stripe_size: 512, segment_size: 64 }
+	Params { codec, k, n, chunk_size: 100, stripe_size: 512, segment_size: 1024 }
 }
 
 fn data(len: usize, seed: u64) -> Vec<u8> {

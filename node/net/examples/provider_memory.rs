@@ -17,7 +17,6 @@ use std::{
 };
 
 use cairn_net::{start, Config, Store};
-use cairn_primitives::merkle::MerkleBuilder;
 
 const SEGMENT: u32 = 1024;
 
@@ -48,17 +47,7 @@ impl Read for Pattern {
 }
 
 fn root_of(seed: u8, len: u64) -> [u8; 32] {
-	let mut input = Pattern { seed, at: 0, len };
-	let mut tree = MerkleBuilder::new();
-	let mut segment = vec![0u8; SEGMENT as usize];
-	loop {
-		let n = input.read(&mut segment).expect("in memory");
-		if n == 0 {
-			break;
-		}
-		tree.push_segment(&segment[..n]);
-	}
-	tree.root().expect("at least one segment")
+	cairn_erasure::fragment_root(Pattern { seed, at: 0, len }).expect("in memory").0
 }
 
 #[tokio::main(flavor = "multi_thread")]

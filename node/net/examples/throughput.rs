@@ -39,8 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 	// The fragment protocol from one provider: one fragment of 256 MiB.
 	let probe: Vec<u8> = (0..probe_len).map(|i| (i * 2654435761) as u8).collect();
-	let leaves: Vec<_> = probe.chunks(1024).map(cairn_primitives::merkle::leaf_hash).collect();
-	let root = cairn_primitives::merkle::root(&leaves).expect("leaves");
+	let root = cairn_primitives::merkle::fragment_root(&probe);
 	client.put_fragment(&providers[0], root, 1024, probe_len, None, std::io::Cursor::new(probe), |_| {}).await?;
 	let t = Instant::now();
 	client.get_fragment(&providers[0], root, probe_len, &mut std::io::sink(), |_| {}).await?;

@@ -23,7 +23,7 @@ fn bytes(len: usize, seed: u8) -> Vec<u8> {
 }
 
 fn root(data: &[u8]) -> [u8; 32] {
-	merkle::root(&data.chunks(1024).map(merkle::leaf_hash).collect::<Vec<_>>()).unwrap()
+	merkle::fragment_root(data)
 }
 
 /// An sr25519 account, as a wallet holds it.

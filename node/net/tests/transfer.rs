@@ -10,8 +10,7 @@ fn bytes(len: usize) -> Vec<u8> {
 }
 
 fn root(data: &[u8]) -> [u8; 32] {
-	let leaves: Vec<_> = data.chunks(1024).map(merkle::leaf_hash).collect();
-	merkle::root(&leaves).unwrap()
+	merkle::fragment_root(data)
 }
 
 async fn provider(dir: &std::path::Path, capacity: u64) -> (cairn_net::Handle, libp2p::Multiaddr) {

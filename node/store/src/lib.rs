@@ -1,9 +1,11 @@
 //! The fragment store: fragments in RocksDB, checked on every read, durable once committed.
 //!
-//! Layout (format 2), in three column families:
+//! Layout (format 3), in three column families:
 //! - `data`: `slot (u64 BE) ++ chunk index (u32 BE)` -> `crc32 (u32 LE) ++ up to 64 KiB`;
-//! - `tree`: `slot ++ level (u8) ++ block (u32 BE)` -> up to 1024 Merkle nodes of that
-//!   level, so that a segment's proof costs one small read per level;
+//! - `tree`: `slot ++ level (u8) ++ block (u32 BE)` -> up to 1024 nodes of that level of
+//!   the fragment's BLAKE3 tree, from the chunks' chaining values (level 0) up to the
+//!   children of the root. Segments divide a chunk, so a segment's proof reads its chunk,
+//!   hashes the segments in it, and reads one small block per level above;
 //! - `meta`: `f ++ id` -> [`FragmentMeta`] (with the fragment's slot); `s ++ slot` -> the
 //!   staging record of an unfinished upload; `b ++ id` -> a blob (a manifest); counters.
 //!
@@ -30,7 +32,7 @@ const USED_KEY: &[u8] = b"\0used";
 const NEXT_SLOT_KEY: &[u8] = b"\0slot";
 const FORMAT_KEY: &[u8] = b"\0format";
 /// The on-disk format this code reads and writes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 const BLOB_PREFIX: u8 = b'b';
 const FRAGMENT_PREFIX: u8 = b'f';
 const STAGING_PREFIX: u8 = b's';
@@ -39,12 +41,9 @@ const STAGING_PREFIX: u8 = b's';
 pub const CHUNK_SIZE: usize = 64 * 1024;
 /// Merkle nodes per `tree` entry.
 const TREE_BLOCK: usize = 1024;
-/// The largest segment the store proves.
-pub const MAX_SEGMENT_SIZE: u32 = 64 * 1024;
-/// The smallest segment the store takes: a writer keeps a 32-byte leaf per segment in
-/// memory, so smaller segments would let an uploader cost the node more memory (and tree
-/// on disk) than the bytes it sends.
-pub const MIN_SEGMENT_SIZE: u32 = 1024;
+/// The largest segment the store proves: one chunk. Segments are powers of two of at
+/// least 1 KiB ([`merkle::is_segment_size`]), so they divide a chunk.
+pub const MAX_SEGMENT_SIZE: u32 = CHUNK_SIZE as u32;
 /// Deleted slots remembered for [`Store::reclaim`]; beyond, RocksDB's own compactions
 /// reclaim the space in time.
 const RECLAIM_SLOTS: usize = 4096;
@@ -62,9 +61,9 @@ type Slot = u64;
 pub struct FragmentMeta {
 	/// Length in bytes.
 	pub len: u64,
-	/// Bytes per Merkle leaf.
+	/// Bytes per segment (leaf of the proofs).
 	pub segment_size: u32,
-	/// Merkle root over the segments.
+	/// The fragment's BLAKE3 hash: the root its segments are proven against.
 	pub root: Node,
 }
 
@@ -125,7 +124,7 @@ pub enum Error {
 	LengthMismatch { written: u64, announced: u64 },
 	#[error("segment {index} out of range ({segments} segments)")]
 	SegmentOutOfRange { index: u64, segments: u64 },
-	#[error("segment size {0} not supported ({MIN_SEGMENT_SIZE} to {MAX_SEGMENT_SIZE} bytes, dividing 64 KiB)")]
+	#[error("segment size {0} not supported (a power of two from 1 KiB to {MAX_SEGMENT_SIZE} bytes)")]
 	SegmentSize(u32),
 	#[error("blob of {0} bytes exceeds the limit of {MAX_BLOB}")]
 	BlobTooLarge(usize),
@@ -348,7 +347,7 @@ impl Store {
 	/// Starts writing a fragment of `len` bytes into a slot of its own, reserving its space.
 	/// Several writers of one id may run at once; the first to commit wins.
 	pub fn writer(&self, id: FragmentId, len: u64, segment_size: u32) -> Result<FragmentWriter, Error> {
-		if !(MIN_SEGMENT_SIZE..=MAX_SEGMENT_SIZE).contains(&segment_size) || CHUNK_SIZE % segment_size as usize != 0 {
+		if !merkle::is_segment_size(segment_size) || segment_size > MAX_SEGMENT_SIZE {
 			return Err(Error::SegmentSize(segment_size));
 		}
 		if self.record(&id)?.is_some() {
@@ -383,7 +382,7 @@ impl Store {
 			buffer: Vec::with_capacity(CHUNK_SIZE),
 			chunk: 0,
 			written: 0,
-			leaves: Vec::new(),
+			chunk_nodes: Vec::new(),
 			committed: false,
 		})
 	}
@@ -427,18 +426,39 @@ impl Store {
 		Ok(FragmentReader { store: self.clone(), record, pos: 0, buffer: Vec::new(), buffer_pos: 0 })
 	}
 
-	/// Segment `index` of a fragment and its Merkle path, read without the rest of the
+	/// Segment `index` of a fragment and its sibling path, read without the rest of the
 	/// fragment: the proof a provider submits for a challenge.
 	pub fn segment_proof(&self, id: &FragmentId, index: u64) -> Result<(Vec<u8>, Vec<Node>), Error> {
 		let record = self.record(id)?.ok_or(Error::NotFound)?;
+		let FragmentMeta { len, segment_size, .. } = record.meta;
 		let segments = record.meta.segments();
 		if index >= segments {
 			return Err(Error::SegmentOutOfRange { index, segments });
 		}
-		let seg = record.meta.segment_size as u64;
-		let segment = self.read(id, index * seg, seg as usize)?;
-		let mut path = Vec::new();
-		let (mut idx, mut width, mut level) = (index, segments, 0u8);
+		if len == 0 {
+			return Ok((Vec::new(), Vec::new()));
+		}
+		let seg = segment_size as u64;
+		let per_chunk = CHUNK_SIZE as u64 / seg;
+		let chunk = u32::try_from(index / per_chunk).map_err(|_| Error::Corrupt("segment index"))?;
+		let data = self.read_chunk(record.slot, chunk)?;
+		let first = chunk as u64 * per_chunk;
+		let leaves = data
+			.chunks(seg as usize)
+			.enumerate()
+			.map(|(i, s)| merkle::leaf(s, first + i as u64, segment_size))
+			.collect::<Option<Vec<_>>>()
+			.ok_or(Error::Corrupt("chunk not made of segments"))?;
+		let in_chunk = (index - first) as usize;
+		let segment = data
+			.chunks(seg as usize)
+			.nth(in_chunk)
+			.ok_or(Error::Corrupt("chunk shorter than the fragment"))?
+			.to_vec();
+		let mut path = merkle::proof(&merkle::subtree_levels(leaves), in_chunk as u64)
+			.ok_or(Error::Corrupt("segment outside its chunk"))?;
+		// Above the chunk: the kept levels, from the chunks' chaining values up.
+		let (mut idx, mut width, mut level) = (chunk as u64, len.div_ceil(CHUNK_SIZE as u64), 0u8);
 		while width > 1 {
 			let sibling = idx ^ 1;
 			if sibling < width {
@@ -605,7 +625,8 @@ pub struct FragmentWriter {
 	buffer: Vec<u8>,
 	chunk: u32,
 	written: u64,
-	leaves: Vec<Node>,
+	/// The chaining value of each chunk written so far.
+	chunk_nodes: Vec<Node>,
 	committed: bool,
 }
 
@@ -633,12 +654,14 @@ impl FragmentWriter {
 		}
 		self.written = total;
 		while !data.is_empty() {
-			let take = (CHUNK_SIZE - self.buffer.len()).min(data.len());
-			self.buffer.extend_from_slice(&data[..take]);
-			data = &data[take..];
+			// A full chunk is written only once more bytes come: if it is the fragment's
+			// only chunk, its root is the hash of its bytes, taken at commit.
 			if self.buffer.len() == CHUNK_SIZE {
 				self.flush_chunk()?;
 			}
+			let take = (CHUNK_SIZE - self.buffer.len()).min(data.len());
+			self.buffer.extend_from_slice(&data[..take]);
+			data = &data[take..];
 		}
 		Ok(())
 	}
@@ -647,9 +670,8 @@ impl FragmentWriter {
 		if self.buffer.is_empty() {
 			return Ok(());
 		}
-		for segment in self.buffer.chunks(self.segment_size as usize) {
-			self.leaves.push(merkle::leaf_hash(segment));
-		}
+		let offset = self.chunk as u64 * CHUNK_SIZE as u64;
+		self.chunk_nodes.push(merkle::subtree(&self.buffer, offset).ok_or(Error::Corrupt("chunk offset"))?);
 		let key = chunk_key(self.slot, self.chunk);
 		self.store.inner.db.put_cf(self.store.cf(CF_DATA), key, seal(&self.buffer))?;
 		self.chunk += 1;
@@ -664,12 +686,14 @@ impl FragmentWriter {
 		if self.written != self.announced {
 			return Err(Error::LengthMismatch { written: self.written, announced: self.announced });
 		}
+		let single = self.chunk == 0;
+		let single_root = single.then(|| merkle::fragment_root(&self.buffer));
 		self.flush_chunk()?;
-		if self.leaves.is_empty() {
-			self.leaves.push(merkle::leaf_hash(&[]));
-		}
-		let levels = merkle::levels(std::mem::take(&mut self.leaves));
-		let root = levels.last().and_then(|l| l.first()).copied().ok_or(Error::Corrupt("empty tree"))?;
+		let levels = merkle::levels(std::mem::take(&mut self.chunk_nodes));
+		let root = match single_root {
+			Some(root) => root,
+			None => levels.last().and_then(|l| l.first()).copied().ok_or(Error::Corrupt("empty tree"))?,
+		};
 		if expected_root.is_some_and(|r| r != root) {
 			return Err(Error::RootMismatch);
 		}

@@ -25,13 +25,12 @@ fn put(store: &Store, id: [u8; 32], data: &[u8], segment: u32) -> cairn_store::F
 fn fragment_roundtrips_and_root_matches_primitives() {
 	let dir = tempfile::tempdir().unwrap();
 	let store = Store::open(dir.path(), 1 << 30).unwrap();
-	for (i, len) in [1usize, 1023, 1024, 1025, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 77].into_iter().enumerate()
-	{
+	let lens = [0usize, 1, 1023, 1024, 1025, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE, 3 * CHUNK_SIZE + 77];
+	for (i, len) in lens.into_iter().enumerate() {
 		let data = bytes(len, i as u8);
 		let id = [i as u8; 32];
 		let meta = put(&store, id, &data, 1024);
-		let leaves: Vec<_> = data.chunks(1024).map(merkle::leaf_hash).collect();
-		assert_eq!(Some(meta.root), merkle::root(&leaves));
+		assert_eq!(meta.root, merkle::fragment_root(&data), "{len} bytes");
 		let mut back = Vec::new();
 		store.reader(&id).unwrap().read_to_end(&mut back).unwrap();
 		assert_eq!(back, data);
@@ -51,10 +50,61 @@ fn segment_proofs_verify_against_the_root() {
 		let (segment, path) = store.segment_proof(&id, index).unwrap();
 		let start = index as usize * 1024;
 		assert_eq!(segment, data[start..(start + 1024).min(data.len())]);
-		assert!(merkle::verify(&meta.root, segments, index, merkle::leaf_hash(&segment), &path));
+		assert!(merkle::verify_segment(&meta.root, meta.len, 1024, index, &segment, &path));
 	}
 	assert!(matches!(store.segment_proof(&id, segments), Err(Error::SegmentOutOfRange { .. })));
 	assert!(matches!(store.segment_proof(&[2; 32], 0), Err(Error::NotFound)));
+}
+
+/// Every segment size the chain may ask for, on fragments of one chunk, of whole chunks
+/// and of a short last chunk: every segment's proof verifies, as the runtime checks it.
+#[test]
+fn proofs_verify_for_every_segment_size_and_length() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = Store::open(dir.path(), 1 << 30).unwrap();
+	let mut tag = 0u8;
+	for segment_size in [1024u32, 4096, 16 * 1024, 64 * 1024] {
+		for len in [0usize, 1000, 4096, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE, 4 * CHUNK_SIZE + 5000] {
+			tag += 1;
+			let data = bytes(len, tag);
+			let meta = put(&store, [tag; 32], &data, segment_size);
+			assert_eq!(meta.root, merkle::fragment_root(&data));
+			for index in 0..meta.segments() {
+				let (segment, path) = store.segment_proof(&[tag; 32], index).unwrap();
+				assert!(
+					merkle::verify_segment(&meta.root, len as u64, segment_size, index, &segment, &path),
+					"segment {index} of {len} bytes in {segment_size}-byte segments"
+				);
+			}
+		}
+	}
+}
+
+/// The root does not depend on how the bytes arrive: one byte, a chunk and a bit, or all.
+#[test]
+fn the_root_does_not_depend_on_how_bytes_arrive() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = Store::open(dir.path(), 1 << 30).unwrap();
+	let data = bytes(2 * CHUNK_SIZE + 10, 4);
+	for (i, piece) in [1usize, 4095, CHUNK_SIZE, CHUNK_SIZE + 1, data.len()].into_iter().enumerate() {
+		let id = [100 + i as u8; 32];
+		let mut w = store.writer(id, data.len() as u64, 1024).unwrap();
+		for part in data.chunks(piece) {
+			w.write(part).unwrap();
+		}
+		assert_eq!(w.commit(Some(merkle::fragment_root(&data))).unwrap().root, merkle::fragment_root(&data));
+	}
+	// A fragment of exactly one chunk keeps it buffered until the commit.
+	let one = bytes(CHUNK_SIZE, 5);
+	let mut w = store.writer([120; 32], one.len() as u64, 1024).unwrap();
+	w.write(&one).unwrap();
+	assert!(matches!(w.commit(Some([0; 32])), Err(Error::RootMismatch)));
+	let mut w = store.writer([120; 32], one.len() as u64, 1024).unwrap();
+	w.write(&one).unwrap();
+	drop(w);
+	assert_eq!(store.meta(&[120; 32]).unwrap(), None);
+	assert_eq!(store.unfinished(), 0);
+	assert_eq!(put(&store, [120; 32], &one, 1024).root, merkle::fragment_root(&one));
 }
 
 #[test]
@@ -93,9 +143,10 @@ fn wrong_root_or_length_leaves_nothing_behind() {
 	w.write(&[0; 5]).unwrap();
 	assert!(matches!(w.commit(None), Err(Error::LengthMismatch { written: 5, announced: 10 })));
 	assert_eq!(store.used(), 0);
-	assert!(matches!(store.writer([6; 32], 10, 1000), Err(Error::SegmentSize(1000))));
-	// One leaf per byte would cost 32 bytes of memory per byte sent.
-	assert!(matches!(store.writer([6; 32], 10, 1), Err(Error::SegmentSize(1))));
+	// Segments are subtrees of the BLAKE3 tree that fit in a chunk.
+	for bad in [0, 1, 1000, 3072, 128 * 1024] {
+		assert!(matches!(store.writer([6; 32], 10, bad), Err(Error::SegmentSize(b)) if b == bad));
+	}
 }
 
 #[test]
@@ -103,7 +154,7 @@ fn racing_writers_of_one_fragment_cannot_touch_the_committed_one() {
 	let dir = tempfile::tempdir().unwrap();
 	let store = Store::open(dir.path(), 1 << 30).unwrap();
 	let data = bytes(3 * CHUNK_SIZE + 5, 7);
-	let root = merkle::root(&data.chunks(1024).map(merkle::leaf_hash).collect::<Vec<_>>()).unwrap();
+	let root = merkle::fragment_root(&data);
 	// Two uploads of one fragment, each in its own slot, interleaved.
 	let mut first = store.writer(root, data.len() as u64, 1024).unwrap();
 	let mut second = store.writer(root, data.len() as u64, 1024).unwrap();

@@ -1,12 +1,17 @@
 //! Benchmarks of the proof check and of the settlement's visit to one partition.
 //!
-//! A fragment whose segments are all alike has a tree whose levels are all alike: its
-//! root and every segment's path take one hash per level to build, so the benchmarks use
-//! fragments of 2^30 segments (paths of 30 nodes) without storing them.
+//! The benchmark fragments have 2^30 segments (paths of 30 nodes) of which only the
+//! challenged ones exist: every other subtree's chaining value is a stand-in, which the
+//! check cannot tell from real data (it sees only the path). So a fragment's root and
+//! proofs cost a few hundred hashes, not a terabyte.
 
 use super::*;
 use crate::Pallet as Proofs;
-use cairn_primitives::{merkle, traits::StorageMarket};
+use alloc::collections::BTreeMap;
+use cairn_primitives::{
+	merkle,
+	traits::{ProvableFragment, StorageMarket},
+};
 use polkadot_sdk::{
 	frame_benchmarking::v2::*,
 	frame_support::traits::Get,
@@ -16,21 +21,67 @@ use polkadot_sdk::{
 
 /// Levels of the benchmark fragments' trees.
 const DEPTH: u32 = 30;
+/// The seed of the benchmarked deadline.
+const SEED: [u8; 32] = [7; 32];
 /// Contracts of other providers in storage while a deadline is benchmarked: the cost must
 /// not depend on them (`submit_proofs_over` shows it up to a million).
 const BACKGROUND: u32 = 10_000;
 
-/// A fragment of identical `segment_size`-byte segments filled with `fill`: its segment,
-/// the path of any segment, and its root.
-fn uniform_fragment(segment_size: u32, fill: u8) -> (Vec<u8>, Vec<Node>, Node) {
-	let segment = alloc::vec![fill; segment_size as usize];
-	let mut node = merkle::leaf_hash(&segment);
-	let mut path = Vec::new();
-	for _ in 0..DEPTH {
-		path.push(node);
-		node = merkle::inner_hash(&node, &node);
+/// The tree of a fragment of `2^DEPTH` segments that holds only the segments `contract`
+/// is challenged on under [`SEED`]: nodes by `(height, index)`, leaves at height 0.
+struct Sparse {
+	segment_size: u32,
+	nodes: BTreeMap<(u32, u64), Node>,
+	challenged: Vec<u64>,
+}
+
+impl Sparse {
+	/// What stands for a subtree without challenged segments.
+	const STAND_IN: Node = [0xab; 32];
+
+	fn new<T: Config>(contract: ContractId, segment_size: u32) -> Self {
+		let fragment = ProvableFragment { contract, root: [0; 32], size: (segment_size as u64) << DEPTH, segment_size };
+		let challenged = Proofs::<T>::segments(&SEED, &fragment);
+		let mut nodes = BTreeMap::new();
+		for &index in &challenged {
+			let leaf = merkle::leaf(&Self::segment(segment_size, index), index, segment_size).expect("aligned segment");
+			nodes.insert((0, index), leaf);
+		}
+		for height in 1..=DEPTH {
+			let parents: Vec<u64> = nodes.range((height - 1, 0)..(height, 0)).map(|(&(_, i), _)| i / 2).collect();
+			for parent in parents {
+				let child = |i| nodes.get(&(height - 1, i)).copied().unwrap_or(Self::STAND_IN);
+				let (left, right) = (child(2 * parent), child(2 * parent + 1));
+				let merge = if height == DEPTH { merkle::root_hash } else { merkle::inner_hash };
+				nodes.insert((height, parent), merge(&left, &right));
+			}
+		}
+		Self { segment_size, nodes, challenged }
 	}
-	(segment, path, node)
+
+	fn segment(segment_size: u32, index: u64) -> Vec<u8> {
+		alloc::vec![index as u8; segment_size as usize]
+	}
+
+	fn root(&self) -> Node {
+		self.nodes[&(DEPTH, 0)]
+	}
+
+	/// The proofs of the challenged segments, in the order they are drawn.
+	fn proofs<S: Get<u32>, P: Get<u32>>(&self) -> Vec<SegmentProof<S, P>> {
+		self.challenged
+			.iter()
+			.map(|&index| {
+				let path: Vec<Node> = (0..DEPTH)
+					.map(|h| self.nodes.get(&(h, (index >> h) ^ 1)).copied().unwrap_or(Self::STAND_IN))
+					.collect();
+				SegmentProof {
+					segment: Self::segment(self.segment_size, index).try_into().expect("max size"),
+					path: path.try_into().expect("depth"),
+				}
+			})
+			.collect()
+	}
 }
 
 /// Moves to the second block of deadline 0 of the next window and draws its seed.
@@ -40,7 +91,7 @@ fn open_deadline<T: Config>() -> (Period, u32) {
 	let window = schedule.window_of(now) + 1;
 	let open = schedule.open(window, 0);
 	frame_system::Pallet::<T>::set_block_number((open + 1).into());
-	Seeds::<T>::insert(open, [7; 32]);
+	Seeds::<T>::insert(open, SEED);
 	(window, open)
 }
 
@@ -50,23 +101,18 @@ fn open_deadline<T: Config>() -> (Period, u32) {
 fn proven_partition<T: Config>(c: u32, background: u32) -> (T::AccountId, Period, u32, AnswerOf<T>) {
 	let provider: T::AccountId = account("provider", 0, 0);
 	let size = T::MaxSegmentSize::get();
-	let fragments: Vec<_> = (0..c).map(|i| uniform_fragment(size, i as u8)).collect();
-	let roots: Vec<Node> = fragments.iter().map(|(_, _, root)| *root).collect();
 	T::BenchmarkHelper::add_background(background);
-	let index = T::BenchmarkHelper::add_fragments(&provider, &roots, (size as u64) << DEPTH, size);
+	let root_of = |contract| Sparse::new::<T>(contract, size).root();
+	let index = T::BenchmarkHelper::add_fragments(&provider, c, (size as u64) << DEPTH, size, &root_of);
 	let (window, _) = open_deadline::<T>();
 	let at = cairn_primitives::traits::PartitionRef { provider: provider.clone(), deadline: 0, index };
 	let due = T::Market::due(&at, window).expect("partition");
 	assert_eq!(due.len(), c as usize);
 	let answer: AnswerOf<T> = due
 		.iter()
-		.zip(fragments)
-		.map(|(f, (segment, path, _))| {
-			let one = SegmentProof { segment: segment.try_into().expect("max size"), path: path.try_into().expect("depth") };
-			Some(FragmentProof {
-				contract: f.contract,
-				segments: alloc::vec![one; T::SegmentsPerFragment::get() as usize].try_into().expect("per fragment"),
-			})
+		.map(|f| {
+			let proofs = Sparse::new::<T>(f.contract, size).proofs();
+			Some(FragmentProof { contract: f.contract, segments: proofs.try_into().expect("per fragment") })
 		})
 		.collect::<Vec<_>>()
 		.try_into()
@@ -115,8 +161,7 @@ mod benchmarks {
 	#[benchmark]
 	fn settle_partition() {
 		let provider: T::AccountId = account("provider", 0, 0);
-		let roots: Vec<Node> = (0..T::MaxPartitionSize::get()).map(|i| uniform_fragment(1024, i as u8).2).collect();
-		T::BenchmarkHelper::add_fragments(&provider, &roots, 1 << 20, 1024);
+		T::BenchmarkHelper::add_fragments(&provider, T::MaxPartitionSize::get(), 1 << 20, 1024, &|_| [9; 32]);
 		SettleQueue::<T>::put(BoundedVec::try_from(alloc::vec![(0, 0)]).expect("one"));
 		#[block]
 		{

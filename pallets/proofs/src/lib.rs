@@ -128,10 +128,16 @@ pub struct DeadlineChallenge {
 /// What the benchmarks need from the runtime.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
-	/// Gives `provider` one fragment per root under active contracts, each of its own
-	/// client, due in deadline 0 of the current window's successor and ending with it;
-	/// returns the partition index.
-	fn add_fragments(provider: &AccountId, roots: &[Node], size: u64, segment_size: u32) -> u32;
+	/// Gives `provider` `count` fragments under active contracts, each of its own client
+	/// and of root `root_of(contract)`, due in deadline 0 of the current window's
+	/// successor and ending with it; returns the partition index.
+	fn add_fragments(
+		provider: &AccountId,
+		count: u32,
+		size: u64,
+		segment_size: u32,
+		root_of: &dyn Fn(ContractId) -> Node,
+	) -> u32;
 	/// Adds `count` other contracts in storage (other providers, other deadlines).
 	fn add_background(count: u32);
 }
@@ -369,10 +375,7 @@ pub mod pallet {
 			index: u64,
 			proof: &SegmentProof<T::MaxSegmentSize, T::MaxPathLength>,
 		) -> bool {
-			let seg = f.segment_size as u64;
-			let expected = seg.min(f.size.saturating_sub(index.saturating_mul(seg)));
-			proof.segment.len() as u64 == expected &&
-				merkle::verify(&f.root, f.segments(), index, merkle::leaf_hash(&proof.segment), &proof.path)
+			merkle::verify_segment(&f.root, f.size, f.segment_size, index, &proof.segment, &proof.path)
 		}
 
 		/// Settles up to `SettlePerBlock` partitions of the oldest queued deadline.

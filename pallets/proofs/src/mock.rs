@@ -121,9 +121,15 @@ impl pallet_fragment_proofs::Config for Test {
 
 #[cfg(feature = "runtime-benchmarks")]
 impl crate::BenchmarkHelper<u64> for TestMarket {
-	fn add_fragments(provider: &u64, roots: &[merkle::Node], size: u64, segment_size: u32) -> u32 {
-		let fragments = (0..roots.len())
-			.map(|i| (ProvableFragment { contract: i as u64, root: roots[i], size, segment_size }, vec![]))
+	fn add_fragments(
+		provider: &u64,
+		count: u32,
+		size: u64,
+		segment_size: u32,
+		root_of: &dyn Fn(ContractId) -> merkle::Node,
+	) -> u32 {
+		let fragments = (0..count as u64)
+			.map(|contract| (ProvableFragment { contract, root: root_of(contract), size, segment_size }, vec![]))
 			.collect();
 		Partitions::mutate(|p| p.insert((0, *provider, 0), fragments));
 		Answered::set(vec![]);
@@ -140,8 +146,7 @@ pub fn fragment_data(tag: u8, len: usize) -> Vec<u8> {
 /// Puts a fragment of `len` bytes under `contract` into partition `key`.
 pub fn add_fragment(key: Key, contract: ContractId, len: usize) {
 	let data = fragment_data(contract as u8, len);
-	let leaves: Vec<_> = data.chunks(SEGMENT as usize).map(merkle::leaf_hash).collect();
-	let root = merkle::root(&leaves).unwrap();
+	let root = merkle::fragment_root(&data);
 	let fragment = ProvableFragment { contract, root, size: len as u64, segment_size: SEGMENT };
 	Partitions::mutate(|p| p.entry(key).or_default().push((fragment, data)));
 }

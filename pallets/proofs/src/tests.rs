@@ -18,7 +18,9 @@ fn signed(who: u64) -> RuntimeOrigin {
 fn segment_proof(contract: ContractId, index: u64) -> SegmentProof<ConstU32<4096>, ConstU32<40>> {
 	let data = data_of(contract);
 	let segments: Vec<_> = data.chunks(SEGMENT as usize).collect();
-	let levels = merkle::levels(segments.iter().map(|s| merkle::leaf_hash(s)).collect());
+	let levels = merkle::levels(
+		segments.iter().enumerate().map(|(i, s)| merkle::leaf(s, i as u64, SEGMENT).unwrap()).collect(),
+	);
 	SegmentProof {
 		segment: segments[index as usize].to_vec().try_into().unwrap(),
 		path: merkle::proof(&levels, index).unwrap().try_into().unwrap(),

@@ -96,8 +96,7 @@ mod benchmarks {
 		let client = funded::<T>("client", 0);
 		offer::<T>(&provider);
 		create::<T>(&client, &provider, 0, 0, 1);
-		let roots = alloc::vec![[9; 32]; T::MaxPartitionSize::get() as usize];
-		Storage::<T>::insert_active_contracts(&provider, &roots, 1 << 20, 1024);
+		Storage::<T>::insert_active_contracts(&provider, T::MaxPartitionSize::get(), 1 << 20, 1024, &|_| [9; 32]);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(provider), 0);
 		assert!(matches!(Contracts::<T>::get(0).unwrap().state, ContractState::Active { partition: 1, .. }));

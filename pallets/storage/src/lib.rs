@@ -372,7 +372,8 @@ pub mod pallet {
 		ZeroSize,
 		/// Durations are at least one window.
 		ZeroDuration,
-		/// A segment is 1..=`MaxSegmentSize` bytes.
+		/// A segment is a power of two of at least 1 KiB (a subtree of the fragment's BLAKE3
+		/// tree) and at most `MaxSegmentSize` bytes.
 		BadSegmentSize,
 		/// The duration is outside the provider's minimum and maximum.
 		DurationOutOfRange,
@@ -426,7 +427,10 @@ pub mod pallet {
 
 		fn integrity_test() {
 			assert!(T::MaxPartitionSize::get() > 0, "a partition holds at least one contract");
-			assert!(T::MaxSegmentSize::get() > 0, "MaxSegmentSize must be at least 1");
+			assert!(
+				cairn_primitives::merkle::is_segment_size(T::MaxSegmentSize::get()),
+				"MaxSegmentSize is a segment size: a power of two of at least 1 KiB"
+			);
 			assert!(T::MaxExpiriesPerBlock::get() > 0, "expiry must make progress");
 			assert!(T::SettlePerBlock::get() > 0, "settlement must make progress");
 			assert!(

@@ -2,7 +2,10 @@
 //! in `lib.rs` and the [`StorageMarket`] trait the proofs pallet drives.
 
 use crate::*;
-use cairn_primitives::traits::{FragmentLedger, NodeRegistry, PartitionRef, ProvableFragment, StorageMarket};
+use cairn_primitives::{
+	merkle,
+	traits::{FragmentLedger, NodeRegistry, PartitionRef, ProvableFragment, StorageMarket},
+};
 use polkadot_sdk::{
 	frame_support::{
 		ensure,
@@ -56,7 +59,10 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(!fragments.is_empty(), Error::<T>::NoFragments);
 		ensure!(duration > 0, Error::<T>::ZeroDuration);
-		ensure!(segment_size > 0 && segment_size <= T::MaxSegmentSize::get(), Error::<T>::BadSegmentSize);
+		ensure!(
+			merkle::is_segment_size(segment_size) && segment_size <= T::MaxSegmentSize::get(),
+			Error::<T>::BadSegmentSize
+		);
 		let params = Self::params();
 		let now = frame_system::Pallet::<T>::block_number();
 		let accept_by = now.saturating_add(params.accept_window.into());
@@ -666,10 +672,17 @@ impl<T: Config> Pallet<T> {
 	/// escrowed, collateralised and earns minting as if accepted, so proving that window
 	/// takes the market's costliest path for a proven contract: it is paid and completes.
 	/// Returns the partition's index.
-	pub fn insert_active_contracts(provider: &T::AccountId, roots: &[[u8; 32]], size: u64, segment_size: u32) -> u32 {
+	pub fn insert_active_contracts(
+		provider: &T::AccountId,
+		count: u32,
+		size: u64,
+		segment_size: u32,
+		root_of: &dyn Fn(ContractId) -> [u8; 32],
+	) -> u32 {
 		use polkadot_sdk::sp_runtime::traits::Bounded;
 		let escrow: BalanceOf<T> = 1_000_000u32.into();
-		let count = (roots.len() as u32).min(T::MaxPartitionSize::get());
+		let count = count.min(T::MaxPartitionSize::get());
+		let roots = alloc::vec![[0; 32]; count as usize];
 		T::Currency::set_balance(provider, BalanceOf::<T>::max_value() / 1_000u32.into());
 		let collateral = escrow.saturating_mul(2u32.into());
 		T::Currency::hold(&HoldReason::Collateral.into(), provider, collateral.saturating_mul(count.into()))
@@ -677,8 +690,9 @@ impl<T: Config> Pallet<T> {
 		Self::fund_pot();
 		T::Currency::mint_into(&Self::pot(), escrow.saturating_mul(count.into())).expect("minted");
 		let next = Self::window_of(frame_system::Pallet::<T>::block_number()) + 1;
-		let index = Self::insert_contracts_in(0, provider, roots, size, segment_size, |i, id, contract| {
+		let index = Self::insert_contracts_in(0, provider, &roots, size, segment_size, |i, id, contract| {
 			let client: T::AccountId = polkadot_sdk::frame_benchmarking::account("client", i, 0);
+			contract.root = root_of(id);
 			T::Currency::set_balance(&client, T::Currency::minimum_balance());
 			FileContracts::<T>::insert(&client, contract.manifest, BoundedVec::truncate_from(alloc::vec![id]));
 			RootRefs::<T>::mutate(contract.root, |n| *n += 1);

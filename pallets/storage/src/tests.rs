@@ -704,3 +704,19 @@ fn the_v2_migration_moves_active_escrow_into_the_pot() {
 		assert_eq!(in_pot(), 100, "it runs once");
 	});
 }
+
+#[test]
+fn segments_are_subtrees_of_the_fragment_tree() {
+	new_test_ext().execute_with(|| {
+		offer(1);
+		let create_with = |segment_size| {
+			Storage::create_contracts(signed(CLIENT), FILE, segment_size, 1, orders(vec![order(1, 1, G, 50)]))
+		};
+		// Not a power of two of at least 1 KiB, or above `MaxSegmentSize` (4 KiB here).
+		for bad in [0, 1, 512, 1000, 3072, 8192, u32::MAX] {
+			assert_noop!(create_with(bad), Error::<Test>::BadSegmentSize);
+		}
+		assert_ok!(create_with(4096));
+		assert_eq!(Contracts::<Test>::get(0).unwrap().segment_size, 4096);
+	});
+}

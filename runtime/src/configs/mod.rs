@@ -423,8 +423,14 @@ impl pallet_attestation::BenchmarkHelper<AccountId, cairn_primitives::challenger
 
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_fragment_proofs::BenchmarkHelper<AccountId> for MarketBenchmarks {
-	fn add_fragments(provider: &AccountId, roots: &[[u8; 32]], size: u64, segment_size: u32) -> u32 {
-		Storage::insert_active_contracts(provider, roots, size, segment_size)
+	fn add_fragments(
+		provider: &AccountId,
+		count: u32,
+		size: u64,
+		segment_size: u32,
+		root_of: &dyn Fn(cairn_primitives::ContractId) -> [u8; 32],
+	) -> u32 {
+		Storage::insert_active_contracts(provider, count, size, segment_size, root_of)
 	}
 	fn add_background(count: u32) {
 		Storage::insert_background_contracts(count)
