@@ -8,7 +8,8 @@ WASM_BUILD_RUSTFLAGS := --remap-path-prefix=$(CURDIR)=/cairn --remap-path-prefix
 export WASM_BUILD_RUSTFLAGS
 DEV_BASE_PATH ?= $(HOME)/.local/share/cairn-dev
 
-.PHONY: setup build dev test test-unit test-fuzz test-network chain-specs bench
+.PHONY: setup build ui dev test test-unit test-fuzz test-ui test-network chain-specs bench
+UI_PORT ?= 8080
 
 setup:
 	@scripts/setup.sh
@@ -19,13 +20,21 @@ build: setup
 	@echo "[build] cairn node and tests (release; the first build takes ~40 min on 2 cores)"
 	cargo test --release --workspace --no-run
 
-## Start a single-validator dev chain on ws://127.0.0.1:9944 (RocksDB under $(DEV_BASE_PATH)).
-dev: build
+## The wallet UI (ui/), built into ui/dist.
+ui:
+	@scripts/setup.sh --ui
+	@echo "[ui] building the wallet (tsc, vite build)"
+	cd ui && npm run build
+
+## Start a single-validator dev chain on ws://127.0.0.1:9944 (RocksDB under $(DEV_BASE_PATH))
+## and the wallet on http://127.0.0.1:$(UI_PORT).
+dev: build ui
 	@echo "[dev] starting cairn --dev; RPC on ws://127.0.0.1:9944, data in $(DEV_BASE_PATH)"
-	$(CAIRN) --dev --base-path $(DEV_BASE_PATH) --rpc-cors all
+	@echo "[dev] the wallet: http://127.0.0.1:$(UI_PORT)/"
+	@scripts/dev.sh $(CAIRN) $(DEV_BASE_PATH) $(UI_PORT)
 
 ## Every test: unit, runtime, CLI, fuzz targets, dev node and the zombienet network.
-test: build test-unit test-fuzz test-network
+test: build test-unit test-fuzz test-ui test-network
 
 test-unit:
 	@echo "[test] workspace: primitives, runtime, rpc, node CLI"
@@ -35,6 +44,10 @@ test-fuzz:
 	@scripts/setup.sh --fuzz
 	@echo "[test] fuzz targets (cargo-fuzz): DER certificates and TPM structures, a fixed number of inputs each"
 	scripts/fuzz.sh
+
+test-ui: ui
+	@echo "[test] the wallet in headless Chromium against a real dev node (Playwright)"
+	cd ui && CAIRN_BIN=$(CAIRN) npx playwright test
 
 test-network:
 	@echo "[test] real nodes: dev node with subxt, the market and a five-node network with zombienet-sdk"

@@ -4,6 +4,8 @@
 #   scripts/setup.sh          install what is missing
 #   scripts/setup.sh --check  only check; exit 1 with one line naming what is missing
 #   scripts/setup.sh --fuzz   also the fuzzing tools: the nightly toolchain and cargo-fuzz
+#   scripts/setup.sh --ui     only the wallet UI's tools: Node.js >= 20, its npm packages,
+#                             and Debian's Chromium for its browser tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,13 +16,36 @@ WASM_TARGET=wasm32v1-none
 
 check_only=false
 fuzz=false
+ui=false
 [ "${1:-}" = "--check" ] && check_only=true
 [ "${1:-}" = "--fuzz" ] && fuzz=true
+[ "${1:-}" = "--ui" ] && ui=true
 # The cargo-fuzz release `make test` runs the fuzz targets with.
 CARGO_FUZZ_VERSION=0.13.2
 
 say() { printf '[setup] %s\n' "$*"; }
 fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+if $ui; then
+	# The wallet (ui/): Vite 8 needs Node.js 20.19 or later; Playwright drives Debian's
+	# Chromium (no browser download).
+	command -v node >/dev/null || fail "Node.js not found: install Node.js 20 or later (https://nodejs.org), then run \`scripts/setup.sh --ui\` again"
+	node_major=$(node -p 'process.versions.node.split(".")[0]')
+	[ "$node_major" -ge 20 ] || fail "Node.js $(node --version) is too old for the wallet's Vite 8: install Node.js 20 or later"
+	if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+		say "installing Debian's chromium (the wallet's browser tests run in it, headless)"
+		sudo_cmd=""
+		[ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+		$sudo_cmd apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends chromium
+	fi
+	if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+		say "installing the wallet's npm packages (npm ci in ui/)"
+		(cd ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+	fi
+	say "wallet UI: Node.js $(node --version), $(chromium --version 2>/dev/null | head -1)"
+	exit 0
+fi
 
 missing_apt=()
 for pkg in "${APT_PACKAGES[@]}"; do

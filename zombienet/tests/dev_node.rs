@@ -38,7 +38,7 @@ fn start_dev_node(rpc_port: u16, log: &std::path::Path) -> Result<DevNode> {
 		.args(["--dev", "--tmp", "--no-prometheus", "--no-telemetry", "--no-mdns"])
 		.args(["--rpc-port", &rpc_port.to_string()])
 		.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{}", free_port()?)])
-		.args(["--fragment-port", "0", "--fragment-listen-ip", "127.0.0.1"])
+		.args(["--fragment-port", "0", "--fragment-listen-ip", "127.0.0.1", "--no-gateway"])
 		.stdout(Stdio::null())
 		.stderr(std::fs::File::create(log)?)
 		.spawn()

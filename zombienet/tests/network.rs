@@ -94,7 +94,13 @@ async fn validators_join_register_tpm_nodes_with_one_lost_and_a_revoked_one_leav
 	})
 	.await?;
 	chain.wait_for_validators("Ferdie to validate", |set| set.contains(&ferdie)).await?;
-	let text = one.await??;
+	let text = match one.await? {
+		Ok(text) => text,
+		Err(e) => {
+			print_attestation_logs(&network, &names).await;
+			return Err(e);
+		},
+	};
 	ensure!(text.contains("is a node"), "One registered with a validator down");
 
 	// The sweep after a CA revocation lists both under the test CA's root (CA 0), and
@@ -195,6 +201,23 @@ impl Chain {
 	}
 }
 
+/// What each node's off-chain worker and pool said about registration challenges: the
+/// story of a round that failed.
+async fn print_attestation_logs(network: &zombienet_sdk::Network<zombienet_sdk::LocalFileSystem>, names: &[&str]) {
+	for name in names {
+		let Ok(node) = network.get_node(*name) else { continue };
+		match node.logs().await {
+			Ok(logs) => {
+				println!("--- {name}: attestation and session lines ---");
+				logs.lines()
+					.filter(|l| l.contains("attestation") || l.contains("challenge") || l.contains("session"))
+					.for_each(|l| println!("{l}"));
+			},
+			Err(e) => println!("--- {name}: no logs: {e}"),
+		}
+	}
+}
+
 /// `session.set_keys` with the keys and proof a node made, already SCALE-encoded.
 struct SetKeys {
 	keys: Vec<u8>,
@@ -218,7 +241,7 @@ impl Payload for SetKeys {
 /// opens the challenges and quotes. Its output, or an error holding it.
 fn register(node_url: &str, tpm: &Swtpm, suri: &str, dir: &Path) -> Result<String> {
 	let out = Command::new(cairn_bin()?)
-		.args(["tpm", "register", "--node-url", node_url, "--suri", suri, "--timeout", "400"])
+		.args(["tpm", "register", "--node-url", node_url, "--suri", suri, "--timeout", "600"])
 		.args(["--tpm-tcti", &tpm.tcti()])
 		.arg("--ak-file")
 		.arg(dir.join(format!("ak-{}.bin", suri.trim_start_matches("//"))))

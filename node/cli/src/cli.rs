@@ -71,4 +71,7 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub fragments: crate::fragments::FragmentArgs,
+
+	#[clap(flatten)]
+	pub gateway: crate::gateway::GatewayArgs,
 }

@@ -161,6 +161,7 @@ pub fn run() -> sc_cli::Result<()> {
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			let fragment_args = cli.fragments.clone();
+			let gateway_args = cli.gateway.clone();
 			runner.run_node_until_exit(|mut config| async move {
 				claim_rpc_ports(&mut config)?;
 				if matches!(config.network.network_backend, NetworkBackendType::Litep2p) {
@@ -170,6 +171,9 @@ pub fn run() -> sc_cli::Result<()> {
 							.into(),
 					));
 				}
+				let gateway = crate::gateway::bind(&gateway_args, crate::gateway::rpc_port(&config))
+					.await
+					.map_err(sc_cli::Error::Input)?;
 				let base = config.base_path.config_dir(config.chain_spec.id());
 				let fragments =
 					crate::fragments::start_service(&fragment_args, base).await.map_err(sc_cli::Error::Input)?;
@@ -197,6 +201,9 @@ pub fn run() -> sc_cli::Result<()> {
 						let _handle = handle;
 						futures::future::pending::<()>().await
 					});
+				}
+				if let Some(gateway) = gateway {
+					task_manager.spawn_handle().spawn("gateway", None, gateway.serve());
 				}
 				Ok(task_manager)
 			})

@@ -5,6 +5,7 @@ mod chain_spec;
 mod cli;
 mod command;
 mod fragments;
+mod gateway;
 mod market;
 mod provider;
 mod service;

@@ -120,14 +120,14 @@ fn rpc_port_in_use_is_a_clear_error() {
 	let taken = TcpListener::bind("127.0.0.1:0").unwrap();
 	let port = taken.local_addr().unwrap().port().to_string();
 	let p2p = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-	let output = cairn(&["--dev", "--tmp", "--no-prometheus", "--rpc-port", &port, "--port", &p2p]);
+	let output = cairn(&["--dev", "--tmp", "--no-prometheus", "--rpc-port", &port, "--port", &p2p, "--no-gateway"]);
 	assert_clean_failure(&output, &port);
 	assert!(error_line(&output).contains("in use"), "{}", error_line(&output));
 }
 
 #[test]
 fn litep2p_backend_is_refused_with_a_hint() {
-	let output = cairn(&["--dev", "--tmp", "--no-prometheus", "--network-backend", "litep2p"]);
+	let output = cairn(&["--dev", "--tmp", "--no-prometheus", "--network-backend", "litep2p", "--no-gateway"]);
 	assert_clean_failure(&output, "libp2p");
 }
 

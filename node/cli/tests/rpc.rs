@@ -1,4 +1,5 @@
-//! `cairn_*` JSON-RPC methods against a real `cairn --dev` node over HTTP.
+//! `cairn_*` JSON-RPC methods against a real `cairn --dev` node over HTTP, and the wallet
+//! its gateway serves.
 
 use std::{
 	io::{Read, Write},
@@ -35,13 +36,26 @@ fn call(port: u16, method: &str, params: serde_json::Value) -> std::io::Result<s
 	serde_json::from_str(json).map_err(std::io::Error::other)
 }
 
+/// A GET over HTTP/1.1 naming `host`; the whole response.
+fn get(port: u16, path: &str, host: &str) -> std::io::Result<String> {
+	let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+	write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+	let mut response = String::new();
+	stream.read_to_string(&mut response)?;
+	Ok(response)
+}
+
 #[test]
 fn cairn_resolve_answers_null_for_nodes_without_endpoints_and_errors_for_bad_accounts() {
 	let port = free_port();
+	let gateway_port = free_port();
+	let wallet = tempfile::tempdir().unwrap();
+	std::fs::write(wallet.path().join("index.html"), "<!doctype html><title>Cairn wallet</title>").unwrap();
 	let _node = Node(
 		Command::new(env!("CARGO_BIN_EXE_cairn"))
 			.args(["--dev", "--tmp", "--no-prometheus", "--no-mdns", "--no-telemetry", "--no-fragment-service"])
 			.args(["--rpc-port", &port.to_string(), "--port", &free_port().to_string()])
+			.args(["--gateway-port", &gateway_port.to_string(), "--ui-dir", wallet.path().to_str().unwrap()])
 			.stdout(Stdio::null())
 			.stderr(Stdio::null())
 			.spawn()
@@ -86,4 +100,33 @@ fn cairn_resolve_answers_null_for_nodes_without_endpoints_and_errors_for_bad_acc
 	assert_eq!(swept["result"], serde_json::json!([]), "{swept}");
 	let bad = call(port, "cairn_nodesUnderCa", serde_json::json!(["root"])).unwrap();
 	assert_eq!(bad["error"]["code"], -32602, "{bad}");
+
+	// The node's gateway serves the wallet, tells it where RPC listens, and refuses a host
+	// that is not its own (DNS rebinding).
+	let page = get(gateway_port, "/", &format!("127.0.0.1:{gateway_port}")).unwrap();
+	assert!(page.starts_with("HTTP/1.1 200") && page.contains("<title>Cairn wallet</title>"), "{page}");
+	let config = get(gateway_port, "/config.json", "localhost").unwrap();
+	assert!(config.ends_with(&format!(r#"{{"rpcPort":{port}}}"#)), "{config}");
+	let rebound = get(gateway_port, "/config.json", "attacker.example").unwrap();
+	assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
+}
+
+#[test]
+fn a_taken_gateway_port_is_one_line_that_says_what_to_do() {
+	let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+	let gateway_port = taken.local_addr().unwrap().port().to_string();
+	let output = Command::new(env!("CARGO_BIN_EXE_cairn"))
+		.args(["--dev", "--tmp", "--no-prometheus", "--no-mdns", "--no-telemetry", "--no-fragment-service"])
+		.args(["--rpc-port", &free_port().to_string(), "--port", &free_port().to_string()])
+		.args(["--gateway-port", &gateway_port])
+		.output()
+		.expect("run cairn");
+	assert!(!output.status.success());
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	let line = stderr.lines().find(|l| l.contains("gateway")).unwrap_or_else(|| panic!("no gateway line: {stderr}"));
+	assert!(
+		line.contains("already in use") && line.contains("--gateway-port") && line.contains("--no-gateway"),
+		"{line}"
+	);
+	assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -1,0 +1,61 @@
+//! The node's HTTP gateway (`cairn-gateway`): its flags, and binding it before the node
+//! starts so that a taken port is one clear line.
+
+use std::{net::IpAddr, path::PathBuf};
+
+use cairn_gateway::{Config, Gateway};
+
+/// Gateway options of the node.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GatewayArgs {
+	/// TCP port of the HTTP gateway that serves the wallet; 0 picks a free one.
+	#[arg(long, value_name = "PORT", default_value_t = 8080)]
+	pub gateway_port: u16,
+
+	/// Address the gateway listens on. The default serves this machine only; another
+	/// address serves the wallet to every machine that reaches it.
+	#[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+	pub gateway_listen_ip: IpAddr,
+
+	/// Host names the gateway answers to besides localhost and loopback addresses,
+	/// comma-separated (requests naming any other host are refused: DNS rebinding).
+	#[arg(long, value_name = "NAME", value_delimiter = ',')]
+	pub gateway_host: Vec<String>,
+
+	/// The built wallet the gateway serves. Default: `ui/dist` of the checkout this binary
+	/// was built from (`make ui` builds it).
+	#[arg(long, value_name = "DIR")]
+	pub ui_dir: Option<PathBuf>,
+
+	/// Run without the gateway.
+	#[arg(long, conflicts_with_all = ["gateway_port", "gateway_listen_ip", "gateway_host"])]
+	pub no_gateway: bool,
+}
+
+/// The wallet a source checkout builds: `make ui` writes it here.
+fn checkout_ui_dir() -> PathBuf {
+	PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/dist"))
+}
+
+/// Binds the gateway, unless `--no-gateway`; `rpc_port` is told to the wallet's pages.
+pub async fn bind(args: &GatewayArgs, rpc_port: Option<u16>) -> Result<Option<Gateway>, String> {
+	if args.no_gateway {
+		return Ok(None);
+	}
+	let config = Config {
+		listen: (args.gateway_listen_ip, args.gateway_port).into(),
+		ui_dir: Some(args.ui_dir.clone().unwrap_or_else(checkout_ui_dir)),
+		hosts: args.gateway_host.clone(),
+		rpc_port,
+		..Config::loopback(args.gateway_port, None)
+	};
+	Gateway::bind(config).await.map(Some)
+}
+
+/// The port of the node's first RPC endpoint.
+pub fn rpc_port(config: &sc_service::Configuration) -> Option<u16> {
+	match &config.rpc.addr {
+		Some(endpoints) => endpoints.first().map(|e| e.listen_addr.port()),
+		None => Some(config.rpc.port),
+	}
+}

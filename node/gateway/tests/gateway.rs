@@ -1,0 +1,188 @@
+//! The gateway on a real socket of 127.0.0.1, spoken to in plain HTTP/1.1 as a browser or
+//! an attacker's page would.
+
+use std::{net::SocketAddr, path::Path, time::Duration};
+
+use cairn_gateway::{Config, Gateway};
+use tokio::{
+	io::{AsyncReadExt, AsyncWriteExt},
+	net::TcpStream,
+};
+
+/// A built wallet: an index page and one asset.
+fn wallet(dir: &Path) {
+	std::fs::create_dir_all(dir.join("assets")).unwrap();
+	std::fs::write(dir.join("index.html"), "<!doctype html><title>Cairn wallet</title>").unwrap();
+	std::fs::write(dir.join("assets/index.js"), "console.log('cairn')").unwrap();
+}
+
+async fn start(config: Config) -> SocketAddr {
+	let gateway = Gateway::bind(config).await.expect("bind");
+	let addr = gateway.local_addr();
+	tokio::spawn(gateway.serve());
+	addr
+}
+
+/// Sends `request` (head lines without the final blank line) and reads the whole answer.
+async fn send(addr: SocketAddr, request: &str) -> String {
+	let mut stream = TcpStream::connect(addr).await.expect("connect");
+	// A connection the gateway closed at once reads as an empty answer.
+	if stream.write_all(format!("{request}\r\nConnection: close\r\n\r\n").as_bytes()).await.is_err() {
+		return String::new();
+	}
+	let mut answer = Vec::new();
+	let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+		.await
+		.expect("an answer within 10 s");
+	String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn status(answer: &str) -> u16 {
+	answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status: {answer:?}"))
+}
+
+fn header<'a>(answer: &'a str, name: &str) -> Option<&'a str> {
+	answer
+		.split("\r\n\r\n")
+		.next()?
+		.lines()
+		.find_map(|l| l.split_once(':').filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()))
+}
+
+#[tokio::test]
+async fn serves_the_wallet_and_the_rpc_port_with_security_headers() {
+	let dir = tempfile::tempdir().unwrap();
+	wallet(dir.path());
+	let addr = start(Config { rpc_port: Some(9944), ..Config::loopback(0, Some(dir.path().into())) }).await;
+
+	let index = send(addr, &format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{}", addr.port())).await;
+	assert_eq!(status(&index), 200, "{index}");
+	assert!(index.contains("<title>Cairn wallet</title>"));
+	assert!(header(&index, "content-type").is_some_and(|t| t.starts_with("text/html")));
+	let csp = header(&index, "content-security-policy").expect("a content security policy");
+	assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
+	assert_eq!(header(&index, "x-frame-options"), Some("DENY"));
+	assert_eq!(header(&index, "x-content-type-options"), Some("nosniff"));
+
+	let script = send(addr, "GET /assets/index.js HTTP/1.1\r\nHost: localhost").await;
+	assert_eq!(status(&script), 200);
+	assert!(header(&script, "content-type").is_some_and(|t| t.contains("javascript")));
+
+	let config = send(addr, "GET /config.json HTTP/1.1\r\nHost: [::1]").await;
+	assert_eq!(status(&config), 200);
+	assert!(config.ends_with(r#"{"rpcPort":9944}"#), "{config}");
+
+	let missing = send(addr, "GET /nothing-here.js HTTP/1.1\r\nHost: localhost").await;
+	assert_eq!(status(&missing), 404);
+}
+
+#[tokio::test]
+async fn another_host_is_refused_so_dns_rebinding_gets_nothing() {
+	let dir = tempfile::tempdir().unwrap();
+	wallet(dir.path());
+	let addr = start(Config { hosts: vec!["cairn.mesh".into()], ..Config::loopback(0, Some(dir.path().into())) }).await;
+
+	// An attacker's name resolving to 127.0.0.1: the browser sends that name as Host.
+	let rebound = send(addr, &format!("GET /config.json HTTP/1.1\r\nHost: attacker.example:{}", addr.port())).await;
+	assert_eq!(status(&rebound), 403, "{rebound}");
+	assert!(rebound.contains("does not answer to the host \"attacker.example\"") && rebound.contains("--gateway-host"));
+	assert!(!rebound.contains("rpcPort"));
+
+	let no_host = send(addr, "GET / HTTP/1.1").await;
+	assert_eq!(status(&no_host), 400);
+
+	// A name the operator gave is answered.
+	let named = send(addr, "GET / HTTP/1.1\r\nHost: CAIRN.mesh:8080").await;
+	assert_eq!(status(&named), 200);
+}
+
+#[tokio::test]
+async fn a_state_changing_request_from_another_origin_is_refused() {
+	let addr = start(Config::loopback(0, None)).await;
+	let host = format!("127.0.0.1:{}", addr.port());
+
+	let cross = send(
+		addr,
+		&format!("POST /files HTTP/1.1\r\nHost: {host}\r\nOrigin: http://attacker.example\r\nContent-Length: 0"),
+	)
+	.await;
+	assert_eq!(status(&cross), 403, "{cross}");
+	assert!(cross.contains("must come from this gateway's own page"));
+	let no_origin = send(addr, &format!("DELETE /files HTTP/1.1\r\nHost: {host}")).await;
+	assert_eq!(status(&no_origin), 403);
+	// From its own page it passes the check (and no route changes state yet).
+	let same =
+		send(addr, &format!("POST /files HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nContent-Length: 0"))
+			.await;
+	assert_eq!(status(&same), 405);
+}
+
+#[tokio::test]
+async fn paths_out_of_the_wallet_directory_are_not_served() {
+	let root = tempfile::tempdir().unwrap();
+	let dir = root.path().join("dist");
+	wallet(&dir);
+	std::fs::write(root.path().join("secret.txt"), "node key").unwrap();
+	let addr = start(Config::loopback(0, Some(dir))).await;
+	for path in ["/../secret.txt", "/%2e%2e/secret.txt", "/assets/../../secret.txt", "/..%2fsecret.txt"] {
+		let answer = send(addr, &format!("GET {path} HTTP/1.1\r\nHost: localhost")).await;
+		assert!(!answer.contains("node key"), "{path} escaped the wallet's directory: {answer}");
+		assert_ne!(status(&answer), 200, "{path}");
+	}
+}
+
+#[tokio::test]
+async fn without_a_built_wallet_the_page_says_how_to_build_it() {
+	let empty = tempfile::tempdir().unwrap();
+	let addr = start(Config::loopback(0, Some(empty.path().into()))).await;
+	let answer = send(addr, "GET / HTTP/1.1\r\nHost: localhost").await;
+	assert_eq!(status(&answer), 503);
+	assert!(answer.contains("The wallet is not built") && answer.contains("make ui"));
+}
+
+#[tokio::test]
+async fn connections_are_bounded_and_silent_ones_closed() {
+	let dir = tempfile::tempdir().unwrap();
+	wallet(dir.path());
+	let config = Config {
+		max_connections: 2,
+		header_timeout: Duration::from_secs(1),
+		..Config::loopback(0, Some(dir.path().into()))
+	};
+	let addr = start(config).await;
+
+	// Two connections that say nothing hold both slots: a third is closed at once.
+	let mut idle = [TcpStream::connect(addr).await.unwrap(), TcpStream::connect(addr).await.unwrap()];
+	tokio::time::sleep(Duration::from_millis(200)).await;
+	let mut third = TcpStream::connect(addr).await.unwrap();
+	let mut buf = [0u8; 64];
+	let read = tokio::time::timeout(Duration::from_secs(5), third.read(&mut buf)).await.expect("closed, not left open");
+	assert!(matches!(read, Ok(0) | Err(_)), "the third connection was served: {read:?}");
+
+	// The silent ones are closed after the header timeout, and the slots serve again.
+	for stream in &mut idle {
+		let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+			.await
+			.expect("a silent connection is closed after the header timeout");
+		assert!(!buf.starts_with(b"HTTP/1.1 200"), "a silent connection was served: {read:?}");
+	}
+	let mut served = false;
+	for _ in 0..50 {
+		let answer = send(addr, "GET / HTTP/1.1\r\nHost: localhost").await;
+		if answer.starts_with("HTTP/1.1 200") {
+			served = true;
+			break;
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	assert!(served, "the gateway serves again once the silent connections are gone");
+}
+
+#[tokio::test]
+async fn a_taken_port_is_one_line_that_says_what_to_do() {
+	let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+	let port = taken.local_addr().unwrap().port();
+	let error = Gateway::bind(Config::loopback(port, None)).await.err().expect("the port is taken");
+	assert!(error.contains("already in use") && error.contains("--gateway-port") && error.contains("--no-gateway"));
+	assert!(!error.contains('\n'));
+}

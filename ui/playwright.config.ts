@@ -1,0 +1,17 @@
+import { defineConfig } from '@playwright/test';
+
+// The wallet as the node's gateway serves it, against a real dev chain (started by
+// tests/dev-node.ts), in Debian's headless Chromium.
+export default defineConfig({
+  testDir: 'tests',
+  timeout: 180_000,
+  expect: { timeout: 30_000 },
+  workers: 1,
+  reporter: [['list']],
+  globalSetup: './tests/dev-node.ts',
+  use: {
+    browserName: 'chromium',
+    launchOptions: { executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium' },
+    trace: 'retain-on-failure',
+  },
+});

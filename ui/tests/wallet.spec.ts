@@ -1,0 +1,190 @@
+// The wallet in a real browser against a real `cairn --dev` node: what a user sees and
+// does on each screen, and what the chain holds after.
+
+import { expect, test, type Page } from '@playwright/test';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const rpc = () => process.env.CAIRN_RPC!;
+const wallet = () => process.env.CAIRN_WALLET!;
+
+/** The wallet as Alice's node serves it: the page finds the node's RPC by itself. */
+async function open(page: Page, screen: string) {
+  await page.goto(`${wallet()}#${screen}`);
+  await expect(page.getByTestId('chain-name')).toHaveText('Cairn Development');
+}
+
+/** A dev account's address, as the account picker lists it. */
+async function use(page: Page, name: string) {
+  const option = page.getByTestId('account-select').locator('option', { hasText: name });
+  await page.getByTestId('account-select').selectOption(await option.getAttribute('value'));
+}
+
+/** An amount shown as `1,000,001.5 CRN`, as a number of CRN. */
+function crn(text: string | null): number {
+  const match = /^([\d,]+(?:\.\d+)?) CRN$/.exec(text?.trim() ?? '');
+  if (!match) throw new Error(`not an amount: ${text}`);
+  return Number(match[1].replace(/,/g, ''));
+}
+
+test('the chain screen follows best and finalized blocks and tells events in words', async ({ page }) => {
+  await open(page, 'chain');
+  const number = async (id: string) => Number((await page.getByTestId(id).textContent())!.replace('#', ''));
+  await expect.poll(() => number('finalized')).toBeGreaterThan(0);
+  const best = await number('best');
+  await expect.poll(() => number('best')).toBeGreaterThan(best);
+  // The dev node publishes its endpoint from its off-chain worker: an event with words.
+  await expect(page.getByTestId('events')).toContainText('Endpoints · EndpointPublished', { timeout: 60_000 });
+  await expect(page.getByTestId('events')).not.toContainText('{"');
+});
+
+// Eve runs no node: nothing but this transfer moves her balance.
+test('a transfer shows its fee before signing, its progress, and moves the balance', async ({ page }) => {
+  await open(page, 'accounts');
+  const eveRow = page
+    .getByTestId('accounts')
+    .locator('tbody tr')
+    .filter({ has: page.getByRole('cell', { name: 'Eve', exact: true }) });
+  await expect(eveRow.getByTestId('free')).toContainText('CRN');
+  const before = crn(await eveRow.getByTestId('free').textContent());
+
+  await use(page, 'Alice');
+  const form = page.locator('form.transfer');
+  await form.locator('input[name=to]').fill('Eve');
+  await form.locator('input[name=amount]').fill('1.5');
+  await expect(page.getByTestId('fee')).toContainText(/Fee ≈ 0\.\d+ CRN|Fee ≈ 0 CRN/);
+  await form.getByRole('button', { name: 'Sign and send' }).click();
+  const status = page.getByTestId('transfer-status');
+  await expect(status).toHaveAttribute('data-stage', /sent|in-block|finalized/);
+  await expect(status).toHaveAttribute('data-stage', 'finalized', { timeout: 90_000 });
+  await expect(status).toContainText(/Finalized in block #\d+/);
+  await expect.poll(async () => crn(await eveRow.getByTestId('free').textContent())).toBe(before + 1.5);
+});
+
+test('bad input is refused in words before anything is signed', async ({ page }) => {
+  await open(page, 'accounts');
+  await use(page, 'Alice');
+  const form = page.locator('form.transfer');
+  await form.locator('input[name=to]').fill('Bob');
+  await form.locator('input[name=amount]').fill('1.2.3');
+  await expect(page.getByTestId('fee')).toContainText('"1.2.3" is not an amount');
+  await form.getByRole('button', { name: 'Sign and send' }).click();
+  await expect(page.getByTestId('transfer-status')).toHaveAttribute('data-stage', 'failed');
+  await expect(page.getByTestId('transfer-status')).toContainText('is not an amount');
+
+  await form.locator('input[name=to]').fill('not-an-address');
+  await form.locator('input[name=amount]').fill('1');
+  await expect(page.getByTestId('fee')).toContainText('"not-an-address" is not an address');
+});
+
+test('an operator offers storage, sees it in the market, and a failing call reads as the pallet documents it', async ({ page }) => {
+  await open(page, 'providers');
+  await use(page, 'Charlie');
+  const offer = page.getByTestId('my-offer');
+  const status = page.getByTestId('offer-status');
+  await expect(page.getByTestId('my-offer-state')).toHaveText('This account offers no storage.');
+
+  // Withdrawing an offer that does not exist: the pallet's error and its documentation.
+  await offer.getByRole('button', { name: 'Withdraw the offer' }).click();
+  await expect(status).toHaveAttribute('data-stage', 'failed', { timeout: 90_000 });
+  await expect(status).toContainText('Storage.UnknownOffer: The provider has no offer.');
+
+  await offer.locator('input[name=capacity]').fill('2');
+  await offer.locator('input[name=price]').fill('0.05');
+  await offer.getByRole('button', { name: 'Offer storage' }).click();
+  await expect(status).toHaveAttribute('data-stage', 'finalized', { timeout: 90_000 });
+  await expect(page.getByTestId('my-offer-state')).toContainText('Offering 2 GiB at 0.05 CRN per GiB and window');
+  await expect(page.getByTestId('market').locator('tr', { hasText: '0.05 CRN' })).toContainText('2 GiB of 2 GiB');
+
+  await offer.getByRole('button', { name: 'Withdraw the offer' }).click();
+  await expect(status).toHaveAttribute('data-stage', 'finalized', { timeout: 90_000 });
+  await expect(page.getByTestId('my-offer-state')).toHaveText('This account offers no storage.');
+});
+
+/** Offers storage from `name`'s account through the Providers screen. */
+async function offerStorage(page: Page, name: string) {
+  await open(page, 'providers');
+  await use(page, name);
+  const offer = page.getByTestId('my-offer');
+  await offer.locator('input[name=capacity]').fill('1');
+  await offer.locator('input[name=price]').fill('0.01');
+  await offer.getByRole('button', { name: 'Offer storage' }).click();
+  await expect(page.getByTestId('offer-status')).toHaveAttribute('data-stage', 'finalized', { timeout: 90_000 });
+}
+
+test('a quote before paying, and a stored file with its fragments, providers and contracts, renewed', async ({ page }) => {
+  test.setTimeout(300_000);
+  // Alice's and Bob's nodes sell storage.
+  await offerStorage(page, 'Alice');
+  await offerStorage(page, 'Bob');
+
+  await open(page, 'files');
+  const form = page.getByTestId('quote');
+  await form.locator('input[name=size]').fill('1');
+  await form.locator('input[name=k]').fill('1');
+  await form.locator('input[name=n]').fill('2');
+  await form.locator('input[name=duration]').fill('5');
+  // Both providers are quoted once both nodes published their endpoints.
+  await expect(async () => {
+    await form.getByRole('button', { name: 'Quote' }).click();
+    await expect(page.getByTestId('quote-result')).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 120_000 });
+  await expect(page.getByTestId('quote-result')).toContainText('2 fragments of');
+  await expect(page.getByTestId('quote-total')).toContainText('CRN');
+  // More fragments than providers: the node's reason, in words.
+  await form.locator('input[name=n]').fill('3');
+  await form.getByRole('button', { name: 'Quote' }).click();
+  await expect(page.getByTestId('quote-error')).toContainText('only 2 reachable providers');
+  await expect(page.getByTestId('quote-error')).toContainText('lower n or the duration');
+  await form.locator('input[name=k]').fill('x');
+  await form.getByRole('button', { name: 'Quote' }).click();
+  await expect(page.getByTestId('quote-error')).toContainText('whole numbers');
+
+  // Charlie stores a file as `cairn client put` does; the wallet shows it.
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-wallet-file-'));
+  const file = join(dir, 'notes.txt');
+  writeFileSync(file, 'what the mesh remembers\n'.repeat(4000));
+  const { stdout } = await promisify(execFile)(
+    process.env.CAIRN_BIN!,
+    ['client', 'put', file, '--k', '1', '--n', '2', '--duration', '5', '--suri', '//Charlie', '--node-url', rpc()],
+    { timeout: 180_000 },
+  );
+  expect(stdout).toContain('cairn:v2:');
+
+  await open(page, 'files');
+  await use(page, 'Charlie');
+  const card = page.getByTestId('file');
+  await expect(card).toHaveCount(1);
+  await expect(card.locator('rect.fragment')).toHaveCount(2);
+  // The providers accept by themselves.
+  await expect(card.getByTestId('contract-state')).toHaveText([/^active/, /^active/], { timeout: 120_000 });
+  const row = card.locator('tbody tr').first();
+  const windows = async () => (await row.locator('td').nth(3).textContent())!.split('–').map(Number);
+  const [start, end] = await windows();
+  expect(end - start).toBe(5);
+  await card.locator('input[name=extra]').fill('2');
+  await row.getByRole('button', { name: 'Renew' }).click();
+  await expect(card.getByTestId('file-status')).toHaveAttribute('data-stage', 'finalized', { timeout: 90_000 });
+  await expect.poll(async () => (await windows())[1]).toBe(end + 2);
+});
+
+test('the node registry lists the dev nodes and the validator', async ({ page }) => {
+  await open(page, 'nodes');
+  const nodes = page.getByTestId('nodes');
+  // Every dev account (and the dev chain's stash accounts) is a node from genesis; Alice
+  // alone validates.
+  await expect.poll(() => nodes.locator('tbody tr').count()).toBeGreaterThanOrEqual(6);
+  const alice = nodes.locator('tbody tr', { hasText: '5Grwva…GKutQY' });
+  await expect(alice.getByTestId('role')).toHaveText('validator (bond 1,000 CRN)');
+  await expect(alice).toContainText('genesis');
+  await expect(nodes.getByTestId('role').filter({ hasText: 'validator' })).toHaveCount(1);
+});
+
+test('a node that cannot be reached is said so, with what to do', async ({ page }) => {
+  await page.goto(`${wallet()}?rpc=${encodeURIComponent('ws://127.0.0.1:1')}`);
+  await expect(page.getByRole('alert')).toContainText('Cannot reach a Cairn node at ws://127.0.0.1:1');
+  await expect(page.locator('main')).toContainText('make dev');
+});
