@@ -88,6 +88,12 @@ export function shortAddress(address: string): string {
   return address.length > 14 ? `${address.slice(0, 6)}…${address.slice(-6)}` : address;
 }
 
+/** An account as the page knows it: `Alice · 5Grw...utQY`, or the short address alone. */
+export function accountLabel(address: string, known: { address: string; name: string }[]): string {
+  const name = known.find((a) => a.address === address)?.name;
+  return name ? `${name} · ${shortAddress(address)}` : shortAddress(address);
+}
+
 /** Bytes as KiB, MiB, GiB. */
 export function formatBytes(bytes: number | bigint): string {
   let value = Number(bytes);

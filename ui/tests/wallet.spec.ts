@@ -133,6 +133,9 @@ test('a quote before paying, and a stored file with its fragments, providers and
     await expect(page.getByTestId('quote-result')).toBeVisible({ timeout: 2_000 });
   }).toPass({ timeout: 120_000 });
   await expect(page.getByTestId('quote-result')).toContainText('2 fragments of');
+  // The providers by the names the page knows them by.
+  await expect(page.getByTestId('quote-result')).toContainText('Alice · 5Grwva');
+  await expect(page.getByTestId('quote-result')).toContainText('Bob · 5FHneW');
   await expect(page.getByTestId('quote-total')).toContainText('CRN');
   // More fragments than providers: the node's reason, in words.
   await form.locator('input[name=n]').fill('3');

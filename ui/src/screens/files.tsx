@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ScreenProps } from '../app';
 import type { Contract, Provider, Quote } from '../chain';
-import { fileStatus, formatAmount, formatBytes, providers, quote, rpcMessage, shortAddress } from '../chain';
+import { accountLabel, fileStatus, formatAmount, formatBytes, providers, quote, rpcMessage, shortAddress } from '../chain';
 import { TxStatus, useTx } from '../widgets';
 
 const MIB = 1024 * 1024;
@@ -21,7 +21,7 @@ export function FilesScreen(props: ScreenProps) {
   );
 }
 
-function QuoteForm({ chain }: ScreenProps) {
+function QuoteForm({ chain, accounts }: ScreenProps) {
   const [size, setSize] = useState('1');
   const [k, setK] = useState('3');
   const [n, setN] = useState('10');
@@ -87,7 +87,7 @@ function QuoteForm({ chain }: ScreenProps) {
               {result.fragments.map((f) => (
                 <tr>
                   <td>{f.index}</td>
-                  <td title={f.provider}>{shortAddress(f.provider)}</td>
+                  <td title={f.provider}>{accountLabel(f.provider, accounts)}</td>
                   <td class="num">{formatAmount(f.price, chain.token)}</td>
                 </tr>
               ))}
@@ -161,7 +161,7 @@ function fragmentState(c: Contract): { kind: 'pending' | 'proven' | 'waiting' | 
   return { kind: 'waiting', words: 'active, not proven yet' };
 }
 
-function FileCard({ chain, account, file, market }: ScreenProps & { file: FileRow; market: Provider[] }) {
+function FileCard({ chain, account, accounts, file, market }: ScreenProps & { file: FileRow; market: Provider[] }) {
   const { progress, busy, run } = useTx(chain);
   const [extra, setExtra] = useState('10');
   const fragments = file.contracts.reduce((sum, c) => sum + c.size, 0);
@@ -207,7 +207,7 @@ function FileCard({ chain, account, file, market }: ScreenProps & { file: FileRo
           {file.contracts.map((c) => (
             <tr data-contract={c.id}>
               <td>#{c.id}</td>
-              <td title={c.provider}>{shortAddress(c.provider)}</td>
+              <td title={c.provider}>{accountLabel(c.provider, accounts)}</td>
               <td data-testid="contract-state">{fragmentState(c).words}</td>
               <td>{c.state === 'active' ? `${c.start}–${c.end}` : `${c.duration} from acceptance`}</td>
               <td class="num">{formatAmount(c.escrow, chain.token)}</td>

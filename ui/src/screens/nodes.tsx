@@ -3,7 +3,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import type { ScreenProps } from '../app';
-import { formatAmount, shortAddress } from '../chain';
+import { accountLabel, formatAmount } from '../chain';
 
 interface NodeRow {
   account: string;
@@ -16,7 +16,7 @@ interface NodeRow {
   addresses: number;
 }
 
-export function NodesScreen({ chain, heads }: ScreenProps) {
+export function NodesScreen({ chain, heads, accounts }: ScreenProps) {
   const [rows, setRows] = useState<NodeRow[]>();
   const [error, setError] = useState<string>();
 
@@ -84,7 +84,7 @@ export function NodesScreen({ chain, heads }: ScreenProps) {
           <tbody>
             {rows.map((r) => (
               <tr data-account={r.account}>
-                <td title={r.account}>{shortAddress(r.account)}</td>
+                <td title={r.account}>{accountLabel(r.account, accounts)}</td>
                 <td>{r.attestation}</td>
                 <td class="num">#{r.registeredAt}</td>
                 <td data-testid="role">

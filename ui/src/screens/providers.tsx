@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ScreenProps } from '../app';
 import type { Provider } from '../chain';
-import { formatAmount, formatBytes, parseAmount, providers, shortAddress } from '../chain';
+import { accountLabel, formatAmount, formatBytes, parseAmount, providers } from '../chain';
 import { TxStatus, useTx } from '../widgets';
 
 const GIB = 1024 ** 3;
@@ -48,7 +48,7 @@ export function ProvidersScreen(props: ScreenProps) {
           <tbody>
             {market.map((p) => (
               <tr data-account={p.account}>
-                <td title={p.account}>{shortAddress(p.account)}</td>
+                <td title={p.account}>{accountLabel(p.account, props.accounts)}</td>
                 <td class="num">{formatAmount(p.pricePerGib, chain.token)}</td>
                 <td class="num">
                   <Meter used={p.used} capacity={p.capacity} />
