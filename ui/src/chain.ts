@@ -138,10 +138,8 @@ export function rpcMessage(error: unknown): string {
 
 /** An error from the node's RPC (a refused transaction, a bad parameter) in words. */
 export function describeRpcError(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
   // `1010: Invalid Transaction: Inability to pay some fees , e.g. account balance too low`
-  const refused = /^\d+: (.*)$/s.exec(text);
-  return `The node refused it: ${(refused ? refused[1] : text).replace(/\s+,/g, ',')}`;
+  return `The node refused it: ${rpcMessage(error).replace(/\s+,/g, ',')}`;
 }
 
 function capitalize(text: string): string {
