@@ -2,13 +2,11 @@
 // does on each screen, and what the chain holds after.
 
 import { expect, test, type Page } from '@playwright/test';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
-const rpc = () => process.env.CAIRN_RPC!;
 const wallet = () => process.env.CAIRN_WALLET!;
 
 /** The wallet as Alice's node serves it: the page finds the node's RPC by itself. */
@@ -146,16 +144,25 @@ test('a quote before paying, and a stored file with its fragments, providers and
   await form.getByRole('button', { name: 'Quote' }).click();
   await expect(page.getByTestId('quote-error')).toContainText('whole numbers');
 
-  // Charlie stores a file as `cairn client put` does; the wallet shows it.
+  // Charlie stores a file from the page: the gateway encodes it, the page pays and signs
+  // each upload, the gateway carries the fragments to Alice's and Bob's nodes.
   const dir = mkdtempSync(join(tmpdir(), 'cairn-wallet-file-'));
-  const file = join(dir, 'notes.txt');
-  writeFileSync(file, 'what the mesh remembers\n'.repeat(4000));
-  const { stdout } = await promisify(execFile)(
-    process.env.CAIRN_BIN!,
-    ['client', 'put', file, '--k', '1', '--n', '2', '--duration', '5', '--suri', '//Charlie', '--node-url', rpc()],
-    { timeout: 180_000 },
-  );
-  expect(stdout).toContain('cairn:v2:');
+  const file = join(dir, 'notes.bin');
+  const bytes = randomBytes(3 * 1024 * 1024 + 12345);
+  writeFileSync(file, bytes);
+  await use(page, 'Charlie');
+  const store = page.getByTestId('store');
+  await store.locator('input[name=file]').setInputFiles(file);
+  await store.locator('input[name=k]').fill('1');
+  await store.locator('input[name=n]').fill('2');
+  await store.locator('input[name=duration]').fill('5');
+  await store.getByRole('button', { name: 'Store' }).click();
+  // The capability is shown before anything is paid.
+  const capability = store.getByRole('textbox', { name: 'read capability' });
+  await expect(capability).toHaveValue(/^cairn:v2:/, { timeout: 60_000 });
+  await expect(page.getByTestId('put-status')).toHaveAttribute('data-stage', 'stored', { timeout: 120_000 });
+  await expect(page.getByTestId('store-tx')).toHaveAttribute('data-stage', 'finalized');
+  const cap = await capability.inputValue();
 
   await open(page, 'files');
   await use(page, 'Charlie');
@@ -172,6 +179,36 @@ test('a quote before paying, and a stored file with its fragments, providers and
   await row.getByRole('button', { name: 'Renew' }).click();
   await expect(card.getByTestId('file-status')).toHaveAttribute('data-stage', 'finalized', { timeout: 90_000 });
   await expect.poll(async () => (await windows())[1]).toBe(end + 2);
+
+  // Read back by capability, through a shared link: the same bytes.
+  await page.goto(`${wallet()}?cap=${encodeURIComponent(cap)}#files`);
+  const read = page.getByTestId('read');
+  await expect(read.locator('input[name=capability]')).toHaveValue(cap);
+  await read.locator('input[name=name]').fill('notes-back.bin');
+  const [download] = await Promise.all([page.waitForEvent('download'), read.getByRole('link', { name: 'Download' }).click()]);
+  expect(download.suggestedFilename()).toBe('notes-back.bin');
+  expect(Buffer.compare(readFileSync((await download.path())!), bytes)).toBe(0);
+});
+
+test('the gateway refuses what it should not do, in words', async ({ page, request }) => {
+  // Another site's page cannot make the node store files (CSRF).
+  const foreign = await request.post(`${wallet()}files/uploads?client=5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY`, {
+    data: 'x',
+    headers: { origin: 'http://evil.example' },
+  });
+  expect(foreign.status()).toBe(403);
+  expect(await foreign.text()).toContain('must come from this gateway');
+  await open(page, 'files');
+  // A mistyped capability is named as such, before any request.
+  await page.getByTestId('read').locator('input[name=capability]').fill('cairn:v2:0OIl');
+  await expect(page.getByTestId('read')).toContainText('a capability looks like');
+  // A well-formed one whose checksum fails: the gateway's reason.
+  const bad = await request.get(`${wallet()}files/download?cap=cairn:v2:2222222222222222`);
+  expect(bad.status()).toBe(400);
+  expect((await bad.json()).error).toContain('wrong length');
+  // Storing without an account says what to do.
+  await page.getByTestId('store').getByRole('button', { name: 'Store' }).click();
+  await expect(page.getByTestId('put-status')).toContainText('choose');
 });
 
 test('the node registry lists the dev nodes and the validator', async ({ page }) => {

@@ -171,10 +171,11 @@ pub fn run() -> sc_cli::Result<()> {
 							.into(),
 					));
 				}
-				let gateway = crate::gateway::bind(&gateway_args, crate::gateway::rpc_port(&config))
-					.await
-					.map_err(sc_cli::Error::Input)?;
 				let base = config.base_path.config_dir(config.chain_spec.id());
+				let gateway =
+					crate::gateway::bind(&gateway_args, crate::gateway::rpc_port(&config), base.join("gateway"))
+						.await
+						.map_err(sc_cli::Error::Input)?;
 				let fragments =
 					crate::fragments::start_service(&fragment_args, base).await.map_err(sc_cli::Error::Input)?;
 				let local_endpoint = match &fragments {

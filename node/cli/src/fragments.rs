@@ -262,7 +262,12 @@ impl files::Progress for Bar {
 		self.0.inc(bytes);
 	}
 	fn note(&self, message: &str) {
-		self.0.println(message);
+		// A hidden bar (stderr is not a terminal) prints nothing of its own.
+		if self.0.is_hidden() {
+			eprintln!("{message}");
+		} else {
+			self.0.println(message);
+		}
 	}
 }
 
@@ -275,111 +280,6 @@ fn progress_bar(what: &str) -> Arc<Bar> {
 			.progress_chars("=> "),
 	);
 	Arc::new(Bar(bar))
-}
-
-/// Where a file's fragments ended up: by index, the provider and the contract.
-struct Placed {
-	placements: Vec<(usize, cairn_rpc::cairn::QuotedFragment)>,
-	contracts: Vec<cairn_primitives::ContractId>,
-	/// Escrow of the contracts made for replacements.
-	extra_escrow: cairn_runtime::Balance,
-}
-
-/// How many times a failed fragment is placed with another provider.
-const REPLACEMENTS: usize = 2;
-
-/// Uploads every fragment to its provider; a provider that still fails after its retries
-/// has its contract cancelled and the fragment goes to another provider from a fresh
-/// quote (one that holds none of the file's fragments if there is one), at most
-/// [`REPLACEMENTS`] times. Says which provider failed and why.
-#[allow(clippy::too_many_arguments)]
-async fn place_fragments(
-	net: &cairn_net::Handle,
-	chain: &crate::chain::Chain,
-	signer: &crate::chain::SignerArgs,
-	encoded: &files::EncodedFile,
-	size: u64,
-	quote: &cairn_rpc::cairn::Quote,
-	mut placements: Vec<(usize, cairn_rpc::cairn::QuotedFragment)>,
-	mut authorisations: files::Authorisations,
-	progress: Arc<Bar>,
-) -> Result<Placed, String> {
-	let manifest = &encoded.manifest;
-	let mut pending: Vec<usize> = (0..placements.len()).collect();
-	let mut failed_providers = std::collections::HashSet::new();
-	let mut extra_escrow = 0;
-	for round in 0..=REPLACEMENTS {
-		let uploads = pending.iter().map(|&i| {
-			let provider = crate::market::dial_address(&placements[i].1.endpoint);
-			let auth = provider.as_ref().ok().and_then(|p| authorisations.auth(encoded, i, p));
-			let progress = progress.clone();
-			async move {
-				let provider = provider?;
-				files::upload_fragment(net, encoded, i, &provider, auth, progress, Duration::from_secs(30))
-					.await
-					.map_err(|e| e.to_string())
-			}
-		});
-		let failed: Vec<(usize, String)> = pending
-			.iter()
-			.zip(futures::future::join_all(uploads).await)
-			.filter_map(|(i, r)| r.err().map(|e| (*i, e)))
-			.collect();
-		if failed.is_empty() {
-			break;
-		}
-		let reasons = failed.iter().map(|(i, e)| format!("fragment {i}: {e}")).collect::<Vec<_>>().join("; ");
-		if round == REPLACEMENTS {
-			return Err(format!("some fragments could not be placed after {REPLACEMENTS} replacements: {reasons}"));
-		}
-		// A fresh quote wide enough to hold providers that have none of the file yet (with
-		// simd the fragment size does not depend on n; if it did, ask for n only).
-		let wider =
-			(manifest.n as usize + failed.len() + failed_providers.len()).min(cairn_erasure::MAX_FRAGMENTS) as u16;
-		let mut fresh = None;
-		for m in (manifest.n..=wider).rev() {
-			match crate::market::quote(chain, size, manifest.k, m, quote.duration).await {
-				Ok(q) if q.fragment_size == manifest.fragment_size => {
-					fresh = Some(q);
-					break;
-				},
-				Ok(_) => {},
-				Err(e) if m == manifest.n => return Err(format!("{reasons}; and no fresh quote to replace them: {e}")),
-				Err(_) => {},
-			}
-		}
-		let fresh = fresh.ok_or_else(|| format!("{reasons}; and no fresh quote for the file's fragment size"))?;
-		let mut replacements = Vec::new();
-		for (i, reason) in &failed {
-			let id = authorisations.contracts[*i];
-			let provider = placements[*i].1.provider.clone();
-			eprintln!(
-				"fragment {i}: provider {provider} failed ({reason}); cancelling contract {id}, placing it elsewhere"
-			);
-			if let Err(e) = crate::market::cancel_contract(chain, signer, id).await {
-				eprintln!("could not cancel contract {id} ({e}); it expires unaccepted");
-			}
-			failed_providers.insert(provider);
-			let holding: std::collections::HashSet<_> = placements.iter().map(|(_, f)| f.provider.clone()).collect();
-			// The cheapest that holds none of the file, else the cheapest that did not fail.
-			let usable = || fresh.fragments.iter().filter(|f| !failed_providers.contains(&f.provider));
-			let choice = usable()
-				.find(|f| !holding.contains(&f.provider))
-				.or_else(|| usable().next())
-				.ok_or_else(|| format!("{reasons}; no other provider takes fragment {i}"))?;
-			replacements.push((*i, choice.clone()));
-		}
-		let (escrow, ids) =
-			crate::market::create_contracts(chain, signer, manifest, quote.duration, &replacements).await?;
-		extra_escrow += escrow;
-		for ((i, fragment), id) in replacements.into_iter().zip(ids) {
-			eprintln!("fragment {i}: contract {id} with {}", fragment.provider);
-			placements[i].1 = fragment;
-			authorisations.contracts[i] = id;
-		}
-		pending = failed.into_iter().map(|(i, _)| i).collect();
-	}
-	Ok(Placed { placements, contracts: authorisations.contracts, extra_escrow })
 }
 
 /// Runs a `cairn client` command.
@@ -410,74 +310,28 @@ pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 				let Some(suri) = suri else {
 					return Err("give --suri (the account that pays for storage) or --providers".into());
 				};
-				let signer = crate::chain::SignerArgs { node_url: node_url.clone(), suri: suri.clone() };
-				let client_account = polkadot_sdk::sp_core::Pair::public(&signer.pair()?).0;
+				let pair = cairn_client::pair_from_suri(suri)?;
 				let max_price = max_price.as_deref().map(crate::market::parse_crn).transpose()?;
-				let size = std::fs::metadata(file).map_err(|e| format!("{}: {e}", file.display()))?.len();
 				let chain = crate::chain::Chain::connect(node_url).await?;
-				let quote = crate::market::quote(&chain, size, *k, *n, *duration).await?;
-				let total: u128 = quote.total.parse().map_err(|_| "the node quoted a bad total".to_string())?;
-				if let Some(max) = max_price.filter(|max| total > *max) {
-					return Err(format!(
-						"storage costs {}, above --max-price {}",
-						crate::market::format_crn(total),
-						crate::market::format_crn(max)
-					));
-				}
-				let encoded = files::encode_file(file, params).await.map_err(|e| e.to_string())?;
-				if encoded.manifest.fragment_size != quote.fragment_size {
-					return Err("the node's quote is for another fragment size: is it a different version?".into());
-				}
-				// The capability first, before any payment: whatever happens next, the user
-				// can read back what the contracts hold.
-				eprintln!(
-					"read capability (keep it; printed again once stored): {}",
-					encoded.capability(Some(client_account))
-				);
-				let placements: Vec<_> = quote.fragments.iter().cloned().enumerate().collect();
-				let (escrow, contracts) =
-					crate::market::create_contracts(&chain, &signer, &encoded.manifest, *duration, &placements).await?;
-				eprintln!("{n} contracts made for {duration} windows, {} in escrow", crate::market::format_crn(escrow));
-				let pair = signer.pair()?;
-				let authorisations = files::Authorisations {
-					genesis: chain.genesis().into(),
-					contracts,
-					sign: Arc::new(move |payload: &[u8]| polkadot_sdk::sp_core::Pair::sign(&pair, payload).0),
+				let options = cairn_client::put::PutOptions {
+					params,
+					duration: *duration,
+					max_price,
+					accept_timeout: Duration::from_secs(180),
 				};
 				let bar = progress_bar("uploading");
-				files::Progress::set_total(&*bar, encoded.manifest.fragment_size * *n as u64);
-				let placed = place_fragments(
-					&net,
-					&chain,
-					&signer,
-					&encoded,
-					size,
-					&quote,
-					placements,
-					authorisations,
-					bar.clone(),
-				)
+				let stored = cairn_client::put::put(&net, &chain, &pair, file, &options, bar.clone(), |cap| {
+					eprintln!("read capability (keep it; printed again once stored): {cap}")
+				})
 				.await?;
-				let escrow = escrow + placed.extra_escrow;
-				let addresses = placed
-					.placements
-					.iter()
-					.map(|(_, f)| crate::market::dial_address(&f.endpoint))
-					.collect::<Result<Vec<_>, _>>()?;
-				files::put_manifests(&net, &encoded, &addresses, Some(&placed.contracts))
-					.await
-					.map_err(|e| e.to_string())?;
-				let cap = encoded.capability(Some(client_account));
 				bar.0.finish_and_clear();
-				let client = crate::market::client_of(&cap, None)?;
-				crate::market::wait_accepted(&chain, &client, cap.manifest_id, *n as usize, Duration::from_secs(180))
-					.await?;
 				eprintln!(
-					"stored {size} bytes as {n} fragments of {} bytes ({k} needed), all accepted; cost {}",
-					encoded.manifest.fragment_size,
-					crate::market::format_crn(escrow)
+					"stored {} bytes as {n} fragments of {} bytes ({k} needed), all accepted; cost {}",
+					stored.manifest.plain_size,
+					stored.manifest.fragment_size,
+					crate::market::format_crn(stored.escrow)
 				);
-				println!("{cap}");
+				println!("{}", stored.capability);
 				Ok(())
 			},
 			ClientCmd::Get { capability, client, output, force, providers, node_url } => {

@@ -3,7 +3,7 @@
 
 use std::{net::IpAddr, path::PathBuf};
 
-use cairn_gateway::{Config, Gateway};
+use cairn_gateway::{Config, FilesConfig, FilesSetting, Gateway};
 
 /// Gateway options of the node.
 #[derive(Debug, Clone, clap::Args)]
@@ -27,8 +27,20 @@ pub struct GatewayArgs {
 	#[arg(long, value_name = "DIR")]
 	pub ui_dir: Option<PathBuf>,
 
+	/// Store and read files for pages (`/files`) also when the gateway listens on an
+	/// address other machines reach. Whoever reaches it then uploads through this node,
+	/// which sees the files and their keys while it encodes them: trust it with them. (On
+	/// loopback `/files` is always on.)
+	#[arg(long)]
+	pub gateway_files: bool,
+
+	/// The largest file the gateway stores or reads for a page: a number with an optional
+	/// K, M, G or T (powers of 1024).
+	#[arg(long, value_name = "SIZE", default_value = "1G")]
+	pub gateway_max_file: String,
+
 	/// Run without the gateway.
-	#[arg(long, conflicts_with_all = ["gateway_port", "gateway_listen_ip", "gateway_host"])]
+	#[arg(long, conflicts_with_all = ["gateway_port", "gateway_listen_ip", "gateway_host", "gateway_files"])]
 	pub no_gateway: bool,
 }
 
@@ -37,12 +49,26 @@ fn checkout_ui_dir() -> PathBuf {
 	PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/dist"))
 }
 
-/// Binds the gateway, unless `--no-gateway`; `rpc_port` is told to the wallet's pages.
-pub async fn bind(args: &GatewayArgs, rpc_port: Option<u16>) -> Result<Option<Gateway>, String> {
+/// Binds the gateway, unless `--no-gateway`; `rpc_port` is told to the wallet's pages,
+/// and `/files` stages under `staging`.
+pub async fn bind(args: &GatewayArgs, rpc_port: Option<u16>, staging: PathBuf) -> Result<Option<Gateway>, String> {
 	if args.no_gateway {
 		return Ok(None);
 	}
+	let max_file = crate::market::parse_size(&args.gateway_max_file).map_err(|e| format!("--gateway-max-file: {e}"))?;
+	let files = match rpc_port {
+		None => FilesSetting::Off("this node serves no RPC, which storing and reading files needs".into()),
+		Some(_) if !args.gateway_listen_ip.is_loopback() && !args.gateway_files => FilesSetting::Off(
+			"this gateway serves other machines, and stores and reads files only on loopback unless its \
+			 operator starts the node with --gateway-files"
+				.into(),
+		),
+		Some(port) => {
+			FilesSetting::On(FilesConfig { max_file, ..FilesConfig::new(format!("ws://127.0.0.1:{port}"), staging) })
+		},
+	};
 	let config = Config {
+		files,
 		listen: (args.gateway_listen_ip, args.gateway_port).into(),
 		ui_dir: Some(args.ui_dir.clone().unwrap_or_else(checkout_ui_dir)),
 		hosts: args.gateway_host.clone(),

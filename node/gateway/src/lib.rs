@@ -1,8 +1,10 @@
 //! # Cairn's HTTP gateway
 //!
-//! What a browser needs from a node: the wallet UI (the built `ui/`), and `/config.json`,
-//! which tells the page where the node's RPC listens. File upload and download for the
-//! browser (`/files`) and hosted apps (`/apps`) are later routes of this same server.
+//! What a browser needs from a node: the wallet UI (the built `ui/`), `/config.json`,
+//! which tells the page where the node's RPC listens, and `/files` ([`files`]), which
+//! stores and reads Cairn files for the page as `cairn client put` and `get` do, with
+//! signatures the page makes (the gateway holds no account key). Hosted apps (`/apps`)
+//! are a later route of this same server.
 //!
 //! The gateway listens on 127.0.0.1 unless the operator chooses another address, and it
 //! defends the node's browser users against other pages:
@@ -35,6 +37,10 @@ use hyper::{
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::{net::TcpListener, sync::Semaphore};
 
+mod files;
+
+pub use files::FilesConfig;
+
 const LOG_TARGET: &str = "cairn-gateway";
 
 /// The content security policy of every response: the wallet loads scripts and styles
@@ -59,6 +65,16 @@ pub struct Config {
 	pub max_connections: usize,
 	/// Time a connection has to send each request head.
 	pub header_timeout: Duration,
+	/// `/files`: on, or off with the reason the gateway gives.
+	pub files: FilesSetting,
+}
+
+/// Whether the gateway stores and reads files for the page.
+#[derive(Clone, Debug)]
+pub enum FilesSetting {
+	On(FilesConfig),
+	/// Off; requests get this reason (what to do to turn it on).
+	Off(String),
 }
 
 impl Config {
@@ -71,6 +87,7 @@ impl Config {
 			rpc_port: None,
 			max_connections: 64,
 			header_timeout: Duration::from_secs(10),
+			files: FilesSetting::Off("this gateway does not store or read files".into()),
 		}
 	}
 }
@@ -86,6 +103,7 @@ struct State {
 	local_addr: SocketAddr,
 	/// The built wallet's directory, when `ui_dir` holds one.
 	ui: Option<PathBuf>,
+	files: Option<Arc<files::Files>>,
 }
 
 impl Gateway {
@@ -111,7 +129,18 @@ impl Gateway {
 				config.ui_dir
 			);
 		}
-		Ok(Self { listener, state: Arc::new(State { config, local_addr, ui }) })
+		let files = match &config.files {
+			FilesSetting::On(files) => {
+				// The staging directory is the gateway's own: what a previous run left is
+				// removed.
+				let _ = std::fs::remove_dir_all(&files.staging);
+				std::fs::create_dir_all(&files.staging)
+					.map_err(|e| format!("the gateway's staging directory {}: {e}", files.staging.display()))?;
+				Some(Arc::new(files::Files::new(files.clone())))
+			},
+			FilesSetting::Off(_) => None,
+		};
+		Ok(Self { listener, state: Arc::new(State { config, local_addr, ui, files }) })
 	}
 
 	pub fn local_addr(&self) -> SocketAddr {
@@ -175,11 +204,22 @@ async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
 		Ok(host) => host,
 		Err(refused) => return refused,
 	};
-	if !matches!(*req.method(), Method::GET | Method::HEAD) {
+	let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD);
+	if changes_state {
 		if let Err(refused) = check_same_origin(&host, req.headers()) {
 			return refused;
 		}
-		return text(StatusCode::METHOD_NOT_ALLOWED, "the gateway takes only GET and HEAD requests\n");
+	}
+	let path = req.uri().path();
+	if path == "/files" || path.starts_with("/files/") {
+		return match (&state.files, &state.config.files) {
+			(Some(files), _) => files.route(req).await,
+			(None, FilesSetting::Off(reason)) => text(StatusCode::FORBIDDEN, &format!("{reason}\n")),
+			(None, FilesSetting::On(_)) => text(StatusCode::INTERNAL_SERVER_ERROR, "files are not set up\n"),
+		};
+	}
+	if changes_state {
+		return text(StatusCode::METHOD_NOT_ALLOWED, "the gateway takes only GET and HEAD requests here\n");
 	}
 	match req.uri().path() {
 		"/config.json" => {

@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, path::Path, time::Duration};
 
-use cairn_gateway::{Config, Gateway};
+use cairn_gateway::{Config, FilesConfig, FilesSetting, Gateway};
 use tokio::{
 	io::{AsyncReadExt, AsyncWriteExt},
 	net::TcpStream,
@@ -110,11 +110,124 @@ async fn a_state_changing_request_from_another_origin_is_refused() {
 	assert!(cross.contains("must come from this gateway's own page"));
 	let no_origin = send(addr, &format!("DELETE /files HTTP/1.1\r\nHost: {host}")).await;
 	assert_eq!(status(&no_origin), 403);
-	// From its own page it passes the check (and no route changes state yet).
+	// From its own page it passes the check: this gateway has `/files` off, and says so.
 	let same =
 		send(addr, &format!("POST /files HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nContent-Length: 0"))
 			.await;
-	assert_eq!(status(&same), 405);
+	assert_eq!(status(&same), 403, "{same}");
+	assert!(same.contains("does not store or read files"));
+	let elsewhere = send(
+		addr,
+		&format!("POST /config.json HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nContent-Length: 0"),
+	)
+	.await;
+	assert_eq!(status(&elsewhere), 405);
+}
+
+/// A gateway with `/files` on, staging in `staging`, whose node's RPC is nowhere.
+async fn files_gateway(staging: &Path, max_uploads: usize) -> (SocketAddr, String) {
+	let files =
+		FilesConfig { max_file: 1 << 20, max_uploads, ..FilesConfig::new("ws://127.0.0.1:1".into(), staging.into()) };
+	let addr = start(Config { files: FilesSetting::On(files), ..Config::loopback(0, None) }).await;
+	(addr, format!("127.0.0.1:{}", addr.port()))
+}
+
+/// A POST from the gateway's own page.
+async fn post(addr: SocketAddr, host: &str, target: &str, body: &[u8]) -> String {
+	let mut stream = TcpStream::connect(addr).await.expect("connect");
+	let head = format!(
+		"POST {target} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+		body.len()
+	);
+	stream.write_all(head.as_bytes()).await.unwrap();
+	let _ = stream.write_all(body).await;
+	let mut answer = Vec::new();
+	// A refusal may close the connection before the whole body is read: keep what came.
+	let _ = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer)).await.expect("an answer");
+	String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn json_body(answer: &str) -> serde_json::Value {
+	serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or_default())
+		.unwrap_or_else(|e| panic!("not JSON ({e}): {answer}"))
+}
+
+const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+
+#[tokio::test]
+async fn files_are_encoded_for_the_page_with_the_capability_before_any_payment() {
+	let staging = tempfile::tempdir().unwrap();
+	let (addr, host) = files_gateway(staging.path(), 1).await;
+	let file: Vec<u8> = (0..200_000u32).map(|i| (i * 7) as u8).collect();
+
+	let answer = post(addr, &host, &format!("/files/uploads?client={ALICE}&k=2&n=3"), &file).await;
+	assert_eq!(status(&answer), 200, "{answer}");
+	let encoded = json_body(&answer);
+	assert_eq!(encoded["plainSize"], 200_000);
+	assert_eq!(encoded["roots"].as_array().map(Vec::len), Some(3));
+	let cap: cairn_erasure::ReadCapability = encoded["capability"].as_str().unwrap().parse().unwrap();
+	assert_eq!(hex::encode(cap.client.unwrap()), "d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d");
+	assert_eq!(format!("0x{}", hex::encode(cap.manifest_id)), encoded["manifest"].as_str().unwrap());
+	let id = encoded["upload"].as_str().unwrap();
+
+	let progress = send(addr, &format!("GET /files/uploads/{id} HTTP/1.1\r\nHost: {host}")).await;
+	assert_eq!(json_body(&progress)["state"], "encoded");
+	// The uploads the gateway may hold are all taken: the next one waits, in words.
+	let full = post(addr, &host, &format!("/files/uploads?client={ALICE}"), b"more").await;
+	assert_eq!(status(&full), 503, "{full}");
+	assert!(json_body(&full)["error"].as_str().unwrap().contains("as many uploads as it may"));
+	// Signing needs the chain: without a node, the gateway says which.
+	let auths = send(addr, &format!("GET /files/uploads/{id}/authorisations HTTP/1.1\r\nHost: {host}")).await;
+	assert_eq!(status(&auths), 502, "{auths}");
+	assert!(json_body(&auths)["error"].as_str().unwrap().contains("cannot reach the node"));
+	// Dropped by the page: its staging files go with it.
+	assert!(std::fs::read_dir(staging.path()).unwrap().count() > 0);
+	let removed =
+		send(addr, &format!("DELETE /files/uploads/{id} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}")).await;
+	assert_eq!(status(&removed), 200, "{removed}");
+	assert_eq!(std::fs::read_dir(staging.path()).unwrap().count(), 0);
+	let gone = send(addr, &format!("GET /files/uploads/{id} HTTP/1.1\r\nHost: {host}")).await;
+	assert_eq!(status(&gone), 404);
+}
+
+#[tokio::test]
+async fn bad_uploads_and_downloads_are_refused_in_words_and_stage_nothing() {
+	let staging = tempfile::tempdir().unwrap();
+	let (addr, host) = files_gateway(staging.path(), 4).await;
+	let cases: [(String, &[u8], u16, &str); 6] = [
+		("/files/uploads?k=1&n=2".into(), b"data", 400, "give the paying account"),
+		("/files/uploads?client=bob".into(), b"data", 400, "not an SS58 account"),
+		(format!("/files/uploads?client={ALICE}&k=x"), b"data", 400, "not a whole number"),
+		(format!("/files/uploads?client={ALICE}&k=3&n=2"), b"data", 400, ""),
+		(format!("/files/uploads?client={ALICE}"), b"", 400, "the file is empty"),
+		(format!("/files/uploads?client={ALICE}"), &[0u8; (1 << 20) + 1], 413, "at most 1048576"),
+	];
+	for (target, body, code, words) in cases {
+		let answer = post(addr, &host, &target, body).await;
+		assert_eq!(status(&answer), code, "{target}: {answer}");
+		assert!(json_body(&answer)["error"].as_str().unwrap().contains(words), "{target}: {answer}");
+	}
+	// A body sent without its length.
+	let chunked = send(
+		addr,
+		&format!(
+			"POST /files/uploads?client={ALICE} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nTransfer-Encoding: chunked\r\n\r\n4\r\ndata\r\n0\r\n"
+		),
+	)
+	.await;
+	assert_eq!(status(&chunked), 411, "{chunked}");
+	for (target, words) in [
+		("/files/download", "give the file's read capability"),
+		("/files/download?cap=cairn:v2:2222", "wrong length"),
+		("/files/download?cap=cairn:v9:2222", "unknown version"),
+	] {
+		let answer = send(addr, &format!("GET {target} HTTP/1.1\r\nHost: {host}")).await;
+		assert_eq!(status(&answer), 400, "{answer}");
+		assert!(json_body(&answer)["error"].as_str().unwrap().contains(words), "{target}: {answer}");
+	}
+	let unknown = send(addr, &format!("GET /files/uploads/0011 HTTP/1.1\r\nHost: {host}")).await;
+	assert_eq!(status(&unknown), 404);
+	assert_eq!(std::fs::read_dir(staging.path()).unwrap().count(), 0, "nothing left in staging");
 }
 
 #[tokio::test]

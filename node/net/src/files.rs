@@ -92,8 +92,14 @@ impl EncodedFile {
 
 /// Encrypts and erasure-codes `path` into fragments in a temporary directory.
 pub async fn encode_file(path: &Path, params: Params) -> Result<EncodedFile, FileError> {
+	encode_file_in(path, params, &std::env::temp_dir()).await
+}
+
+/// Encrypts and erasure-codes `path` into fragments in a new directory inside `parent`,
+/// removed with the [`EncodedFile`].
+pub async fn encode_file_in(path: &Path, params: Params, parent: &Path) -> Result<EncodedFile, FileError> {
 	params.check()?;
-	let dir = tempfile::tempdir()?;
+	let dir = tempfile::Builder::new().prefix("fragments-").tempdir_in(parent)?;
 	let input = File::open(path)?;
 	let paths: Vec<_> = (0..params.n as usize).map(|i| dir.path().join(format!("fragment-{i}"))).collect();
 	let encoded = {

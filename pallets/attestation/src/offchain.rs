@@ -49,8 +49,12 @@ pub const FINALIZED_KEY: &[u8] = b"cairn/finalized-number";
 const SENT_KEY: &[u8] = b"cairn/attestation/sent/";
 /// Off-chain storage of the block a seat's reveal was last sent at.
 const REVEAL_SENT_KEY: &[u8] = b"cairn/attestation/revealed/";
-/// Blocks to wait for a sent challenge to be included before sending it again.
-pub const RESEND_AFTER: u32 = 5;
+/// Blocks to wait for a sent challenge to be included before sending it again. Short
+/// against the 10-block challenge window: a copy still in the pool is refused by the pool
+/// as a duplicate (same `provides` tag) at no cost, while a copy that was lost (its
+/// node's pool dropped it, or it sat on a fork that lost) is replaced within two blocks,
+/// several times within one window.
+pub const RESEND_AFTER: u32 = 2;
 /// The most challenges one worker run makes; each costs an RSA encryption.
 pub const MAX_CHALLENGES_PER_RUN: usize = 8;
 /// The most reveals one worker run sends.

@@ -6,6 +6,9 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ScreenProps } from '../app';
 import type { Contract, Provider, Quote } from '../chain';
 import { accountLabel, fileStatus, formatAmount, formatBytes, providers, quote, rpcMessage, shortAddress } from '../chain';
+import type { PutStage } from '../gateway';
+import { downloadUrl, putFile } from '../gateway';
+import { describeProgress } from '../tx';
 import { TxStatus, useTx } from '../widgets';
 
 const MIB = 1024 * 1024;
@@ -16,6 +19,8 @@ export function FilesScreen(props: ScreenProps) {
     <section>
       <h2>Files</h2>
       <QuoteForm {...props} />
+      <StoreForm {...props} />
+      <ReadForm />
       <MyFiles {...props} />
     </section>
   );
@@ -23,9 +28,8 @@ export function FilesScreen(props: ScreenProps) {
 
 function QuoteForm({ chain, accounts }: ScreenProps) {
   const [size, setSize] = useState('1');
-  const [k, setK] = useState('3');
-  const [n, setN] = useState('10');
-  const [duration, setDuration] = useState('60');
+  const terms = useTerms('3', '10');
+  const { k, n, duration } = terms;
   const [result, setResult] = useState<Quote>();
   const [error, setError] = useState<string>();
 
@@ -51,15 +55,7 @@ function QuoteForm({ chain, accounts }: ScreenProps) {
         <label>
           Size (MiB) <input name="size" value={size} onInput={(e) => setSize((e.target as HTMLInputElement).value)} />
         </label>
-        <label title="fragments that restore the file">
-          k <input name="k" size={3} value={k} onInput={(e) => setK((e.target as HTMLInputElement).value)} />
-        </label>
-        <label title="fragments made, one per provider">
-          n <input name="n" size={3} value={n} onInput={(e) => setN((e.target as HTMLInputElement).value)} />
-        </label>
-        <label>
-          Windows <input name="duration" size={5} value={duration} onInput={(e) => setDuration((e.target as HTMLInputElement).value)} />
-        </label>
+        <TermsInputs terms={terms} />
         <button type="submit">Quote</button>
       </form>
       {error && (
@@ -94,13 +90,160 @@ function QuoteForm({ chain, accounts }: ScreenProps) {
             </tbody>
           </table>
           <p class="muted">
-            Uploading from the browser comes with the node's HTTP gateway. Until then, store a file on these terms with{' '}
+            Store a file on these terms below, or from a terminal with{' '}
             <code>
               cairn client put FILE --k {k} --n {n} --duration {result.duration} --suri …
             </code>
           </p>
         </div>
       )}
+    </div>
+  );
+}
+
+/** The terms of storage a form asks for: k, n and the duration in windows, as typed. */
+function useTerms(k: string, n: string) {
+  const [kText, setK] = useState(k);
+  const [nText, setN] = useState(n);
+  const [duration, setDuration] = useState('60');
+  return { k: kText, n: nText, duration, setK, setN, setDuration };
+}
+
+function TermsInputs({ terms }: { terms: ReturnType<typeof useTerms> }) {
+  const field = (name: string, size: number, value: string, set: (v: string) => void) => (
+    <input name={name} size={size} value={value} onInput={(e) => set((e.target as HTMLInputElement).value)} />
+  );
+  return (
+    <>
+      <label title="fragments that restore the file">k {field('k', 3, terms.k, terms.setK)}</label>
+      <label title="fragments made, one per provider">n {field('n', 3, terms.n, terms.setN)}</label>
+      <label>Windows {field('duration', 5, terms.duration, terms.setDuration)}</label>
+    </>
+  );
+}
+
+/** Storing a file from this computer: through the node's gateway, paid and signed here. */
+function StoreForm({ chain, account }: ScreenProps) {
+  const [file, setFile] = useState<File>();
+  const terms = useTerms('1', '2');
+  const { k, n, duration } = terms;
+  const [stage, setStage] = useState<PutStage>();
+  const tx = useTx(chain);
+  const busy = stage !== undefined && stage.stage !== 'stored' && stage.stage !== 'failed';
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!account) return setStage({ stage: 'failed', reason: 'choose an account first (top right)' });
+    if (!file) return setStage({ stage: 'failed', reason: 'choose a file first' });
+    const numbers = [k, n, duration].map((x) => (/^\d+$/.test(x.trim()) ? Number(x) : NaN));
+    if (numbers.some((x) => !(x >= 1))) {
+      return setStage({ stage: 'failed', reason: 'k, n and the duration are whole numbers, at least 1' });
+    }
+    await putFile(chain, account, file, numbers[0], numbers[1], numbers[2], (make) => tx.run(account, make), setStage);
+  };
+
+  const capability = stage && 'encoded' in stage ? stage.encoded?.capability : undefined;
+  const shareLink = capability
+    ? `${window.location.origin}${window.location.pathname}?cap=${encodeURIComponent(capability)}#files`
+    : undefined;
+  return (
+    <div class="card" data-testid="store">
+      <h3>Store a file</h3>
+      <form class="inline" onSubmit={submit}>
+        <label>
+          File{' '}
+          <input
+            type="file"
+            name="file"
+            onChange={(e) => setFile((e.target as HTMLInputElement).files?.[0] ?? undefined)}
+          />
+        </label>
+        <TermsInputs terms={terms} />
+        <button type="submit" disabled={busy}>
+          Store
+        </button>
+      </form>
+      <TxStatus progress={tx.progress} testid="store-tx" />
+      {stage && <PutProgress stage={stage} token={chain.token} />}
+      {capability && (
+        <div data-testid="capability">
+          <p>
+            The read capability: whoever holds it can read the file. Keep it; it is shown before anything is paid.
+          </p>
+          <textarea readOnly rows={2} cols={60} aria-label="read capability" value={capability} />
+          <p>
+            <button type="button" onClick={() => void navigator.clipboard?.writeText(capability)}>
+              Copy
+            </button>{' '}
+            <a href={shareLink}>Link to share</a>
+          </p>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function PutProgress({ stage, token }: { stage: PutStage; token: Parameters<typeof formatAmount>[1] }) {
+  const bar = (label: string, sent: number, total: number) => (
+    <p>
+      {label}{' '}
+      <progress data-testid="put-progress" max={total} value={sent} aria-label={label} /> {formatBytes(sent)} of{' '}
+      {formatBytes(total)}
+    </p>
+  );
+  const body = (() => {
+    switch (stage.stage) {
+      case 'sending':
+        return bar('Sending to the node, which encrypts and encodes it…', stage.sent, stage.total);
+      case 'quoted':
+        return <p>Contracts with {stage.quote.fragments.length} providers: {formatAmount(stage.quote.total, token)}, signing…</p>;
+      case 'paying':
+        return <p>Contracts: {describeProgress(stage.tx)}</p>;
+      case 'authorising':
+        return <p>Signing each provider's upload…</p>;
+      case 'uploading':
+        return bar('Uploading the fragments to the providers…', stage.sent, stage.total);
+      case 'stored':
+        return (
+          <p class="tx ok">
+            Stored: {stage.encoded.n} fragments with their providers, who accept them by themselves (see below).
+          </p>
+        );
+      case 'failed':
+        return <p class="tx error">Failed: {stage.reason}</p>;
+    }
+  })();
+  return (
+    <div data-testid="put-status" data-stage={stage.stage} role="status">
+      {body}
+    </div>
+  );
+}
+
+/** Reading a file back by its capability: the gateway restores it and the browser saves it. */
+function ReadForm() {
+  const [capability, setCapability] = useState(() => new URLSearchParams(window.location.search).get('cap') ?? '');
+  const [name, setName] = useState('');
+  const valid = /^cairn:v[12]:[1-9A-HJ-NP-Za-km-z]+$/.test(capability.trim());
+  return (
+    <div class="card" data-testid="read">
+      <h3>Read a file</h3>
+      <form class="inline" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Capability{' '}
+          <input name="capability" size={50} value={capability} onInput={(e) => setCapability((e.target as HTMLInputElement).value)} />
+        </label>
+        <label>
+          Save as <input name="name" size={16} value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        </label>
+        {valid ? (
+          <a class="button" href={downloadUrl(capability, name || undefined)} download={name || 'cairn-file'}>
+            Download
+          </a>
+        ) : (
+          capability.trim() && <span class="error">a capability looks like cairn:v2:… as the store step showed it</span>
+        )}
+      </form>
     </div>
   );
 }
