@@ -3,7 +3,6 @@
 // providers; the page pays and authorises: it signs the contracts' transaction and each
 // fragment's upload authorisation, so the gateway never holds a key.
 
-import { web3FromAddress } from '@polkadot/extension-dapp';
 import { hexToU8a, u8aToHex } from '@polkadot/util';
 import type { Account } from './accounts';
 import type { Chain, Quote } from './chain';
@@ -113,6 +112,8 @@ export function downloadUrl(capability: string, name?: string): string {
  */
 export async function signPayload(account: Account, payload: string): Promise<string> {
   if (account.pair) return u8aToHex(account.pair.sign(hexToU8a(payload)));
+  // Loaded when needed: the module touches `window` as it loads.
+  const { web3FromAddress } = await import('@polkadot/extension-dapp');
   const injected = await web3FromAddress(account.address);
   if (!injected.signer.signRaw) throw new Error('the extension cannot sign raw data');
   const { signature } = await injected.signer.signRaw({ address: account.address, data: payload, type: 'bytes' });

@@ -5,6 +5,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 
 const wallet = () => process.env.CAIRN_WALLET!;
@@ -13,6 +14,11 @@ const wallet = () => process.env.CAIRN_WALLET!;
 async function open(page: Page, screen: string) {
   await page.goto(`${wallet()}#${screen}`);
   await expect(page.getByTestId('chain-name')).toHaveText('Cairn Development');
+}
+
+/** Saves what the page shows as `test-results/screens/NAME.png` (kept after the run). */
+async function screenshot(page: Page, name: string) {
+  await page.screenshot({ path: join('test-results', 'screens', `${name}.png`), fullPage: true });
 }
 
 /** A dev account's address, as the account picker lists it. */
@@ -37,6 +43,28 @@ test('the chain screen follows best and finalized blocks and tells events in wor
   // The dev node publishes its endpoint from its off-chain worker: an event with words.
   await expect(page.getByTestId('events')).toContainText('Endpoints · EndpointPublished', { timeout: 60_000 });
   await expect(page.getByTestId('events')).not.toContainText('{"');
+  await screenshot(page, 'chain');
+});
+
+test('the first load is under 1 MB of JavaScript (gzip), every byte from the node', async ({ page, request }) => {
+  await open(page, 'accounts');
+  const loaded = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+  const origin = new URL(wallet()).origin;
+  // No CDN: community networks are often offline from the internet.
+  expect(loaded.filter((url) => !url.startsWith(origin))).toEqual([]);
+  const scripts = await page.evaluate(() => Array.from(document.scripts, (s) => s.src).filter(Boolean));
+  const javascript = [...new Set([...scripts, ...loaded.filter((url) => url.endsWith('.js'))])];
+  expect(javascript.length).toBeGreaterThan(0);
+  let plain = 0;
+  let gzip = 0;
+  for (const url of javascript) {
+    const body = await (await request.get(url)).body();
+    plain += body.length;
+    gzip += gzipSync(body).length;
+  }
+  console.log(`first load: ${javascript.length} script(s), ${plain} bytes, ${gzip} gzip`);
+  expect(gzip).toBeLessThan(1_000_000);
+  await screenshot(page, 'accounts');
 });
 
 // Eve runs no node: nothing but this transfer moves her balance.
@@ -96,6 +124,7 @@ test('an operator offers storage, sees it in the market, and a failing call read
   await expect(status).toHaveAttribute('data-stage', 'finalized', { timeout: 90_000 });
   await expect(page.getByTestId('my-offer-state')).toContainText('Offering 2 GiB at 0.05 CRN per GiB and window');
   await expect(page.getByTestId('market').locator('tr', { hasText: '0.05 CRN' })).toContainText('2 GiB of 2 GiB');
+  await screenshot(page, 'providers');
 
   await offer.getByRole('button', { name: 'Withdraw the offer' }).click();
   await expect(status).toHaveAttribute('data-stage', 'finalized', { timeout: 90_000 });
@@ -188,6 +217,9 @@ test('a quote before paying, and a stored file with its fragments, providers and
   const [download] = await Promise.all([page.waitForEvent('download'), read.getByRole('link', { name: 'Download' }).click()]);
   expect(download.suggestedFilename()).toBe('notes-back.bin');
   expect(Buffer.compare(readFileSync((await download.path())!), bytes)).toBe(0);
+  await use(page, 'Charlie');
+  await expect(page.getByTestId('file')).toHaveCount(1);
+  await screenshot(page, 'files');
 });
 
 test('the gateway refuses what it should not do, in words', async ({ page, request }) => {
@@ -221,6 +253,7 @@ test('the node registry lists the dev nodes and the validator', async ({ page })
   await expect(alice.getByTestId('role')).toHaveText('validator (bond 1,000 CRN)');
   await expect(alice).toContainText('genesis');
   await expect(nodes.getByTestId('role').filter({ hasText: 'validator' })).toHaveCount(1);
+  await screenshot(page, 'nodes');
 });
 
 test('a node that cannot be reached is said so, with what to do', async ({ page }) => {
