@@ -192,6 +192,12 @@ pub trait CairnApi<BlockHash> {
 	#[method(name = "cairn_fileStatus")]
 	fn file_status(&self, client: AccountId, manifest: String, at: Option<BlockHash>) -> RpcResult<Vec<ContractView>>;
 
+	/// The live contracts that name `provider`: pending ones first, then those it proves,
+	/// at most [`MAX_HOLDINGS`]. What an operator's node stores, for whom, and how its
+	/// proofs go.
+	#[method(name = "cairn_holdings")]
+	fn holdings(&self, provider: AccountId, at: Option<BlockHash>) -> RpcResult<Vec<ContractView>>;
+
 	/// The nodes whose EK certificates CA `caId` issued, directly or through a CA under
 	/// it, with their EK ids: the sweep governance makes after revoking a CA.
 	#[method(name = "cairn_nodesUnderCa")]
@@ -217,6 +223,9 @@ fn runtime_error(e: impl std::fmt::Display) -> ErrorObjectOwned {
 fn bad_params(message: impl Into<String>) -> ErrorObjectOwned {
 	ErrorObject::owned(BAD_PARAMS, message.into(), None::<()>)
 }
+
+/// The most contracts `cairn_holdings` answers (a few hundred kB of JSON).
+pub const MAX_HOLDINGS: usize = 1000;
 
 fn multiaddr_text(bytes: &[u8]) -> String {
 	multiaddr::Multiaddr::try_from(bytes.to_vec())
@@ -355,6 +364,12 @@ where
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
 		let contracts = self.client.runtime_api().file_contracts(at, client, manifest).map_err(runtime_error)?;
 		Ok(contracts.into_iter().map(|c| ContractView::new(c.id, c.contract)).collect())
+	}
+
+	fn holdings(&self, provider: AccountId, at: Option<Block::Hash>) -> RpcResult<Vec<ContractView>> {
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		let contracts = self.client.runtime_api().holdings(at, provider).map_err(runtime_error)?;
+		Ok(contracts.into_iter().take(MAX_HOLDINGS).map(|c| ContractView::new(c.id, c.contract)).collect())
 	}
 
 	fn nodes_under_ca(&self, ca_id: u32, at: Option<Block::Hash>) -> RpcResult<Vec<CertifiedNode>> {

@@ -56,7 +56,7 @@ export function tokenOf(api: ApiPromise): Token {
   return { symbol: api.registry.chainTokens[0] ?? 'CRN', decimals: api.registry.chainDecimals[0] ?? 12 };
 }
 
-/** `amount` (in the smallest unit) as `1,234.5678 CRN`: at most four decimals, rounded down. */
+/** `amount` (in the smallest unit) as `1,234.5678 CRN`: at most four decimals, rounded down; `< 0.0001 CRN` below that. */
 export function formatAmount(amount: bigint | string | number, token: Token): string {
   const value = BigInt(amount);
   const negative = value < 0n;
@@ -65,6 +65,8 @@ export function formatAmount(amount: bigint | string | number, token: Token): st
   const whole = abs / unit;
   const shown = 4;
   const fraction = ((abs % unit) * 10n ** BigInt(shown)) / unit;
+  // A non-zero amount never reads as zero.
+  if (abs > 0n && whole === 0n && fraction === 0n) return `${negative ? '> -' : '< '}0.0001 ${token.symbol}`;
   let text = whole.toLocaleString('en-US');
   if (fraction > 0n) text += '.' + fraction.toString().padStart(shown, '0').replace(/0+$/, '');
   return `${negative ? '-' : ''}${text} ${token.symbol}`;
@@ -218,6 +220,11 @@ export interface Contract {
   lastProven: number | null;
   deadline: number | null;
   partition: number | null;
+}
+
+/** The live contracts naming `provider` (pending first, then those it proves; at most 1000). */
+export function holdings(chain: Chain, provider: string): Promise<Contract[]> {
+  return chain.provider.send<Contract[]>('cairn_holdings', [provider]);
 }
 
 /** The live contracts of `client`'s file `manifest` (0x and 64 hex digits). */

@@ -4,6 +4,7 @@
 import { expect, test } from '@playwright/test';
 import { accountLabel, describeRpcError, formatAmount, formatBytes, parseAmount, rpcMessage, shortAddress } from '../src/chain';
 import { downloadUrl } from '../src/gateway';
+import { mergeWindows, type WindowRecord } from '../src/screens/holdings';
 
 const CRN = { symbol: 'CRN', decimals: 12 };
 const ALICE = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
@@ -13,8 +14,10 @@ test('amounts read as CRN with at most four decimals, rounded down', () => {
   expect(formatAmount('1000000000000', CRN)).toBe('1 CRN');
   expect(formatAmount(1_234_567_890_123_456n, CRN)).toBe('1,234.5678 CRN');
   expect(formatAmount(10_000_000_000n, CRN)).toBe('0.01 CRN');
-  // Less than a ten-thousandth shows as nothing after the point, never as more than it is.
-  expect(formatAmount(99_999_999n, CRN)).toBe('0 CRN');
+  // Less than a ten-thousandth is said so: never as more than it is, nor as nothing.
+  expect(formatAmount(99_999_999n, CRN)).toBe('< 0.0001 CRN');
+  expect(formatAmount(-1n, CRN)).toBe('> -0.0001 CRN');
+  expect(formatAmount(100_000_001n, CRN)).toBe('0.0001 CRN');
   expect(formatAmount(-1_500_000_000_000n, CRN)).toBe('-1.5 CRN');
 });
 
@@ -58,4 +61,16 @@ test('download links carry the capability and the name, encoded', () => {
   const cap = 'cairn:v2:3yZe7d';
   expect(downloadUrl(` ${cap} `)).toBe('./files/download?cap=cairn%3Av2%3A3yZe7d');
   expect(downloadUrl(cap, 'my notes&more.txt')).toBe('./files/download?cap=cairn%3Av2%3A3yZe7d&name=my+notes%26more.txt');
+});
+
+test('a provider\'s windows add up over the blocks that settled them', () => {
+  const windows = new Map<number, WindowRecord>();
+  mergeWindows(windows, [[7, { proven: 2, missed: 0, paid: 5n }]]);
+  mergeWindows(windows, [
+    [7, { proven: 1, missed: 1, paid: 3n }],
+    [9, { proven: 0, missed: 1, paid: 0n }],
+  ]);
+  expect(windows.get(7)).toEqual({ proven: 3, missed: 1, paid: 8n });
+  expect(windows.get(9)).toEqual({ proven: 0, missed: 1, paid: 0n });
+  expect(windows.has(8)).toBe(false);
 });

@@ -220,6 +220,18 @@ test('a quote before paying, and a stored file with its fragments, providers and
   await use(page, 'Charlie');
   await expect(page.getByTestId('file')).toHaveCount(1);
   await screenshot(page, 'files');
+
+  // Alice's side: what her node stores for Charlie, and its proofs as they come.
+  await open(page, 'providers');
+  await use(page, 'Alice');
+  const held = page.getByTestId('holdings');
+  await expect(held.getByTestId('holding').filter({ hasText: 'Charlie' })).toHaveCount(1);
+  await expect(held.locator('rect.window.proven').first()).toBeVisible({ timeout: 180_000 });
+  // 3 MiB at 0.01 CRN per GiB and window: a few hundred-thousandths of a CRN per window.
+  await expect(held.getByTestId('earned')).toHaveText(/CRN$/);
+  expect(BigInt((await held.getByTestId('earned').getAttribute('data-plancks'))!)).toBeGreaterThan(0n);
+  await expect(held.getByTestId('missed')).toHaveText('0');
+  await screenshot(page, 'holdings');
 });
 
 test('the gateway refuses what it should not do, in words', async ({ page, request }) => {

@@ -1,11 +1,12 @@
 // Providers: the storage market (offers, prices, free capacity, bonds, endpoints), and
-// for the account in use, its own offer to set or withdraw.
+// for the account in use, its own offer to set or withdraw and what it stores.
 
 import { useEffect, useState } from 'preact/hooks';
 import type { ScreenProps } from '../app';
 import type { Provider } from '../chain';
 import { accountLabel, formatAmount, formatBytes, parseAmount, providers } from '../chain';
 import { TxStatus, useTx } from '../widgets';
+import { Holdings } from './holdings';
 
 const GIB = 1024 ** 3;
 
@@ -67,6 +68,7 @@ export function ProvidersScreen(props: ScreenProps) {
         </table>
       )}
       <MyOffer {...props} mine={market?.find((p) => p.account === props.account?.address)} />
+      <Holdings {...props} />
     </section>
   );
 }
