@@ -10,6 +10,19 @@ import { join } from 'node:path';
 
 const wallet = () => process.env.CAIRN_WALLET!;
 
+/** Calls Alice's node over JSON-RPC (HTTP on the RPC port). */
+async function rpcCall(method: string, params: unknown[]): Promise<unknown> {
+  const url = process.env.CAIRN_RPC!.replace(/^ws/, 'http');
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await response.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error) throw new Error(body.error.message);
+  return body.result;
+}
+
 /** The wallet as Alice's node serves it: the page finds the node's RPC by itself. */
 async function open(page: Page, screen: string) {
   await page.goto(`${wallet()}#${screen}`);
@@ -192,6 +205,12 @@ test('a quote before paying, and a stored file with its fragments, providers and
   await expect(page.getByTestId('put-status')).toHaveAttribute('data-stage', 'stored', { timeout: 120_000 });
   await expect(page.getByTestId('store-tx')).toHaveAttribute('data-stage', 'finalized');
   const cap = await capability.inputValue();
+  // Charlie signed everything in the page: the node that encoded and uploaded his file
+  // holds none of his keys.
+  const charlie = '0x90b5ab205c6974c9ea841be688864633dc9ca8a357843eeacf2314649965fe22';
+  for (const keyType of ['acco', 'cair']) {
+    expect(await rpcCall('author_hasKey', [charlie, keyType])).toBe(false);
+  }
 
   await open(page, 'files');
   await use(page, 'Charlie');
@@ -231,6 +250,8 @@ test('a quote before paying, and a stored file with its fragments, providers and
   await expect(held.getByTestId('earned')).toHaveText(/CRN$/);
   expect(BigInt((await held.getByTestId('earned').getAttribute('data-plancks'))!)).toBeGreaterThan(0n);
   await expect(held.getByTestId('missed')).toHaveText('0');
+  await expect(held.getByTestId('usage-chart')).toBeVisible();
+  await expect(held.locator('figcaption')).toContainText('now, at most');
   await screenshot(page, 'holdings');
 });
 
@@ -266,6 +287,28 @@ test('the node registry lists the dev nodes and the validator', async ({ page })
   await expect(alice).toContainText('genesis');
   await expect(nodes.getByTestId('role').filter({ hasText: 'validator' })).toHaveCount(1);
   await screenshot(page, 'nodes');
+});
+
+test('every screen fits a phone-width window, and the tabs work from the keyboard', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const screen of ['accounts', 'files', 'providers', 'nodes', 'chain']) {
+    await open(page, screen);
+    await use(page, 'Alice');
+    await expect(page.locator('main h2').first()).toBeVisible();
+    await screenshot(page, `phone-${screen}`);
+    // What sticks out past the window's right edge, if anything.
+    const wide = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('body *'))
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+        // Tables and the tab bar scroll on their own.
+        .filter((e) => !e.closest('table, nav'))
+        .map((e) => `${e.tagName.toLowerCase()}${e.className ? '.' + String(e.className).split(' ').join('.') : ''}`),
+    );
+    expect(wide, `${screen} is wider than the window`).toEqual([]);
+  }
+  await page.getByRole('link', { name: 'Files' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('main h2').first()).toHaveText('Files');
 });
 
 test('a node that cannot be reached is said so, with what to do', async ({ page }) => {

@@ -9,6 +9,8 @@ import { accountLabel, formatAmount, formatBytes, holdings, rpcMessage } from '.
 
 /** How far back the strip looks, in blocks (each read once, then kept). */
 export const HISTORY_BLOCKS = 150;
+/** Bytes under contract are sampled every this many blocks. */
+const USAGE_EVERY = 10;
 
 /** One window of one provider, from the events of the blocks read. */
 export interface WindowRecord {
@@ -20,7 +22,8 @@ export interface WindowRecord {
 /** The provider's windows in the events of one block: `PartitionProven` and `WindowMissed`. */
 async function blockWindows(chain: Chain, number: number, provider: string, ids: Set<number>) {
   const hash = await chain.api.rpc.chain.getBlockHash(number);
-  const events = await (await chain.api.at(hash)).query.system.events();
+  const at = await chain.api.at(hash);
+  const events = await at.query.system.events();
   const found: [number, WindowRecord][] = [];
   for (const { event } of events) {
     if (event.section !== 'storage') continue;
@@ -35,6 +38,13 @@ async function blockWindows(chain: Chain, number: number, provider: string, ids:
   return found;
 }
 
+/** The bytes `provider` had under contract at block `number` (0 without an offer). */
+async function usedAt(chain: Chain, number: number, provider: string): Promise<number> {
+  const at = await chain.api.at(await chain.api.rpc.chain.getBlockHash(number));
+  const offer = (await at.query.storage.offers(provider)).toJSON() as { used?: number | string } | null;
+  return offer ? Number(offer.used ?? 0) : 0;
+}
+
 /** Adds `more` into `into`, window by window. */
 export function mergeWindows(into: Map<number, WindowRecord>, more: [number, WindowRecord][]) {
   for (const [window, r] of more) {
@@ -43,16 +53,28 @@ export function mergeWindows(into: Map<number, WindowRecord>, more: [number, Win
   }
 }
 
+/** What one account's scan of past blocks found so far. */
+interface Scan {
+  account?: string;
+  /** The last block read. */
+  upTo: number;
+  busy: boolean;
+  windows: Map<number, WindowRecord>;
+  /** (block, bytes under contract), every `USAGE_EVERY` blocks. */
+  usage: [number, number][];
+}
+
+function newScan(account?: string): Scan {
+  return { account, upTo: 0, busy: false, windows: new Map(), usage: [] };
+}
+
 export function Holdings({ chain, account, accounts, heads }: ScreenProps) {
   const [contracts, setContracts] = useState<Contract[]>();
   const [windows, setWindows] = useState<Map<number, WindowRecord>>(new Map());
+  const [usage, setUsage] = useState<[number, number][]>([]);
   const [error, setError] = useState<string>();
   // Blocks already read, for the account they were read for; one scan at a time.
-  const read = useRef<{ account?: string; upTo: number; busy: boolean; windows: Map<number, WindowRecord> }>({
-    upTo: 0,
-    busy: false,
-    windows: new Map(),
-  });
+  const read = useRef<Scan>(newScan());
 
   useEffect(() => {
     if (!account) return;
@@ -60,7 +82,7 @@ export function Holdings({ chain, account, accounts, heads }: ScreenProps) {
     (async () => {
       const list = await holdings(chain, account.address);
       if (read.current.account !== account.address) {
-        read.current = { account: account.address, upTo: 0, busy: false, windows: new Map() };
+        read.current = newScan(account.address);
       }
       const scan = read.current;
       if (!scan.busy) {
@@ -71,6 +93,7 @@ export function Holdings({ chain, account, accounts, heads }: ScreenProps) {
           // Another account chosen meanwhile ends this scan; a newer head only extends it.
           for (let n = from; n <= heads.finalized && read.current === scan; n++) {
             mergeWindows(scan.windows, await blockWindows(chain, n, account.address, ids));
+            if (n % USAGE_EVERY === 0) scan.usage.push([n, await usedAt(chain, n, account.address)]);
             scan.upTo = n;
           }
         } finally {
@@ -80,6 +103,7 @@ export function Holdings({ chain, account, accounts, heads }: ScreenProps) {
       if (current) {
         setContracts(list);
         setWindows(new Map(scan.windows));
+        setUsage(scan.usage.filter(([n]) => n > heads.finalized - HISTORY_BLOCKS));
         setError(undefined);
       }
     })().catch((e: unknown) => current && setError(`cannot read what this account stores: ${rpcMessage(e)}`));
@@ -106,6 +130,7 @@ export function Holdings({ chain, account, accounts, heads }: ScreenProps) {
         <span data-testid="missed">{missed}</span> fragment-window(s) missed.
       </p>
       <ProofStrip windows={windows} />
+      <UsageChart usage={usage} />
       <table>
         <thead>
           <tr>
@@ -157,5 +182,29 @@ export function ProofStrip({ windows }: { windows: Map<number, WindowRecord> }) 
         );
       })}
     </svg>
+  );
+}
+
+/** Bytes under contract over the blocks sampled, as an area: a step at each sample. */
+export function UsageChart({ usage }: { usage: [number, number][] }) {
+  if (usage.length < 2) return null;
+  const [width, height] = [300, 60];
+  const first = usage[0][0];
+  const span = Math.max(1, usage[usage.length - 1][0] - first);
+  const top = Math.max(1, ...usage.map(([, bytes]) => bytes));
+  const x = (n: number) => ((n - first) / span) * width;
+  const y = (bytes: number) => height - (bytes / top) * (height - 4);
+  const line = usage.map(([n, bytes], i) => `${i === 0 ? 'M' : 'L'}${x(n).toFixed(1)},${y(bytes).toFixed(1)}`).join(' ');
+  const last = usage[usage.length - 1];
+  return (
+    <figure class="usage">
+      <svg data-testid="usage-chart" width={width} height={height} role="img" aria-label={`bytes under contract, blocks ${first} to ${last[0]}`}>
+        <path class="area" d={`${line} L${width},${height} L0,${height} Z`} />
+        <path class="line" d={line} />
+      </svg>
+      <figcaption class="muted">
+        Under contract, blocks #{first}–#{last[0]}: {formatBytes(last[1])} now, at most {formatBytes(top)}.
+      </figcaption>
+    </figure>
   );
 }
