@@ -145,7 +145,7 @@ export async function putFile(
   k: number,
   n: number,
   duration: number,
-  sendTx: (make: () => Tx) => Promise<TxProgress>,
+  sendTx: (make: () => Tx, until: 'in-block') => Promise<TxProgress>,
   onStage: (s: PutStage) => void,
 ): Promise<PutStage> {
   const report = (s: PutStage) => {
@@ -168,7 +168,13 @@ export async function putFile(
       size: made.fragmentSize,
       maxPrice: f.price,
     }));
-    const paid = await sendTx(() => chain.api.tx.storage.createContracts(made.manifest, made.segmentSize, duration, fragments));
+    // In a block is enough, as for `cairn client put`: a provider takes an upload only under
+    // a contract its node sees, and the contracts of a block that does not last are gone
+    // for the providers too.
+    const paid = await sendTx(
+      () => chain.api.tx.storage.createContracts(made.manifest, made.segmentSize, duration, fragments),
+      'in-block',
+    );
     report({ stage: 'paying', encoded, tx: paid });
     if (paid.stage === 'failed') return report({ stage: 'failed', reason: paid.reason, encoded });
     report({ stage: 'authorising', encoded });

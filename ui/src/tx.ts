@@ -19,9 +19,16 @@ export type Tx = SubmittableExtrinsic<'promise', ISubmittableResult>;
 
 /**
  * Signs `tx` with `account` and reports each stage to `onProgress`. Resolves at the final
- * stage (finalized or failed); never rejects: a failure is a stage with its reason.
+ * stage (finalized, or in a block when `until` asks no more, or failed); never rejects: a
+ * failure is a stage with its reason.
  */
-export async function send(chain: Chain, tx: Tx, account: Account, onProgress: (p: TxProgress) => void): Promise<TxProgress> {
+export async function send(
+  chain: Chain,
+  tx: Tx,
+  account: Account,
+  onProgress: (p: TxProgress) => void,
+  until: 'in-block' | 'finalized' = 'finalized',
+): Promise<TxProgress> {
   const report = (p: TxProgress) => {
     onProgress(p);
     return p;
@@ -53,6 +60,8 @@ export async function send(chain: Chain, tx: Tx, account: Account, onProgress: (
           inBlock = await blockNumber(status.asInBlock.toHex());
           if (dispatchError) {
             finish({ stage: 'failed', reason: describeDispatchError(chain.api, dispatchError), block: inBlock });
+          } else if (until === 'in-block') {
+            finish({ stage: 'in-block', block: inBlock });
           } else if (!done) {
             report({ stage: 'in-block', block: inBlock });
           }

@@ -29,8 +29,10 @@ export function useSubscription(subscribe: (alive: () => boolean) => Promise<() 
 /** A transaction the screen can start, and its progress so far. */
 export function useTx(chain: Chain) {
   const [progress, setProgress] = useState<TxProgress>();
-  const busy = progress !== undefined && progress.stage !== 'finalized' && progress.stage !== 'failed';
-  const run = async (account: Account | undefined, make: () => Tx): Promise<TxProgress> => {
+  const [done, setDone] = useState(true);
+  const busy = progress !== undefined && !done;
+  /** Runs the transaction `make` builds until it is finalized, or only in a block. */
+  const run = async (account: Account | undefined, make: () => Tx, until?: 'in-block' | 'finalized'): Promise<TxProgress> => {
     if (!account) {
       const p: TxProgress = { stage: 'failed', reason: 'choose an account first (top right)' };
       setProgress(p);
@@ -44,7 +46,12 @@ export function useTx(chain: Chain) {
       setProgress(p);
       return p;
     }
-    return send(chain, tx, account, setProgress);
+    setDone(false);
+    try {
+      return await send(chain, tx, account, setProgress, until);
+    } finally {
+      setDone(true);
+    }
   };
   return { progress, busy, run };
 }

@@ -139,7 +139,7 @@ function StoreForm({ chain, account }: ScreenProps) {
     if (numbers.some((x) => !(x >= 1))) {
       return setStage({ stage: 'failed', reason: 'k, n and the duration are whole numbers, at least 1' });
     }
-    await putFile(chain, account, file, numbers[0], numbers[1], numbers[2], (make) => tx.run(account, make), setStage);
+    await putFile(chain, account, file, numbers[0], numbers[1], numbers[2], (make, until) => tx.run(account, make, until), setStage);
   };
 
   const capability = stage && 'encoded' in stage ? stage.encoded?.capability : undefined;
