@@ -13,6 +13,17 @@ fn mb_per_s(bytes: u64, secs: f64) -> f64 {
 	bytes as f64 / secs / 1e6
 }
 
+/// CPU seconds (user + system) this process has used, from `/proc/self/stat` (Linux;
+/// clock ticks of 1/100 s, as `getconf CLK_TCK` gives on Linux).
+fn cpu_seconds() -> f64 {
+	let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+	let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+	// utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+	(ticks(11) + ticks(12)) / 100.0
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let args: Vec<u64> = std::env::args().skip(1).map(|a| a.parse()).collect::<Result<_, _>>()?;
@@ -44,7 +55,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let t = Instant::now();
 	client.get_fragment(&providers[0], root, probe_len, &mut std::io::sink(), |_| {}).await?;
 	let stream = mb_per_s(probe_len, t.elapsed().as_secs_f64());
-	println!("one fragment from one provider, {} chunks of 1 MiB in flight: {stream:.0} MB/s", cairn_net::GETS_IN_FLIGHT);
+	println!(
+		"one fragment from one provider, {} chunks of 1 MiB in flight: {stream:.0} MB/s",
+		cairn_net::GETS_IN_FLIGHT
+	);
 
 	let input = dir.path().join("input");
 	{
@@ -60,7 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	}
 	let size = size_mib * 1024 * 1024;
 	let quiet: Arc<dyn files::Progress> = Arc::new(files::Quiet);
-	let t = Instant::now();
+	let (t, cpu) = (Instant::now(), cpu_seconds());
 	let params = Params::default();
 	let (cap, _) = files::put_file(&client, &input, params.clone(), &providers, quiet.clone()).await?;
 	let up = t.elapsed().as_secs_f64();
@@ -72,14 +86,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 		mb_per_s(size, up)
 	);
 	println!("upload on the wire / one raw stream: {:.0} %", wire / raw * 100.0);
+	let gib = size as f64 / (1u64 << 30) as f64;
+	println!("put: {:.1} CPU-s per GiB of file (client and providers, one process)", (cpu_seconds() - cpu) / gib);
 	let out = dir.path().join("output");
-	let t = Instant::now();
+	let (t, cpu) = (Instant::now(), cpu_seconds());
 	files::get_file(&client, &cap, &providers, &out, true, quiet).await?;
+	let get_cpu = cpu_seconds() - cpu;
 	let down = t.elapsed().as_secs_f64();
 	let rate = mb_per_s(size, down);
 	println!("get {size_mib} MiB from {count} providers: {rate:.0} MB/s of file ({down:.1} s)");
 	println!("download / one raw stream: {:.0} %", rate / raw * 100.0);
 	println!("download / one fragment from one provider: {:.0} %", rate / stream * 100.0);
+	println!("get: {:.1} CPU-s per GiB of file (client and providers, one process)", get_cpu / gib);
 	drop(handles);
 	Ok(())
 }
@@ -116,13 +134,17 @@ async fn raw_stream(bytes: u64) -> Result<f64, Box<dyn std::error::Error>> {
 	let mut listener = transport();
 	listener.listen_on(ListenerId::next(), "/ip4/127.0.0.1/tcp/0".parse()?)?;
 	let addr = loop {
-		if let TransportEvent::NewAddress { listen_addr, .. } = poll_fn(|cx| std::pin::Pin::new(&mut listener).poll(cx)).await {
+		if let TransportEvent::NewAddress { listen_addr, .. } =
+			poll_fn(|cx| std::pin::Pin::new(&mut listener).poll(cx)).await
+		{
 			break listen_addr;
 		}
 	};
 	let reader = tokio::spawn(async move {
 		let upgrade = loop {
-			if let TransportEvent::Incoming { upgrade, .. } = poll_fn(|cx| std::pin::Pin::new(&mut listener).poll(cx)).await {
+			if let TransportEvent::Incoming { upgrade, .. } =
+				poll_fn(|cx| std::pin::Pin::new(&mut listener).poll(cx)).await
+			{
 				break upgrade;
 			}
 		};
