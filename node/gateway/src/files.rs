@@ -46,6 +46,11 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use crate::{full, Body, LOG_TARGET};
 
+/// The most contracts the chain takes for one file (its `MaxFragmentsPerFile`).
+fn max_contracts_per_file() -> u32 {
+	<<cairn_runtime::Runtime as pallet_storage::Config>::MaxFragmentsPerFile as polkadot_sdk::sp_core::Get<u32>>::get()
+}
+
 /// What `/files` may use.
 #[derive(Clone, Debug)]
 pub struct FilesConfig {
@@ -63,6 +68,8 @@ pub struct FilesConfig {
 	pub max_staging: u64,
 	/// How long an upload is kept when it is not stored.
 	pub upload_ttl: Duration,
+	/// The longest a request body may pause, and a download's reader may not read.
+	pub idle: Duration,
 }
 
 impl FilesConfig {
@@ -76,24 +83,59 @@ impl FilesConfig {
 			max_downloads: 4,
 			max_staging: 16 << 30,
 			upload_ttl: Duration::from_secs(3600),
+			idle: Duration::from_secs(30),
 		}
 	}
 }
+
+/// How long the state of a stored upload stays readable (its staging files go at once).
+const FINISHED_KEPT: Duration = Duration::from_secs(600);
+/// The slowest a background upload may go before it is given up (bytes per second).
+const UPLOAD_FLOOR: u64 = 64 * 1024;
 
 /// The state of `/files`: the uploads in progress and what they share.
 pub(crate) struct Files {
 	config: FilesConfig,
 	net: OnceCell<cairn_net::Handle>,
 	uploads: Mutex<HashMap<String, Arc<Upload>>>,
+	budget: Arc<Mutex<Budget>>,
 	downloads: Arc<Semaphore>,
+}
+
+/// Upload slots and staging bytes in use: taken before a body is read, given back when the
+/// upload's staging files are gone.
+#[derive(Default)]
+struct Budget {
+	slots: usize,
+	bytes: u64,
+}
+
+/// One upload's share of the budget, given back when dropped.
+struct Reservation {
+	budget: Arc<Mutex<Budget>>,
+	bytes: u64,
+}
+
+impl Drop for Reservation {
+	fn drop(&mut self) {
+		let mut budget = self.budget.lock().expect("not poisoned");
+		budget.slots -= 1;
+		budget.bytes -= self.bytes;
+	}
+}
+
+/// An upload's fragments in the staging directory, and the budget they hold.
+struct Staged {
+	encoded: files::EncodedFile,
+	_reservation: Reservation,
 }
 
 /// A file encoded for a client, waiting for its contracts, then being uploaded.
 struct Upload {
 	client: cairn_runtime::AccountId,
-	encoded: files::EncodedFile,
-	/// Staging bytes it counts against `max_staging`.
-	staged: u64,
+	manifest: cairn_erasure::Manifest,
+	/// The fragments, until they are stored (or the upload is dropped).
+	staged: Mutex<Option<Arc<Staged>>>,
 	created: Instant,
 	sent: Arc<AtomicU64>,
 	progress: Mutex<Progress>,
@@ -107,6 +149,14 @@ struct Progress {
 	error: Option<String>,
 	/// Each fragment's provider (`uploading` on): its account.
 	providers: Vec<Option<String>>,
+	/// When it was stored.
+	#[serde(skip)]
+	finished: Option<Instant>,
+}
+
+/// Drops uploads (and their staging files, which may be gigabytes) off the async threads.
+fn drop_blocking<T: Send + 'static>(value: T) {
+	tokio::task::spawn_blocking(move || drop(value));
 }
 
 /// An answer with a JSON body.
@@ -172,9 +222,8 @@ fn attachment_name(name: Option<String>) -> String {
 
 /// The staging bytes of an upload of `size` bytes as n fragments of which k restore it:
 /// the file itself while it is encoded, and its fragments (a little over size/k each).
-fn staging_bytes(size: u64, k: u16, n: u16) -> u64 {
-	let fragment = size.div_ceil(k.max(1) as u64).saturating_add(1 << 20);
-	size.saturating_add(fragment.saturating_mul(n as u64))
+fn staging_bytes(size: u64, fragment_size: u64, n: u16) -> u64 {
+	size.saturating_add(fragment_size.saturating_mul(n as u64))
 }
 
 fn random_id() -> String {
@@ -221,7 +270,24 @@ struct Placement {
 impl Files {
 	pub(crate) fn new(config: FilesConfig) -> Self {
 		let downloads = Arc::new(Semaphore::new(config.max_downloads));
-		Self { config, net: OnceCell::new(), uploads: Mutex::new(HashMap::new()), downloads }
+		Self {
+			config,
+			net: OnceCell::new(),
+			uploads: Mutex::new(HashMap::new()),
+			budget: Default::default(),
+			downloads,
+		}
+	}
+
+	/// A slot and `bytes` of staging for a new upload, if the budget has them.
+	fn reserve(&self, bytes: u64) -> Option<Reservation> {
+		let mut budget = self.budget.lock().expect("not poisoned");
+		if budget.slots >= self.config.max_uploads || budget.bytes.saturating_add(bytes) > self.config.max_staging {
+			return None;
+		}
+		budget.slots += 1;
+		budget.bytes += bytes;
+		Some(Reservation { budget: self.budget.clone(), bytes })
 	}
 
 	async fn net(&self) -> Result<&cairn_net::Handle, Response<Body>> {
@@ -241,15 +307,37 @@ impl Files {
 		})
 	}
 
-	/// Drops uploads past their time to live that are not uploading.
+	/// Drops uploads past their time to live that are not uploading, and the states of
+	/// stored ones kept long enough for the page to read them.
 	fn sweep(&self) {
 		let ttl = self.config.upload_ttl;
+		let mut gone = Vec::new();
 		self.uploads.lock().expect("not poisoned").retain(|_, upload| {
-			upload.created.elapsed() < ttl || upload.progress.lock().expect("not poisoned").state == "uploading"
+			let progress = upload.progress.lock().expect("not poisoned");
+			let keep = match (progress.state, progress.finished) {
+				("uploading", _) => true,
+				(_, Some(finished)) => finished.elapsed() < FINISHED_KEPT,
+				_ => upload.created.elapsed() < ttl,
+			};
+			if !keep {
+				gone.push(upload.clone());
+			}
+			keep
 		});
+		drop_blocking(gone);
 	}
 
 	pub(crate) async fn route(self: &Arc<Self>, req: Request<hyper::body::Incoming>) -> Response<Body> {
+		self.sweep();
+		// A page of another site may not make this node read files for it (an `<img>` of
+		// a download link): browsers say where a request comes from.
+		let site = req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()).unwrap_or("none");
+		if !matches!(site, "same-origin" | "none") {
+			return error(
+				StatusCode::FORBIDDEN,
+				format!("refused: /files answers this gateway's own page only, not {site} requests"),
+			);
+		}
 		let path = req.uri().path().trim_end_matches('/').to_owned();
 		let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
 		match (req.method().clone(), &segments[1..]) {
@@ -257,7 +345,7 @@ impl Files {
 			(Method::GET, ["uploads", id]) => match self.upload(id) {
 				Ok(upload) => {
 					let progress = upload.progress.lock().expect("not poisoned").clone();
-					let total = upload.encoded.manifest.fragment_size * upload.encoded.manifest.n as u64;
+					let total = upload.manifest.fragment_size * upload.manifest.n as u64;
 					json_response(
 						StatusCode::OK,
 						json!({
@@ -276,7 +364,7 @@ impl Files {
 				match uploads.get(*id).map(|u| u.progress.lock().expect("not poisoned").state) {
 					Some("uploading") => error(StatusCode::CONFLICT, "the upload is under way; wait for it to end"),
 					Some(_) => {
-						uploads.remove(*id);
+						drop_blocking(uploads.remove(*id));
 						json_response(StatusCode::OK, json!({ "removed": id }))
 					},
 					None => error(StatusCode::NOT_FOUND, format!("no upload {id}")),
@@ -287,7 +375,7 @@ impl Files {
 				Err(refused) => refused,
 			},
 			(Method::POST, ["uploads", id, "store"]) => match self.upload(id) {
-				Ok(upload) => self.store(upload, req).await,
+				Ok(upload) => self.store(id, upload, req).await,
 				Err(refused) => refused,
 			},
 			(Method::GET | Method::HEAD, ["download"]) => self.download(req).await,
@@ -326,6 +414,12 @@ impl Files {
 		if let Err(e) = params.check() {
 			return error(StatusCode::BAD_REQUEST, e.to_string());
 		}
+		if n as u32 > max_contracts_per_file() {
+			return error(
+				StatusCode::BAD_REQUEST,
+				format!("n = {n}: the chain takes at most {} contracts for one file", max_contracts_per_file()),
+			);
+		}
 		let Some(size) =
 			req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok())
 		else {
@@ -343,22 +437,20 @@ impl Files {
 				),
 			);
 		}
-		// Reserve the upload's slot and staging bytes before reading anything.
-		self.sweep();
-		let staged = staging_bytes(size, k, n);
+		// The upload's slot and staging bytes are taken before anything is read.
+		let fragment_size = match params.fragment_size(size) {
+			Ok(fragment_size) => fragment_size,
+			Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+		};
+		let Some(reservation) = self.reserve(staging_bytes(size, fragment_size, n)) else {
+			return error(
+				StatusCode::SERVICE_UNAVAILABLE,
+				"the gateway holds as many uploads as it may: finish or cancel one, or try again later",
+			);
+		};
 		let id = random_id();
-		{
-			let uploads = self.uploads.lock().expect("not poisoned");
-			let in_use: u64 = uploads.values().map(|u| u.staged).sum();
-			if uploads.len() >= self.config.max_uploads || in_use.saturating_add(staged) > self.config.max_staging {
-				return error(
-					StatusCode::SERVICE_UNAVAILABLE,
-					"the gateway holds as many uploads as it may: finish or cancel one, or try again later",
-				);
-			}
-		}
 		let staging = self.config.staging.clone();
-		let received = match receive(req.into_body(), &staging, size).await {
+		let received = match receive(req.into_body(), &staging, size, self.config.idle).await {
 			Ok(received) => received,
 			Err(refused) => return refused,
 		};
@@ -366,7 +458,7 @@ impl Files {
 			Ok(encoded) => encoded,
 			Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("encoding the file failed: {e}")),
 		};
-		drop(received);
+		drop_blocking(received);
 		let manifest = &encoded.manifest;
 		let answer = json!({
 			"upload": id,
@@ -379,30 +471,24 @@ impl Files {
 			"roots": manifest.fragment_roots.iter().map(hex32).collect::<Vec<_>>(),
 			"capability": encoded.capability(Some(client.clone().into())).to_string(),
 		});
-		let progress = Progress { state: "encoded", error: None, providers: vec![None; manifest.n as usize] };
+		let progress =
+			Progress { state: "encoded", error: None, providers: vec![None; manifest.n as usize], finished: None };
 		let upload = Upload {
 			client,
-			encoded,
-			staged,
+			manifest: manifest.clone(),
+			staged: Mutex::new(Some(Arc::new(Staged { encoded, _reservation: reservation }))),
 			created: Instant::now(),
 			sent: Default::default(),
 			progress: Mutex::new(progress),
 		};
-		let mut uploads = self.uploads.lock().expect("not poisoned");
-		if uploads.len() >= self.config.max_uploads {
-			return error(
-				StatusCode::SERVICE_UNAVAILABLE,
-				"the gateway holds as many uploads as it may: try again later",
-			);
-		}
-		uploads.insert(id, Arc::new(upload));
+		self.uploads.lock().expect("not poisoned").insert(id, Arc::new(upload));
 		json_response(StatusCode::OK, answer)
 	}
 
 	/// Each fragment's pending contract (made by the upload's client, naming the fragment's
 	/// root) and where its provider listens.
 	async fn placements(&self, chain: &Chain, upload: &Upload) -> Result<Vec<Placement>, Response<Body>> {
-		let manifest = &upload.encoded.manifest;
+		let manifest = &upload.manifest;
 		let contracts = market::file_status(chain, &upload.client, manifest.id())
 			.await
 			.map_err(|e| error(StatusCode::BAD_GATEWAY, e))?;
@@ -445,7 +531,7 @@ impl Files {
 			Ok(placements) => placements,
 			Err(refused) => return refused,
 		};
-		let manifest = &upload.encoded.manifest;
+		let manifest = &upload.manifest;
 		let genesis: [u8; 32] = chain.genesis().into();
 		let mut list = Vec::new();
 		for (index, placement) in placements.iter().enumerate() {
@@ -474,7 +560,7 @@ impl Files {
 	}
 
 	/// Step 4: the signed authorisations; the uploads run in the background.
-	async fn store(self: &Arc<Self>, upload: Arc<Upload>, req: Request<hyper::body::Incoming>) -> Response<Body> {
+	async fn store(&self, id: &str, upload: Arc<Upload>, req: Request<hyper::body::Incoming>) -> Response<Body> {
 		let body = match http_body_util::Limited::new(req.into_body(), 64 * 1024).collect().await {
 			Ok(body) => body.to_bytes(),
 			Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "the signatures take at most 64 KiB"),
@@ -488,7 +574,7 @@ impl Files {
 				)
 			},
 		};
-		let n = upload.encoded.manifest.n as usize;
+		let n = upload.manifest.n as usize;
 		let mut auths: Vec<Option<UploadAuth>> = vec![None; n];
 		for signed in request.signatures {
 			let signature = hex::decode(signed.signature.trim_start_matches("0x")).ok().and_then(|s| s.try_into().ok());
@@ -526,32 +612,51 @@ impl Files {
 			Ok(net) => net.clone(),
 			Err(refused) => return refused,
 		};
-		{
-			let mut progress = upload.progress.lock().expect("not poisoned");
-			if matches!(progress.state, "uploading" | "stored") {
-				return error(StatusCode::CONFLICT, format!("the upload is already {}", progress.state));
+		// Uploading from here on, if the upload is still the one kept under `id` (not
+		// dropped or swept meanwhile) and not already under way.
+		let staged = {
+			let uploads = self.uploads.lock().expect("not poisoned");
+			if !uploads.get(id).is_some_and(|kept| Arc::ptr_eq(kept, &upload)) {
+				return error(
+					StatusCode::NOT_FOUND,
+					format!("no upload {id} (it was cancelled or expired): upload again"),
+				);
 			}
+			let mut progress = upload.progress.lock().expect("not poisoned");
+			let staged = upload.staged.lock().expect("not poisoned").clone();
+			let Some(staged) = staged.filter(|_| !matches!(progress.state, "uploading" | "stored")) else {
+				return error(StatusCode::CONFLICT, format!("the upload is already {}", progress.state));
+			};
 			progress.state = "uploading";
 			progress.error = None;
 			progress.providers = placements.iter().map(|p| Some(p.provider.clone())).collect();
-		}
-		upload.sent.store(0, Ordering::Relaxed);
-		let files = self.clone();
+			upload.sent.store(0, Ordering::Relaxed);
+			staged
+		};
+		let total = upload.manifest.fragment_size * n as u64;
+		let deadline = Duration::from_secs(120 + total / UPLOAD_FLOOR);
 		tokio::spawn(async move {
-			let result = send(&net, &upload, &placements, auths).await;
+			let sending = send(&net, &staged.encoded, &upload.sent, &placements, auths);
+			let result = match tokio::time::timeout(deadline, sending).await {
+				Ok(result) => result,
+				Err(_) => Err(format!("the providers took more than {} s", deadline.as_secs())),
+			};
 			let mut progress = upload.progress.lock().expect("not poisoned");
 			match result {
 				Ok(()) => {
 					progress.state = "stored";
-					log::info!(target: LOG_TARGET, "stored file 0x{}", hex::encode(upload.encoded.manifest.id()));
+					progress.finished = Some(Instant::now());
+					// The fragments are with the providers: the staging files and the
+					// upload's slot go now; the state stays for the page to read.
+					drop_blocking((upload.staged.lock().expect("not poisoned").take(), staged));
+					log::info!(target: LOG_TARGET, "stored file 0x{}", hex::encode(upload.manifest.id()));
 				},
 				Err(e) => {
 					progress.state = "failed";
 					progress.error = Some(e);
+					drop_blocking(staged);
 				},
 			}
-			drop(progress);
-			files.sweep();
 		});
 		json_response(StatusCode::ACCEPTED, json!({ "state": "uploading" }))
 	}
@@ -593,16 +698,32 @@ impl Files {
 			Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("staging the download: {e}")),
 		};
 		let out = dir.path().join("file");
+		// The size first, from the manifest the capability names: nothing larger than the
+		// gateway serves is fetched.
+		match files::fetch_manifest(net, &cap, &providers).await {
+			Ok(manifest) if manifest.plain_size > self.config.max_file => {
+				return error(
+					StatusCode::PAYLOAD_TOO_LARGE,
+					format!(
+						"the file has {} bytes; this gateway serves at most {} (use `cairn client get`)",
+						manifest.plain_size, self.config.max_file
+					),
+				)
+			},
+			Ok(_) => {},
+			Err(e) => return error(StatusCode::BAD_GATEWAY, e.to_string()),
+		}
 		let manifest = match files::get_file(net, &cap, &providers, &out, true, Arc::new(files::Quiet)).await {
 			Ok(manifest) => manifest,
 			Err(e) => return error(StatusCode::BAD_GATEWAY, e.to_string()),
 		};
-		if manifest.plain_size > self.config.max_file {
-			return error(StatusCode::PAYLOAD_TOO_LARGE, "the file is larger than this gateway serves");
-		}
 		let name = attachment_name(query_param(query, "name"));
 		let head = req.method() == Method::HEAD;
-		let body = if head { full(StatusCode::OK, Bytes::new()).into_body() } else { stream_file(out, dir, slot) };
+		let body = if head {
+			full(StatusCode::OK, Bytes::new()).into_body()
+		} else {
+			stream_file(out, dir, slot, self.config.idle)
+		};
 		let mut response = Response::new(body);
 		let headers = response.headers_mut();
 		headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
@@ -619,17 +740,18 @@ impl Files {
 /// every provider.
 async fn send(
 	net: &cairn_net::Handle,
-	upload: &Upload,
+	encoded: &files::EncodedFile,
+	sent: &Arc<AtomicU64>,
 	placements: &[Placement],
 	auths: Vec<UploadAuth>,
 ) -> Result<(), String> {
-	let progress: Arc<dyn files::Progress> = Arc::new(Sent(upload.sent.clone()));
+	let progress: Arc<dyn files::Progress> = Arc::new(Sent(sent.clone()));
 	let uploads = placements.iter().zip(auths).enumerate().map(|(index, (placement, auth))| {
 		let progress = progress.clone();
 		async move {
 			files::upload_fragment(
 				net,
-				&upload.encoded,
+				encoded,
 				index,
 				&placement.address,
 				Some(auth),
@@ -646,7 +768,7 @@ async fn send(
 	}
 	let addresses: Vec<Address> = placements.iter().map(|p| p.address.clone()).collect();
 	let contracts: Vec<u64> = placements.iter().map(|p| p.contract).collect();
-	files::put_manifests(net, &upload.encoded, &addresses, Some(&contracts)).await.map_err(|e| e.to_string())
+	files::put_manifests(net, encoded, &addresses, Some(&contracts)).await.map_err(|e| e.to_string())
 }
 
 /// Writes a request body of `size` bytes to a file in `staging`: disk work on a blocking
@@ -655,6 +777,7 @@ async fn receive(
 	mut body: hyper::body::Incoming,
 	staging: &Path,
 	size: u64,
+	idle: Duration,
 ) -> Result<tempfile::NamedTempFile, Response<Body>> {
 	let file = tempfile::Builder::new()
 		.prefix("upload-")
@@ -670,7 +793,18 @@ async fn receive(
 	});
 	let mut got = 0u64;
 	let mut failure = None;
-	while let Some(frame) = body.frame().await {
+	loop {
+		let frame = match tokio::time::timeout(idle, body.frame()).await {
+			Ok(Some(frame)) => frame,
+			Ok(None) => break,
+			Err(_) => {
+				failure = Some(error(
+					StatusCode::REQUEST_TIMEOUT,
+					format!("the upload sent nothing for {} s", idle.as_secs()),
+				));
+				break;
+			},
+		};
 		match frame {
 			Ok(frame) => {
 				let Ok(data) = frame.into_data() else { continue };
@@ -708,15 +842,20 @@ async fn receive(
 
 /// Sends a restored file in 256 KiB frames read on a blocking thread; the staging
 /// directory and the download's slot go when the last frame is sent.
-fn stream_file(path: PathBuf, dir: tempfile::TempDir, slot: tokio::sync::OwnedSemaphorePermit) -> Body {
+fn stream_file(path: PathBuf, dir: tempfile::TempDir, slot: tokio::sync::OwnedSemaphorePermit, idle: Duration) -> Body {
 	let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Frame<Bytes>>>(4);
+	let runtime = tokio::runtime::Handle::current();
+	// A reader that stops reading for `idle` loses the download (and frees its slot).
+	let send = move |tx: &tokio::sync::mpsc::Sender<_>, item| {
+		runtime.block_on(async { tokio::time::timeout(idle, tx.send(item)).await.is_ok_and(|r| r.is_ok()) })
+	};
 	tokio::task::spawn_blocking(move || {
 		use std::io::Read;
 		let _keep = (dir, slot);
 		let mut file = match std::fs::File::open(&path) {
 			Ok(file) => file,
 			Err(e) => {
-				let _ = tx.blocking_send(Err(e));
+				send(&tx, Err(e));
 				return;
 			},
 		};
@@ -726,12 +865,12 @@ fn stream_file(path: PathBuf, dir: tempfile::TempDir, slot: tokio::sync::OwnedSe
 				Ok(0) => return,
 				Ok(n) => {
 					buffer.truncate(n);
-					if tx.blocking_send(Ok(Frame::data(Bytes::from(buffer)))).is_err() {
+					if !send(&tx, Ok(Frame::data(Bytes::from(buffer)))) {
 						return;
 					}
 				},
 				Err(e) => {
-					let _ = tx.blocking_send(Err(e));
+					send(&tx, Err(e));
 					return;
 				},
 			}
@@ -765,7 +904,26 @@ mod tests {
 
 	#[test]
 	fn staging_counts_the_file_and_its_fragments() {
-		assert_eq!(staging_bytes(3 << 20, 3, 10), (3 << 20) + 10 * (2 << 20));
-		assert!(staging_bytes(u64::MAX, 1, 64) == u64::MAX);
+		let params = Params { k: 3, n: 10, ..Params::default() };
+		let fragment = params.fragment_size(3 << 20).unwrap();
+		assert!(fragment >= 1 << 20);
+		assert_eq!(staging_bytes(3 << 20, fragment, 10), (3 << 20) + 10 * fragment);
+		assert_eq!(staging_bytes(u64::MAX, 1 << 30, 64), u64::MAX);
+	}
+
+	#[test]
+	fn a_reservation_is_given_back_when_dropped() {
+		let config =
+			FilesConfig { max_uploads: 2, max_staging: 100, ..FilesConfig::new(String::new(), "/nowhere".into()) };
+		let files = Files::new(config);
+		let a = files.reserve(60).expect("room");
+		assert!(files.reserve(50).is_none(), "over the staging bytes");
+		let b = files.reserve(40).expect("room");
+		assert!(files.reserve(0).is_none(), "over the slots");
+		drop(a);
+		let c = files.reserve(50).expect("room again");
+		drop((b, c));
+		let budget = files.budget.lock().unwrap();
+		assert_eq!((budget.slots, budget.bytes), (0, 0));
 	}
 }

@@ -126,8 +126,12 @@ async fn a_state_changing_request_from_another_origin_is_refused() {
 
 /// A gateway with `/files` on, staging in `staging`, whose node's RPC is nowhere.
 async fn files_gateway(staging: &Path, max_uploads: usize) -> (SocketAddr, String) {
-	let files =
-		FilesConfig { max_file: 1 << 20, max_uploads, ..FilesConfig::new("ws://127.0.0.1:1".into(), staging.into()) };
+	let files = FilesConfig {
+		max_file: 1 << 20,
+		max_uploads,
+		idle: Duration::from_secs(1),
+		..FilesConfig::new("ws://127.0.0.1:1".into(), staging.into())
+	};
 	let addr = start(Config { files: FilesSetting::On(files), ..Config::loopback(0, None) }).await;
 	(addr, format!("127.0.0.1:{}", addr.port()))
 }
@@ -185,7 +189,17 @@ async fn files_are_encoded_for_the_page_with_the_capability_before_any_payment()
 	let removed =
 		send(addr, &format!("DELETE /files/uploads/{id} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}")).await;
 	assert_eq!(status(&removed), 200, "{removed}");
+	// Removed off the async threads: shortly after.
+	for _ in 0..50 {
+		if std::fs::read_dir(staging.path()).unwrap().count() == 0 {
+			break;
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
 	assert_eq!(std::fs::read_dir(staging.path()).unwrap().count(), 0);
+	// The slot is free again.
+	let again = post(addr, &host, &format!("/files/uploads?client={ALICE}&k=1&n=2"), b"again").await;
+	assert_eq!(status(&again), 200, "{again}");
 	let gone = send(addr, &format!("GET /files/uploads/{id} HTTP/1.1\r\nHost: {host}")).await;
 	assert_eq!(status(&gone), 404);
 }
@@ -194,12 +208,13 @@ async fn files_are_encoded_for_the_page_with_the_capability_before_any_payment()
 async fn bad_uploads_and_downloads_are_refused_in_words_and_stage_nothing() {
 	let staging = tempfile::tempdir().unwrap();
 	let (addr, host) = files_gateway(staging.path(), 4).await;
-	let cases: [(String, &[u8], u16, &str); 6] = [
+	let cases: [(String, &[u8], u16, &str); 7] = [
 		("/files/uploads?k=1&n=2".into(), b"data", 400, "give the paying account"),
 		("/files/uploads?client=bob".into(), b"data", 400, "not an SS58 account"),
 		(format!("/files/uploads?client={ALICE}&k=x"), b"data", 400, "not a whole number"),
 		(format!("/files/uploads?client={ALICE}&k=3&n=2"), b"data", 400, ""),
 		(format!("/files/uploads?client={ALICE}"), b"", 400, "the file is empty"),
+		(format!("/files/uploads?client={ALICE}&k=2&n=65"), b"data", 400, "at most 64 contracts"),
 		(format!("/files/uploads?client={ALICE}"), &[0u8; (1 << 20) + 1], 413, "at most 1048576"),
 	];
 	for (target, body, code, words) in cases {
@@ -225,6 +240,24 @@ async fn bad_uploads_and_downloads_are_refused_in_words_and_stage_nothing() {
 		assert_eq!(status(&answer), 400, "{answer}");
 		assert!(json_body(&answer)["error"].as_str().unwrap().contains(words), "{target}: {answer}");
 	}
+	// Another site's page cannot make the node fetch a file for it (an `<img>` of a link).
+	let foreign = send(
+		addr,
+		&format!("GET /files/download?cap=cairn:v2:2222 HTTP/1.1\r\nHost: {host}\r\nSec-Fetch-Site: cross-site"),
+	)
+	.await;
+	assert_eq!(status(&foreign), 403, "{foreign}");
+	// A body that stops coming loses its upload, and its slot.
+	let mut slow = TcpStream::connect(addr).await.unwrap();
+	let head = format!(
+		"POST /files/uploads?client={ALICE} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nContent-Length: 100\r\n\r\nfour"
+	);
+	slow.write_all(head.as_bytes()).await.unwrap();
+	let mut answer = vec![0u8; 4096];
+	let n =
+		tokio::time::timeout(Duration::from_secs(10), slow.read(&mut answer)).await.expect("refused in time").unwrap();
+	let answer = String::from_utf8_lossy(&answer[..n]).into_owned();
+	assert_eq!(status(&answer), 408, "{answer}");
 	let unknown = send(addr, &format!("GET /files/uploads/0011 HTTP/1.1\r\nHost: {host}")).await;
 	assert_eq!(status(&unknown), 404);
 	assert_eq!(std::fs::read_dir(staging.path()).unwrap().count(), 0, "nothing left in staging");

@@ -334,11 +334,13 @@ pub async fn get_file(
 			}
 		}
 		candidates = waiting;
-		// One task per fragment, so that receiving and hashing use every core.
-		let fetches = batch.into_iter().map(|(i, provider)| {
+		// One task per fragment, so that receiving and hashing use every core; a get that
+		// is dropped (its caller gone) aborts them with the set.
+		let mut fetches = tokio::task::JoinSet::new();
+		for (i, provider) in batch {
 			let (net, manifest, progress) = (net.clone(), manifest.clone(), progress.clone());
 			let path = dir.path().join(format!("fragment-{i}"));
-			tokio::spawn(async move {
+			fetches.spawn(async move {
 				let result = async {
 					let file = File::options().create(true).truncate(true).read(true).write(true).open(&path)?;
 					let mut sink = Verifying {
@@ -364,10 +366,9 @@ pub async fn get_file(
 				}
 				.await;
 				(i, provider, result)
-			})
-		});
-		let fetches: Vec<_> = fetches.collect();
-		for joined in join_all(fetches).await {
+			});
+		}
+		while let Some(joined) = fetches.join_next().await {
 			let (i, provider, result) = joined.map_err(|_| NetError::Stopped)?;
 			match result {
 				Ok(file) => good[i] = Some(file),
