@@ -2,10 +2,7 @@
 
 use alloc::vec::Vec;
 use polkadot_sdk::{
-	frame_support::{
-		genesis_builder_helper::get_preset,
-		weights::Weight,
-	},
+	frame_support::{genesis_builder_helper::get_preset, weights::Weight},
 	sp_api::impl_runtime_apis,
 	sp_core::{crypto::KeyTypeId, OpaqueMetadata},
 	sp_runtime::{
@@ -18,9 +15,9 @@ use polkadot_sdk::{
 };
 
 use super::{
-	AccountId, Attestation, Babe, Balance, Block, BlockNumber, Endpoints, Executive, FragmentProofs, Grandpa, Historical, InherentDataExt,
-	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, Storage, System, TransactionPayment,
-	BABE_GENESIS_EPOCH_CONFIG, VERSION,
+	AccountId, Attestation, Babe, Balance, Block, BlockNumber, Endpoints, Executive, FragmentProofs, Grandpa,
+	Historical, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, Storage, System,
+	TransactionPayment, BABE_GENESIS_EPOCH_CONFIG, VERSION,
 };
 
 impl_runtime_apis! {
@@ -182,6 +179,12 @@ impl_runtime_apis! {
 	impl pallet_attestation::AttestationApi<Block, AccountId> for Runtime {
 		fn nodes_under_ca(ca_id: pallet_attestation::CaId) -> Vec<(AccountId, pallet_attestation::EkId)> {
 			Attestation::nodes_under_ca(ca_id)
+		}
+	}
+
+	impl pallet_invites::InvitesApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn voucher(key: pallet_invites::VoucherKey) -> Option<pallet_invites::Voucher<AccountId, Balance, BlockNumber>> {
+			crate::Invites::voucher(&key)
 		}
 	}
 

@@ -24,6 +24,7 @@ mod benchmarks {
 		[pallet_fragment_proofs, crate::FragmentProofs]
 		[pallet_rewards, crate::Rewards]
 		[pallet_endpoints, crate::Endpoints]
+		[pallet_invites, crate::Invites]
 	);
 }
 
@@ -70,7 +71,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("cairn"),
 	impl_name: alloc::borrow::Cow::Borrowed("cairn"),
 	authoring_version: 1,
-	spec_version: 107,
+	spec_version: 108,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -217,6 +218,10 @@ mod runtime {
 	/// The validator sets of past sessions, against which key ownership is proven.
 	#[runtime::pallet_index(15)]
 	pub type Historical = pallet_session_historical;
+
+	/// One-time vouchers that bring a newcomer in with a starter balance.
+	#[runtime::pallet_index(16)]
+	pub type Invites = pallet_invites;
 }
 
 use pallet_session::historical as pallet_session_historical;

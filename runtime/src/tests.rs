@@ -673,3 +673,43 @@ mod equivocation {
 		});
 	}
 }
+
+#[test]
+fn a_newcomer_redeems_an_invitation_unsigned_behind_paying_transactions() {
+	use polkadot_sdk::{
+		sp_core::{sr25519, Pair},
+		sp_runtime::transaction_validity::TransactionSource,
+	};
+	externalities(DEV_RUNTIME_PRESET).execute_with(|| {
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		let genesis = System::block_hash(0);
+		let voucher = sr25519::Pair::from_string("//voucher", None).expect("a dev path");
+		let proof = voucher.sign(&pallet_invites::create_payload(&genesis, &alice)).0;
+		let grant = 10 * UNIT;
+		let create = pallet_invites::Call::create { voucher: voucher.public().0, grant, lifetime: 100, proof };
+		Executive::apply_extrinsic(signed(Sr25519Keyring::Alice, 0, RuntimeCall::Invites(create)))
+			.expect("valid")
+			.expect("dispatched");
+
+		// Someone with no account at all.
+		let newcomer: crate::AccountId =
+			sr25519::Pair::from_string("//newcomer", None).expect("a dev path").public().into();
+		assert_eq!(Balances::total_balance(&newcomer), 0);
+		let signature = voucher.sign(&pallet_invites::redeem_payload(&genesis, 0, &newcomer)).0;
+		let redeem = UncheckedExtrinsic::new_bare(RuntimeCall::Invites(pallet_invites::Call::redeem {
+			voucher: voucher.public().0,
+			newcomer: newcomer.clone(),
+			signature,
+		}));
+		let parent = System::parent_hash();
+		let free = Executive::validate_transaction(TransactionSource::External, redeem.clone(), parent).expect("valid");
+		let transfer = signed(Sr25519Keyring::Alice, 1, RuntimeCall::Balances(transfer_to_bob(UNIT)));
+		let paying = Executive::validate_transaction(TransactionSource::External, transfer, parent).expect("valid");
+		assert!(free.priority < paying.priority, "{} >= {}", free.priority, paying.priority);
+
+		Executive::apply_extrinsic(redeem.clone()).expect("valid").expect("dispatched");
+		assert_eq!(Balances::balance(&newcomer), grant);
+		// The same transaction again is refused before any block takes it.
+		assert!(Executive::validate_transaction(TransactionSource::External, redeem, parent).is_err());
+	});
+}

@@ -1,6 +1,6 @@
 //! The `cairn` command line.
 
-use polkadot_sdk::{sc_cli, *};
+use polkadot_sdk::sc_cli;
 
 /// Subcommands besides running a node.
 #[derive(Debug, clap::Subcommand)]
@@ -34,11 +34,6 @@ pub enum Subcommand {
 	/// Revert the chain to a previous state.
 	Revert(sc_cli::RevertCmd),
 
-	/// Benchmarks: `pallet` (needs a build with `--features runtime-benchmarks`),
-	/// `storage`, `block`, `machine`.
-	#[command(subcommand)]
-	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
-
 	/// Database metadata.
 	ChainInfo(sc_cli::ChainInfoCmd),
 
@@ -53,6 +48,10 @@ pub enum Subcommand {
 	/// Offer this node's storage on the market.
 	#[command(subcommand)]
 	Provider(crate::market::ProviderCmd),
+
+	/// Invite a friend: a one-time voucher with a starter balance, as one line of text.
+	#[command(subcommand)]
+	Invite(crate::invite::InviteCmd),
 
 	/// The node's TPM: what it offers for attestation.
 	#[command(subcommand)]

@@ -7,7 +7,6 @@ use crate::{
 };
 use cairn_runtime::opaque::Block;
 use polkadot_sdk::{
-	frame_benchmarking_cli::{BenchmarkCmd, SUBSTRATE_REFERENCE_HARDWARE},
 	sc_cli::{self, SubstrateCli},
 	sc_network::config::NetworkBackendType,
 	sc_service::PartialComponents,
@@ -123,36 +122,13 @@ pub fn run() -> sc_cli::Result<()> {
 				Ok((cmd.run(client, backend, Some(aux_revert)), task_manager))
 			})
 		},
-		Some(Subcommand::Benchmark(cmd)) => {
-			let runner = cli.create_runner(cmd)?;
-			runner.sync_run(|config| match cmd {
-				// Runs in a runtime built with `runtime-benchmarks`, given as a wasm file
-				// (scripts/bench-weights.sh builds one); the node itself needs no such build.
-				BenchmarkCmd::Pallet(cmd) if cmd.runtime.is_some() =>
-					cmd.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(None),
-				BenchmarkCmd::Pallet(_) => Err(
-					"`benchmark pallet` runs in a runtime built with benchmarks: give it with \
-					 --runtime WASM (scripts/bench-weights.sh builds one and runs them)"
-						.into(),
-				),
-				BenchmarkCmd::Block(cmd) => {
-					let PartialComponents { client, .. } = service::new_partial(&config)?;
-					cmd.run(client)
-				},
-				BenchmarkCmd::Machine(cmd) =>
-					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()),
-				BenchmarkCmd::Storage(_) | BenchmarkCmd::Overhead(_) | BenchmarkCmd::Extrinsic(_) => Err(
-					"`benchmark storage`, `overhead` and `extrinsic` need a build with `--features runtime-benchmarks`, which cairn does not offer yet"
-						.into(),
-				),
-			})
-		},
 		Some(Subcommand::Client(cmd)) => {
 			init_tool_logger();
 			crate::fragments::run_client(cmd).map_err(sc_cli::Error::Input)
 		},
 		Some(Subcommand::Tpm(cmd)) => crate::tpm::run(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::Provider(cmd)) => crate::market::run_provider(cmd).map_err(sc_cli::Error::Input),
+		Some(Subcommand::Invite(cmd)) => crate::invite::run(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::Store(cmd)) => crate::fragments::run_store(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;

@@ -6,6 +6,7 @@ mod cli;
 mod command;
 mod fragments;
 mod gateway;
+mod invite;
 mod market;
 mod provider;
 mod service;

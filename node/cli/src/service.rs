@@ -75,7 +75,7 @@ impl sp_inherents::CreateInherentDataProviders<Block, ()> for InherentDataProvid
 }
 
 /// Builds the parts of the node that commands other than `run` need too (import,
-/// export, revert, benchmarks).
+/// export, revert).
 pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	let telemetry = config
 		.telemetry_endpoints

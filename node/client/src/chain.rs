@@ -132,6 +132,25 @@ impl Chain {
 		}
 	}
 
+	/// Submits `call` unsigned (a call its pallet checks by itself, such as redeeming an
+	/// invitation) and waits until it is in a block; errors as for [`Chain::submit`].
+	pub async fn submit_unsigned(&self, call: RuntimeCall) -> Result<Included, String> {
+		let extrinsic = cairn_runtime::UncheckedExtrinsic::new_bare(call).encode();
+		self.watch(extrinsic).await.map_err(|e| match e {
+			Submit::Usurped(e) | Submit::Failed(e) => e,
+		})
+	}
+
+	/// The best block's number.
+	pub async fn best_number(&self) -> Result<u32, String> {
+		let header: Value = self
+			.client
+			.request("chain_getHeader", rpc_params![])
+			.await
+			.map_err(|e| format!("reading the best block: {e}"))?;
+		block_number(&header)
+	}
+
 	async fn submit_once(&self, signer: &sr25519::Pair, call: RuntimeCall) -> Result<Included, Submit> {
 		let account = AccountId::from(signer.public());
 		let nonce: Nonce = self
@@ -149,6 +168,11 @@ impl Chain {
 			|payload| signer.sign(payload).into(),
 		)
 		.encode();
+		self.watch(extrinsic).await
+	}
+
+	/// Submits `extrinsic` and follows it into a block.
+	async fn watch(&self, extrinsic: Vec<u8>) -> Result<Included, Submit> {
 		let mut status: Subscription<Value> = self
 			.client
 			.subscribe("author_submitAndWatchExtrinsic", rpc_params![hex_bytes(&extrinsic)], "author_unwatchExtrinsic")
@@ -160,6 +184,10 @@ impl Chain {
 				{
 					Submit::Usurped(e.message().to_string())
 				},
+				jsonrpsee::core::client::Error::Call(e) => Submit::Failed(format!(
+					"the node refused the transaction: {}",
+					pool_error(e.message(), e.data().map(|d| d.get()))
+				)),
 				e => Submit::Failed(format!("the node refused the transaction: {e}")),
 			})?;
 		let block = loop {
@@ -219,6 +247,15 @@ impl Chain {
 			}
 		}
 		Ok(Included { block_number, events })
+	}
+}
+
+/// The pool's reason for refusing a transaction: its message and detail
+/// (`Invalid Transaction: Custom error: 3`).
+fn pool_error(message: &str, data: Option<&str>) -> String {
+	match data.map(|d| d.trim_matches('"')).filter(|d| !d.is_empty()) {
+		Some(data) => format!("{message}: {data}"),
+		None => message.to_string(),
 	}
 }
 

@@ -16,7 +16,9 @@ use crate::chain::Chain;
 /// `12.5` CRN in plancks.
 pub fn parse_crn(text: &str) -> Result<Balance, String> {
 	let bad = || format!("`{text}` is not an amount of CRN: write e.g. `2` or `0.015`");
-	let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+	let amount = text.trim();
+	let amount = amount.strip_suffix("CRN").or_else(|| amount.strip_suffix("crn")).unwrap_or(amount).trim_end();
+	let (whole, fraction) = amount.split_once('.').unwrap_or((amount, ""));
 	let decimals = cairn_runtime::TOKEN_DECIMALS as usize;
 	if fraction.len() > decimals || (whole.is_empty() && fraction.is_empty()) {
 		return Err(bad());

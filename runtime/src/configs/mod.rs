@@ -27,9 +27,8 @@ use polkadot_sdk::{
 };
 
 use super::{
-	AccountId, Attestation, Babe, Balance, Balances, Block, BlockNumber, Hash, Historical, Nonce, Offences,
-	PalletInfo, Runtime,
-	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session,
+	AccountId, Attestation, Babe, Balance, Balances, Block, BlockNumber, Hash, Historical, Nonce, Offences, PalletInfo,
+	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session,
 	SessionKeys, Storage, System, EPOCH_DURATION_IN_SLOTS, EXISTENTIAL_DEPOSIT, MILLI_SECS_PER_BLOCK, SLOT_DURATION,
 	UNIT, VERSION,
 };
@@ -479,6 +478,23 @@ impl pallet_rewards::BenchmarkHelper<AccountId> for MarketBenchmarks {
 
 parameter_types! {
 	pub const AuthorFeeShare: Perbill = Perbill::from_percent(80);
+}
+
+parameter_types! {
+	/// A redeem waits behind every paying transaction: its inviter's `create` paid for
+	/// its block space, and free redeems must not crowd out deadline-bound proofs.
+	pub const InvitesUnsignedPriority: TransactionPriority = 0;
+}
+
+impl pallet_invites::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	/// Ten times the existential deposit: a grant pays at least a few fees.
+	type MinGrant = ConstU128<{ 10 * EXISTENTIAL_DEPOSIT }>;
+	type MaxOpenPerInviter = ConstU32<16>;
+	type MaxLifetime = ConstU32<{ 30 * crate::DAYS }>;
+	type UnsignedPriority = InvitesUnsignedPriority;
+	type WeightInfo = pallet_invites::weights::SubstrateWeight<Runtime>;
 }
 
 impl pallet_rewards::Config for Runtime {
