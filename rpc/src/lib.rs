@@ -3,6 +3,7 @@
 //! APIs.
 
 pub mod cairn;
+pub mod local;
 
 use std::sync::Arc;
 
@@ -23,6 +24,9 @@ pub struct FullDeps<C, P> {
 	pub client: Arc<C>,
 	/// The transaction pool, for nonces that count pending transactions.
 	pub pool: Arc<P>,
+	/// This node's service-plane addresses, each ending in `/p2p/<peer id>`; empty without
+	/// a fragment service.
+	pub service_addresses: Vec<String>,
 }
 
 /// Builds every RPC extension of a full node.
@@ -47,11 +51,12 @@ where
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
-	let FullDeps { client, pool } = deps;
+	let FullDeps { client, pool, service_addresses } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
 	module.merge(cairn::CairnApiServer::into_rpc(cairn::Cairn::<C, Block>::new(client)))?;
+	module.merge(local::LocalApiServer::into_rpc(local::Local { service_addresses }))?;
 
 	Ok(module)
 }

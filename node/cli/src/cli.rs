@@ -53,6 +53,10 @@ pub enum Subcommand {
 	#[command(subcommand)]
 	Invite(crate::invite::InviteCmd),
 
+	/// Join a friend's network with their invitation: fetch the chain, make the node key,
+	/// take the starter balance, register with the TPM, offer storage, and run the node.
+	Join(crate::join::JoinCmd),
+
 	/// The node's TPM: what it offers for attestation.
 	#[command(subcommand)]
 	Tpm(crate::tpm::TpmCmd),

@@ -129,6 +129,7 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::Tpm(cmd)) => crate::tpm::run(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::Provider(cmd)) => crate::market::run_provider(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::Invite(cmd)) => crate::invite::run(cmd).map_err(sc_cli::Error::Input),
+		Some(Subcommand::Join(cmd)) => crate::join::run(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::Store(cmd)) => crate::fragments::run_store(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
@@ -152,8 +153,10 @@ pub fn run() -> sc_cli::Result<()> {
 					crate::gateway::bind(&gateway_args, crate::gateway::rpc_port(&config), base.join("gateway"))
 						.await
 						.map_err(sc_cli::Error::Input)?;
-				let fragments =
-					crate::fragments::start_service(&fragment_args, base).await.map_err(sc_cli::Error::Input)?;
+				let chain_spec = crate::fragments::chain_spec_source(config.chain_spec.cloned_box());
+				let fragments = crate::fragments::start_service(&fragment_args, base, chain_spec)
+					.await
+					.map_err(sc_cli::Error::Input)?;
 				let local_endpoint = match &fragments {
 					Some(service) => {
 						let (peer_id, addresses) = crate::fragments::local_endpoint(&service.handle, &fragment_args)

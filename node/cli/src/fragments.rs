@@ -179,7 +179,11 @@ pub struct FragmentService {
 }
 
 /// Starts the node's fragment store and service plane under `base`.
-pub async fn start_service(args: &FragmentArgs, base: PathBuf) -> Result<Option<FragmentService>, String> {
+pub async fn start_service(
+	args: &FragmentArgs,
+	base: PathBuf,
+	chain_spec: cairn_net::ChainSpecSource,
+) -> Result<Option<FragmentService>, String> {
 	if args.no_fragment_service {
 		return Ok(None);
 	}
@@ -205,6 +209,7 @@ pub async fn start_service(args: &FragmentArgs, base: PathBuf) -> Result<Option<
 			max_connections: args.max_fragment_connections,
 			..Default::default()
 		},
+		chain_spec: Some(chain_spec),
 		..Config::client()
 	})
 	.await
@@ -213,6 +218,13 @@ pub async fn start_service(args: &FragmentArgs, base: PathBuf) -> Result<Option<
 		log::info!("📦 Fragment service on {addr}");
 	}
 	Ok(Some(FragmentService { handle, store, admission, keypair }))
+}
+
+/// The node's chain specification as raw JSON, for newcomers (`cairn join`), made when
+/// first asked and kept (a raw spec of a spec built from a preset runs the genesis builder).
+pub fn chain_spec_source(spec: Box<dyn sc_service::ChainSpec>) -> cairn_net::ChainSpecSource {
+	let made = std::sync::OnceLock::new();
+	Arc::new(move || made.get_or_init(|| spec.as_json(true).map(|json| Arc::from(json.into_bytes()))).clone())
 }
 
 /// What the node publishes as its endpoint (pallet-endpoints): the service plane's peer id

@@ -28,12 +28,17 @@ pub enum InviteCmd {
 		/// by default those the node at `--node-url` listens on.
 		#[arg(long = "bootnode", value_name = "MULTIADDR")]
 		bootnodes: Vec<String>,
+		/// Where the newcomer's `cairn join` fetches the chain specification: fragment
+		/// service addresses (`/ip4/.../tcp/30444/p2p/...`); by default those of the node
+		/// at `--node-url`.
+		#[arg(long = "service-addr", value_name = "MULTIADDR")]
+		service: Vec<String>,
 		#[command(flatten)]
 		signer: SignerArgs,
 	},
 	/// Redeem an invitation for an account, which needs no balance of its own.
 	Redeem {
-		/// The invitation, `cairn-invite:v1:...`, or `-` to read it from stdin (so that it
+		/// The invitation, `cairn-invite:v2:...`, or `-` to read it from stdin (so that it
 		/// stays out of the shell's history and the process list).
 		invitation: String,
 		/// The account (SS58) that receives the grant.
@@ -45,7 +50,7 @@ pub enum InviteCmd {
 	},
 	/// Withdraw an invitation not yet redeemed, expired or not; the grant is free again.
 	Revoke {
-		/// The invitation, `cairn-invite:v1:...`, or `-` to read it from stdin.
+		/// The invitation, `cairn-invite:v2:...`, or `-` to read it from stdin.
 		invitation: String,
 		#[command(flatten)]
 		signer: SignerArgs,
@@ -53,7 +58,7 @@ pub enum InviteCmd {
 }
 
 /// The invitation given on the command line, or read from stdin for `-`.
-fn read_invitation(text: &str) -> Result<Invitation, String> {
+pub(crate) fn read_invitation(text: &str) -> Result<Invitation, String> {
 	if text != "-" {
 		return text.parse();
 	}
@@ -76,13 +81,28 @@ pub fn run(cmd: &InviteCmd) -> Result<(), String> {
 	let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
 	runtime.block_on(async {
 		match cmd {
-			InviteCmd::Create { grant, expires_in, bootnodes, signer } => {
+			InviteCmd::Create { grant, expires_in, bootnodes, service, signer } => {
 				let grant = parse_crn(grant)?;
 				let lifetime = parse_lifetime(expires_in)?;
 				let pair = signer.pair()?;
 				let chain = Chain::connect(&signer.node_url).await?;
 				let bootnodes = if bootnodes.is_empty() { listen_addresses(&chain).await? } else { bootnodes.clone() };
-				let (invitation, included) = invite::invite(&chain, &pair, grant, lifetime, bootnodes).await?;
+				let service: Vec<String> = if service.is_empty() {
+					let addresses: Vec<String> = chain.call("cairn_serviceAddresses", rpc_params![]).await?;
+					addresses.into_iter().take(8).collect()
+				} else {
+					service.clone()
+				};
+				let no_service = service.is_empty();
+				let (invitation, included) =
+					invite::invite(&chain, &pair, grant, lifetime, bootnodes, service).await?;
+				if no_service {
+					eprintln!(
+						"note: the node runs no fragment service, so the invitation names no place to fetch the \
+						 chain specification from: the newcomer joins with `cairn join --chain SPEC` (or give \
+						 --service-addr)"
+					);
+				}
 				eprintln!(
 					"A voucher of {} held from {} until block #{} (made in block #{}). Hand this over; \
 					 whoever has it can redeem it once:",

@@ -7,6 +7,7 @@ mod command;
 mod fragments;
 mod gateway;
 mod invite;
+mod join;
 mod market;
 mod provider;
 mod service;

@@ -166,6 +166,18 @@ pub struct LocalEndpoint {
 	pub keypair: cairn_net::identity::Keypair,
 }
 
+impl LocalEndpoint {
+	/// The addresses as others dial them: each ending in `/p2p/<peer id>`.
+	pub fn addresses(&self) -> Vec<String> {
+		let Ok(peer) = cairn_net::Peer::from_bytes(&self.peer_id) else { return Vec::new() };
+		self.addresses
+			.iter()
+			.filter_map(|bytes| cairn_net::Address::try_from(bytes.to_vec()).ok())
+			.map(|address| address.with(cairn_net::Protocol::P2p(peer)).to_string())
+			.collect()
+	}
+}
+
 /// Keeps the number of the last finalized block in the off-chain database, where the
 /// attestation pallet's off-chain worker reads it: challengers reveal their seeds only for
 /// audits opened in a final block.
@@ -382,11 +394,16 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
 
+	let service_addresses = local_endpoint.as_ref().map(LocalEndpoint::addresses).unwrap_or_default();
 	let rpc_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
 		Box::new(move |_| {
-			let deps = cairn_rpc::FullDeps { client: client.clone(), pool: pool.clone() };
+			let deps = cairn_rpc::FullDeps {
+				client: client.clone(),
+				pool: pool.clone(),
+				service_addresses: service_addresses.clone(),
+			};
 			cairn_rpc::create_full(deps).map_err(Into::into)
 		})
 	};

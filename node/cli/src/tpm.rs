@@ -111,7 +111,7 @@ fn load_or_create_ak(tpm: &mut cairn_tpm::Tpm, path: &Path) -> Result<cairn_tpm:
 	}
 }
 
-async fn register(args: &RegisterArgs) -> Result<(), String> {
+pub(crate) async fn register(args: &RegisterArgs) -> Result<(), String> {
 	let pair = args.signer.pair()?;
 	let who = AccountId::from(pair.public());
 	let chain = Chain::connect(&args.signer.node_url).await?;

@@ -1,51 +1,18 @@
 //! Invitations against a real `cairn --dev` node: Alice invites, a newcomer with no
 //! balance redeems, and every misuse of the text is one clear line.
 
+mod common;
+
+use common::{cairn, failure, free_port, stdout, succeeded, Process};
 use std::{
-	net::TcpListener,
-	process::{Child, Command, Output, Stdio},
+	process::{Command, Stdio},
 	time::{Duration, Instant},
 };
-
-struct Node(Child);
-
-impl Drop for Node {
-	fn drop(&mut self) {
-		let _ = self.0.kill();
-		let _ = self.0.wait();
-	}
-}
-
-fn free_port() -> u16 {
-	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn cairn(args: &[&str]) -> Output {
-	Command::new(env!("CARGO_BIN_EXE_cairn")).args(args).output().expect("run cairn")
-}
-
-fn stdout(output: &Output) -> String {
-	String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
-/// The one line a failed command printed; the command must have failed cleanly.
-fn failure(output: &Output) -> String {
-	let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
-	assert_eq!(output.status.code(), Some(1), "expected a failure: {stderr}");
-	assert!(!stderr.contains("panicked"), "{stderr}");
-	assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-	stderr
-}
-
-fn succeeded(output: Output) -> String {
-	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-	stdout(&output)
-}
 
 #[test]
 fn a_newcomer_with_nothing_redeems_an_invitation_once() {
 	let port = free_port();
-	let _node = Node(
+	let _node = Process(
 		Command::new(env!("CARGO_BIN_EXE_cairn"))
 			.args(["--dev", "--tmp", "--no-prometheus", "--no-mdns", "--no-telemetry", "--no-fragment-service"])
 			.args(["--rpc-port", &port.to_string(), "--port", &free_port().to_string(), "--no-gateway"])
@@ -67,7 +34,7 @@ fn a_newcomer_with_nothing_redeems_an_invitation_once() {
 		assert!(Instant::now() < deadline, "no invitation: {}", String::from_utf8_lossy(&output.stderr));
 		std::thread::sleep(Duration::from_secs(1));
 	};
-	assert!(invitation.starts_with("cairn-invite:v1:"), "{invitation}");
+	assert!(invitation.starts_with("cairn-invite:v2:"), "{invitation}");
 	let parsed: cairn_client::invite::Invitation = invitation.parse().unwrap();
 	assert!(parsed.bootnodes.iter().all(|b| b.contains("/p2p/")), "{:?}", parsed.bootnodes);
 
@@ -99,7 +66,7 @@ fn a_newcomer_with_nothing_redeems_an_invitation_once() {
 	assert!(failure(&redeem(&other_chain)).contains("another chain"));
 	let forged = cairn_client::invite::Invitation { seed: [3; 32], ..parsed.clone() }.to_string();
 	assert!(failure(&redeem(&forged)).contains("not open"));
-	assert!(failure(&redeem("cairn:v2:xyz")).contains("starts with `cairn-invite:v1:`"));
+	assert!(failure(&redeem("cairn:v2:xyz")).contains("starts with `cairn-invite:v2:`"));
 	let bad_account = failure(&cairn(&["invite", "redeem", &invitation, "--to", "bob", "--node-url", &url]));
 	assert!(bad_account.contains("SS58"), "{bad_account}");
 

@@ -1,6 +1,8 @@
-//! Invitations: what `cairn invite` hands a friend and `cairn invite redeem` (and, later,
-//! `cairn join`) takes. The text is `cairn-invite:v1:` and base58 of the chain's genesis
-//! hash, the voucher's secret seed and the inviter's bootnodes, with a 4-byte checksum.
+//! Invitations: what `cairn invite` hands a friend and `cairn join` (or `cairn invite
+//! redeem`) takes. The text is `cairn-invite:v2:` and base58 of the chain's genesis hash,
+//! the voucher's secret seed, the inviter's bootnodes and its service-plane addresses
+//! (where a newcomer's node fetches the chain specification), with a 4-byte checksum.
+//! Version 1 texts (no service-plane addresses) are still read.
 //! Whoever holds the text can redeem the voucher once, for any account: share it as you
 //! would a gift card.
 
@@ -13,8 +15,11 @@ use polkadot_sdk::{
 	sp_runtime::traits::Zero,
 };
 
-const PREFIX: &str = "cairn-invite:v1:";
-/// The most bootnodes an invitation carries, and the longest one.
+const PREFIX: &str = "cairn-invite:v2:";
+/// What `cairn invite` printed before invitations carried service-plane addresses.
+const PREFIX_V1: &str = "cairn-invite:v1:";
+/// The most bootnodes (and service-plane addresses) an invitation carries, and the
+/// longest one.
 const MAX_BOOTNODES: usize = 8;
 const MAX_BOOTNODE_LEN: usize = 256;
 /// Longer texts are refused unread.
@@ -29,6 +34,9 @@ pub struct Invitation {
 	pub seed: [u8; 32],
 	/// The inviter's p2p addresses, `/ip4/.../tcp/.../p2p/...`.
 	pub bootnodes: Vec<String>,
+	/// The inviter's service-plane (`cairn-net`) addresses, `/ip4/.../tcp/.../p2p/...`,
+	/// which serve the chain specification; empty in a version 1 invitation.
+	pub service: Vec<String>,
 }
 
 /// Without the seed: a log line must not hand the voucher over.
@@ -38,6 +46,7 @@ impl std::fmt::Debug for Invitation {
 			.field("genesis", &hex::encode(self.genesis))
 			.field("voucher", &hex::encode(self.voucher().public().0))
 			.field("bootnodes", &self.bootnodes)
+			.field("service", &self.service)
 			.finish()
 	}
 }
@@ -59,8 +68,17 @@ fn check_bootnodes(bootnodes: &[String]) -> Result<(), String> {
 	bootnodes.iter().try_for_each(|b| check_bootnode(b))
 }
 
-fn checksum(payload: &[u8]) -> [u8; 4] {
-	blake2_256(&[b"cairn-invite-v1".as_slice(), payload].concat())[..4].try_into().expect("4 bytes")
+fn check_service(service: &[String]) -> Result<(), String> {
+	if service.len() > MAX_BOOTNODES {
+		return Err(format!("an invitation carries at most {MAX_BOOTNODES} service-plane addresses"));
+	}
+	service.iter().try_for_each(|a| check_bootnode(a).map_err(|e| format!("service-plane address: {e}")))
+}
+
+/// `version` is the text's, so that a version 1 payload never passes as version 2.
+fn checksum(version: u8, payload: &[u8]) -> [u8; 4] {
+	let domain = format!("cairn-invite-v{version}");
+	blake2_256(&[domain.as_bytes(), payload].concat())[..4].try_into().expect("4 bytes")
 }
 
 impl Invitation {
@@ -73,7 +91,7 @@ impl Invitation {
 impl std::fmt::Display for Invitation {
 	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
 		let mut bytes = self.encode();
-		let sum = checksum(&bytes);
+		let sum = checksum(2, &bytes);
 		bytes.extend_from_slice(&sum);
 		write!(f, "{PREFIX}{}", bs58::encode(bytes).into_string())
 	}
@@ -87,21 +105,32 @@ impl std::str::FromStr for Invitation {
 		if text.len() > MAX_TEXT {
 			return Err(format!("this invitation is longer than {MAX_TEXT} characters: not one of ours"));
 		}
-		let body = text.strip_prefix(PREFIX).ok_or_else(|| {
-			format!("an invitation starts with `{PREFIX}`: copy the whole text `cairn invite` printed")
-		})?;
+		let (version, body) = match (text.strip_prefix(PREFIX), text.strip_prefix(PREFIX_V1)) {
+			(Some(body), _) => (2, body),
+			(_, Some(body)) => (1, body),
+			_ => {
+				return Err(format!("an invitation starts with `{PREFIX}`: copy the whole text `cairn invite` printed"))
+			},
+		};
 		let bytes = bs58::decode(body)
 			.into_vec()
 			.map_err(|_| "this invitation is not base58: was it cut or mistyped?".to_string())?;
 		let Some((payload, sum)) = bytes.split_last_chunk::<4>() else {
 			return Err("this invitation is too short: was it cut?".into());
 		};
-		if checksum(payload) != *sum {
+		if checksum(version, payload) != *sum {
 			return Err("this invitation's checksum does not match: was it cut or mistyped?".into());
 		}
-		let invitation =
-			Invitation::decode_all(&mut &payload[..]).map_err(|_| "this invitation does not decode".to_string())?;
-		check_bootnodes(&invitation.bootnodes).map_err(|e| format!("this invitation is not usable: {e}"))?;
+		let undecodable = |_| "this invitation does not decode".to_string();
+		let invitation = match version {
+			1 => <([u8; 32], [u8; 32], Vec<String>)>::decode_all(&mut &payload[..])
+				.map(|(genesis, seed, bootnodes)| Invitation { genesis, seed, bootnodes, service: Vec::new() })
+				.map_err(undecodable)?,
+			_ => Invitation::decode_all(&mut &payload[..]).map_err(undecodable)?,
+		};
+		check_bootnodes(&invitation.bootnodes)
+			.and_then(|()| check_service(&invitation.service))
+			.map_err(|e| format!("this invitation is not usable: {e}"))?;
 		Ok(invitation)
 	}
 }
@@ -131,10 +160,12 @@ pub async fn invite(
 	grant: Balance,
 	lifetime: BlockNumber,
 	bootnodes: Vec<String>,
+	service: Vec<String>,
 ) -> Result<(Invitation, Included), String> {
 	check_bootnodes(&bootnodes)?;
+	check_service(&service)?;
 	let (voucher, seed) = sr25519::Pair::generate();
-	let invitation = Invitation { genesis: chain.genesis().0, seed, bootnodes };
+	let invitation = Invitation { genesis: chain.genesis().0, seed, bootnodes, service };
 	let inviter_account = AccountId::from(inviter.public());
 	let proof = voucher.sign(&pallet_invites::create_payload(&chain.genesis(), &inviter_account)).0;
 	let call =
@@ -219,15 +250,33 @@ mod tests {
 			genesis: [7; 32],
 			seed: [9; 32],
 			bootnodes: vec!["/ip4/10.0.0.2/tcp/30333/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp".into()],
+			service: vec!["/ip4/10.0.0.2/tcp/30444/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp".into()],
 		}
 	}
 
 	#[test]
 	fn an_invitation_reads_back_from_its_text() {
 		let text = sample().to_string();
-		assert!(text.starts_with("cairn-invite:v1:"));
+		assert!(text.starts_with("cairn-invite:v2:"));
 		assert_eq!(text.parse::<Invitation>(), Ok(sample()));
 		assert_eq!(format!("  {text}\n").parse::<Invitation>(), Ok(sample()));
+	}
+
+	/// The text of a version 1 invitation: no service-plane addresses.
+	fn v1_text(invitation: &Invitation) -> String {
+		let mut bytes = (invitation.genesis, invitation.seed, &invitation.bootnodes).encode();
+		let sum = checksum(1, &bytes);
+		bytes.extend_from_slice(&sum);
+		format!("{PREFIX_V1}{}", bs58::encode(bytes).into_string())
+	}
+
+	#[test]
+	fn a_version_1_invitation_still_reads_and_never_passes_for_version_2() {
+		let v1 = v1_text(&sample());
+		assert_eq!(v1.parse::<Invitation>(), Ok(Invitation { service: Vec::new(), ..sample() }));
+		// The same payload and checksum under the other prefix fail the checksum.
+		let relabelled = v1.replace(PREFIX_V1, PREFIX);
+		assert!(relabelled.parse::<Invitation>().unwrap_err().contains("checksum"));
 	}
 
 	#[test]
@@ -244,14 +293,14 @@ mod tests {
 		let body = text.strip_prefix(PREFIX).unwrap();
 		assert!(error(&format!("{PREFIX}0{body}")).contains("not base58"));
 		assert!(error(&"x".repeat(5000)).contains("longer"));
-		assert!(error("cairn-invite:v1:2").contains("short"));
+		assert!(error("cairn-invite:v2:2").contains("short"));
 	}
 
 	#[test]
 	fn trailing_bytes_and_too_many_bootnodes_are_refused() {
 		let mut bytes = sample().encode();
 		bytes.push(0);
-		let sum = checksum(&bytes);
+		let sum = checksum(2, &bytes);
 		bytes.extend_from_slice(&sum);
 		let text = format!("{PREFIX}{}", bs58::encode(bytes).into_string());
 		assert!(text.parse::<Invitation>().unwrap_err().contains("decode"));
@@ -261,7 +310,11 @@ mod tests {
 		for bad in ["/ip4/10.0.0.2/tcp/1", "not an address", "/ip4/10.0.0.2/tcp/1\n\x1b[31m"] {
 			let text = Invitation { bootnodes: vec![bad.into()], ..sample() }.to_string();
 			assert!(text.parse::<Invitation>().unwrap_err().contains("not usable"), "{bad}");
+			let text = Invitation { service: vec![bad.into()], ..sample() }.to_string();
+			assert!(text.parse::<Invitation>().unwrap_err().contains("service-plane address"), "{bad}");
 		}
+		let crowded = Invitation { service: vec![sample().service[0].clone(); 9], ..sample() };
+		assert!(crowded.to_string().parse::<Invitation>().unwrap_err().contains("at most 8 service"));
 	}
 
 	#[test]

@@ -46,7 +46,18 @@ pub struct Config {
 	pub admission: Option<std::sync::Arc<dyn Admission>>,
 	/// What one node gives its peers.
 	pub limits: Limits,
+	/// The chain specification the node serves to newcomers; `None` serves none.
+	pub chain_spec: Option<ChainSpecSource>,
 }
+
+/// Makes the node's chain specification (raw JSON) when first asked, e.g. from the
+/// node's `ChainSpec` (building a raw spec runs the runtime's genesis builder, so it is
+/// made on a blocking thread and only when a newcomer asks).
+pub type ChainSpecSource = std::sync::Arc<dyn Fn() -> Result<std::sync::Arc<[u8]>, String> + Send + Sync>;
+
+/// The largest chain specification a newcomer fetches (a raw spec holds the runtime's
+/// code, about 2x its size in hex).
+pub const MAX_CHAIN_SPEC: u64 = 64 * 1024 * 1024;
 
 /// Bounds on what peers can take of a node.
 #[derive(Clone, Debug)]
@@ -134,6 +145,7 @@ impl Config {
 			max_concurrent_streams: 16,
 			admission: None,
 			limits: Limits::default(),
+			chain_spec: None,
 		}
 	}
 }
@@ -248,7 +260,7 @@ pub async fn start(config: Config) -> Result<Handle, Error> {
 	}
 	let peer_id = *swarm.local_peer_id();
 	let (commands, rx) = mpsc::channel(64);
-	let server = server::Server::new(config.store, config.admission, config.limits);
+	let server = server::Server::new(config.store, config.admission, config.limits, config.chain_spec);
 	tokio::spawn(run(swarm, rx, server, listening));
 	Ok(Handle { commands, peer_id, chunk_permits: Default::default(), chunks_per_peer: (streams / 2).max(1) })
 }
@@ -498,6 +510,28 @@ impl Handle {
 		match self.request(addr, Request::PutManifest { id, manifest, contract }).await? {
 			Response::Ok { .. } => Ok(()),
 			_ => Err(Error::Unexpected { peer }),
+		}
+	}
+
+	/// Fetches the peer's chain specification, in chunks; at most [`MAX_CHAIN_SPEC`] bytes.
+	pub async fn chain_spec(&self, addr: &Multiaddr) -> Result<Vec<u8>, Error> {
+		let (peer, _) = split_peer(addr)?;
+		let mut spec = Vec::new();
+		let mut expected = None;
+		loop {
+			let request = Request::GetChainSpec { offset: spec.len() as u64, len: MAX_CHUNK };
+			let Response::ChainSpec { total, data } = self.request(addr, request).await? else {
+				return Err(Error::Unexpected { peer });
+			};
+			// Every part agrees on the length and adds bytes until it is reached.
+			let end = spec.len() as u64 + data.len() as u64;
+			if total > MAX_CHAIN_SPEC || *expected.get_or_insert(total) != total || end > total || (data.is_empty() && end < total) {
+				return Err(Error::Unexpected { peer });
+			}
+			spec.extend_from_slice(&data);
+			if end == total {
+				return Ok(spec);
+			}
 		}
 	}
 

@@ -55,6 +55,10 @@ pub enum Request {
 	PutManifest { id: [u8; 32], manifest: Vec<u8>, contract: Option<u64> },
 	/// Fetch a manifest by id.
 	GetManifest { id: [u8; 32] },
+	/// Read up to `len` bytes of the node's chain specification (raw JSON) from `offset`:
+	/// what a newcomer's node starts from (`cairn join`), checked against the genesis hash
+	/// of its invitation.
+	GetChainSpec { offset: u64, len: u32 },
 }
 
 /// Why a request failed, as the remote reports it.
@@ -87,6 +91,8 @@ pub enum Response {
 	Manifest(Option<Vec<u8>>),
 	/// A failure, with a code and a message for people.
 	Error { code: ErrorCode, message: String },
+	/// A part of the chain specification, and its whole length.
+	ChainSpec { total: u64, data: Vec<u8> },
 }
 
 /// Encoding of requests and responses on a stream, within a budget of bytes being read

@@ -86,6 +86,7 @@ pub(crate) struct Server {
 	active_uploads: Arc<AtomicUsize>,
 	/// Permits of 1 KiB of response data not yet sent.
 	outbound: Arc<tokio::sync::Semaphore>,
+	chain_spec: Option<crate::ChainSpecSource>,
 }
 
 /// Bytes of a response not yet sent, counted against [`Limits::max_outbound_bytes`].
@@ -120,7 +121,12 @@ fn store_error(e: cairn_store::Error) -> Response {
 }
 
 impl Server {
-	pub(crate) fn new(store: Option<Store>, admission: Option<Arc<dyn Admission>>, limits: Limits) -> Self {
+	pub(crate) fn new(
+		store: Option<Store>,
+		admission: Option<Arc<dyn Admission>>,
+		limits: Limits,
+		chain_spec: Option<crate::ChainSpecSource>,
+	) -> Self {
 		// At least one download's chunks in flight, so a small budget slows a client
 		// down (`Busy`, asked again) instead of refusing it for good.
 		let floor = crate::GETS_IN_FLIGHT * MAX_CHUNK as usize;
@@ -133,6 +139,7 @@ impl Server {
 			inflight: Default::default(),
 			active_uploads: Default::default(),
 			outbound,
+			chain_spec,
 		}
 	}
 
@@ -157,7 +164,7 @@ impl Server {
 		}
 		// Fragment data waits in memory until the peer reads it: counted before it is read.
 		let permit = match &request {
-			Request::Get { len, .. } => match self.outbound.clone().try_acquire_many_owned(len.div_ceil(1024).max(1)) {
+			Request::Get { len, .. } | Request::GetChainSpec { len, .. } => match self.outbound.clone().try_acquire_many_owned(len.div_ceil(1024).max(1)) {
 				Ok(permit) => Some(permit),
 				Err(_) => {
 					self.inflight.fetch_sub(1, Ordering::AcqRel);
@@ -192,9 +199,15 @@ impl Server {
 	}
 
 	fn answer(&self, peer: PeerId, request: Request) -> Response {
-		let Some(store) = &self.store else {
-			return error(ErrorCode::Refused, "this peer stores no fragments");
-		};
+		match (request, &self.store) {
+			// Also a node that stores nothing serves its chain specification.
+			(Request::GetChainSpec { offset, len }, _) => self.chain_spec(offset, len),
+			(request, Some(store)) => self.answer_from(store, peer, request),
+			(_, None) => error(ErrorCode::Refused, "this peer stores no fragments"),
+		}
+	}
+
+	fn answer_from(&self, store: &Store, peer: PeerId, request: Request) -> Response {
 		match request {
 			Request::Has { id } => match store.meta(&id) {
 				Ok(meta) => Response::Has(meta.map(|m| m.len)),
@@ -234,7 +247,29 @@ impl Server {
 				Ok(m) => Response::Manifest(m),
 				Err(e) => store_error(e),
 			},
+			Request::GetChainSpec { offset, len } => self.chain_spec(offset, len),
 		}
+	}
+
+	/// `len` bytes of the chain specification from `offset` (all of it may be asked for in
+	/// parts, never more than [`MAX_CHUNK`] at once).
+	fn chain_spec(&self, offset: u64, len: u32) -> Response {
+		let Some(source) = &self.chain_spec else {
+			return error(ErrorCode::NotFound, "this peer serves no chain specification");
+		};
+		if len == 0 || len > MAX_CHUNK {
+			return error(ErrorCode::BadRequest, format!("read length must be 1..={MAX_CHUNK}"));
+		}
+		let spec = match source() {
+			Ok(spec) => spec,
+			Err(e) => return error(ErrorCode::Internal, format!("cannot make the chain specification: {e}")),
+		};
+		let total = spec.len() as u64;
+		if offset > total {
+			return error(ErrorCode::BadRequest, "offset past the end");
+		}
+		let end = total.min(offset + len as u64);
+		Response::ChainSpec { total, data: spec[offset as usize..end as usize].to_vec() }
 	}
 
 	fn admit(&self, id: &[u8; 32], len: u64, segment_size: u32, auth: Option<&UploadAuth>) -> Result<(), Response> {

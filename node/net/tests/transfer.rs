@@ -254,3 +254,51 @@ async fn pipelined_downloads_wait_for_a_busy_provider_and_stay_within_its_stream
 		assert_eq!(&got.unwrap().unwrap(), f);
 	}
 }
+
+fn spec_source(make: impl Fn() -> Result<std::sync::Arc<[u8]>, String> + Send + Sync + 'static) -> cairn_net::ChainSpecSource {
+	std::sync::Arc::new(make)
+}
+
+/// A node serving `spec` as its chain specification (made when first asked).
+async fn spec_server(spec: cairn_net::ChainSpecSource) -> (cairn_net::Handle, libp2p::Multiaddr) {
+	let config = Config { listen: Some("/ip4/127.0.0.1/tcp/0".parse().unwrap()), chain_spec: Some(spec), ..Config::client() };
+	let handle = start(config).await.unwrap();
+	let addr = handle.listen_addrs().await.unwrap().remove(0);
+	(handle, addr)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_newcomer_fetches_the_chain_spec_in_parts_and_only_a_consistent_one() {
+	// Over two and a half chunks, made once, when first asked.
+	let spec: std::sync::Arc<[u8]> = bytes(2 * cairn_net::MAX_CHUNK as usize + 12_345).into();
+	let made = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+	let source = {
+		let (spec, made) = (spec.clone(), made.clone());
+		spec_source(move || {
+			made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+			Ok(spec.clone())
+		})
+	};
+	let (_server, addr) = spec_server(source).await;
+	let client = start(Config::client()).await.unwrap();
+	assert_eq!(client.chain_spec(&addr).await.unwrap(), spec.to_vec());
+	assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 3, "asked once per part");
+
+	// A node that serves none, and one that cannot make it, say so.
+	let dir = tempfile::tempdir().unwrap();
+	let (_provider, plain) = provider(dir.path(), 1 << 20).await;
+	let err = client.chain_spec(&plain).await.unwrap_err().to_string();
+	assert!(err.contains("serves no chain specification"), "{err}");
+	let (_broken, broken) = spec_server(spec_source(|| Err("the genesis builder failed".into()))).await;
+	let err = client.chain_spec(&broken).await.unwrap_err().to_string();
+	assert!(err.contains("the genesis builder failed"), "{err}");
+
+	// A node whose spec changes length between parts is not believed.
+	let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+	let shifting = spec_source(move || {
+		let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+		Ok(bytes(cairn_net::MAX_CHUNK as usize + 10 + n).into())
+	});
+	let (_shifting, shifting) = spec_server(shifting).await;
+	assert!(matches!(client.chain_spec(&shifting).await, Err(cairn_net::Error::Unexpected { .. })));
+}
