@@ -2,6 +2,7 @@
 # Idle memory of a `cairn --dev` node under different settings: starts each, waits,
 # and prints its resident memory (RSS) and peak (VmHWM) from /proc.
 #   scripts/node-memory.sh [SECONDS=75] [-- EXTRA FLAGS...]
+#   ONLY=small scripts/node-memory.sh 75   # only the rows whose name contains `small`
 # Each row is one run of a fresh node with temporary state (`--tmp`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ CAIRN=${CAIRN:-${CARGO_TARGET_DIR:-$HOME/.cache/cairn-target}/release/cairn}
 measure() {
 	local name=$1 environment=$2
 	shift 2
+	[[ -z "${ONLY:-}" || "$name" == *"$ONLY"* ]] || return 0
 	local log
 	log=$(mktemp)
 	# shellcheck disable=SC2086
@@ -50,3 +52,4 @@ measure "MALLOC_ARENA_MAX=2" "MALLOC_ARENA_MAX=2" --gateway-port 0
 measure "MALLOC_ARENA_MAX=1" "MALLOC_ARENA_MAX=1" --gateway-port 0
 measure "--db-cache 16 --trie-cache-size 0" "" --gateway-port 0 --db-cache 16 --trie-cache-size 0
 measure "--max-runtime-instances 1 --runtime-cache-size 1" "" --gateway-port 0 --max-runtime-instances 1 --runtime-cache-size 1
+measure "--profile small" "" --gateway-port 0 --profile small

@@ -72,6 +72,12 @@ pub struct Cli {
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
 
+	/// How much of the machine the node takes: `small` for a Raspberry Pi or a router (one
+	/// allocator arena, one runtime instance, small caches, pool and fragment-store
+	/// memtables; flags given explicitly win).
+	#[arg(long, value_enum, default_value_t)]
+	pub profile: crate::profile::Profile,
+
 	#[clap(flatten)]
 	pub fragments: crate::fragments::FragmentArgs,
 

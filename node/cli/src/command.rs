@@ -68,6 +68,10 @@ pub fn run() -> sc_cli::Result<()> {
 		cli.run.offchain_worker_params.enabled = sc_cli::arg_enums::OffchainWorkerEnabled::Always;
 	}
 
+	if cli.subcommand.is_none() {
+		crate::profile::apply(cli.profile, &mut cli.run);
+	}
+
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
 		Some(Subcommand::ExportChainSpec(cmd)) => {
@@ -137,7 +141,10 @@ pub fn run() -> sc_cli::Result<()> {
 		},
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
-			let fragment_args = cli.fragments.clone();
+			let fragment_args = crate::fragments::FragmentArgs {
+				store_memory: crate::profile::store_memory(cli.profile),
+				..cli.fragments.clone()
+			};
 			let gateway_args = cli.gateway.clone();
 			runner.run_node_until_exit(|mut config| async move {
 				claim_rpc_ports(&mut config)?;

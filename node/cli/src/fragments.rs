@@ -39,6 +39,10 @@ pub struct FragmentArgs {
 	/// listens at.
 	#[arg(long, value_name = "MULTIADDR", value_delimiter = ',')]
 	pub fragment_public_addr: Vec<Address>,
+
+	/// The fragment store's memory (from `--profile`).
+	#[arg(skip)]
+	pub store_memory: cairn_store::Memory,
 }
 
 /// `cairn client ...`: store and fetch files through providers' service planes.
@@ -187,7 +191,7 @@ pub async fn start_service(
 	if args.no_fragment_service {
 		return Ok(None);
 	}
-	let store = Store::open(&base.join("fragments"), args.storage_capacity)
+	let store = Store::open_with(&base.join("fragments"), args.storage_capacity, args.store_memory)
 		.map_err(|e| format!("cannot open the fragment store in {}: {e}", base.display()))?;
 	let keypair = load_keypair(&base)?;
 	let listen: Address = format!(
@@ -223,8 +227,17 @@ pub async fn start_service(
 /// The node's chain specification as raw JSON, for newcomers (`cairn join`), made when
 /// first asked and kept (a raw spec of a spec built from a preset runs the genesis builder).
 pub fn chain_spec_source(spec: Box<dyn sc_service::ChainSpec>) -> cairn_net::ChainSpecSource {
-	let made = std::sync::OnceLock::new();
-	Arc::new(move || made.get_or_init(|| spec.as_json(true).map(|json| Arc::from(json.into_bytes()))).clone())
+	let made = std::sync::Mutex::new(None::<Arc<[u8]>>);
+	Arc::new(move || {
+		let mut made = made.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		if let Some(json) = &*made {
+			return Ok(json.clone());
+		}
+		// A failure is not kept: the next newcomer tries again.
+		let json: Arc<[u8]> = Arc::from(spec.as_json(true)?.into_bytes());
+		*made = Some(json.clone());
+		Ok(json)
+	})
 }
 
 /// What the node publishes as its endpoint (pallet-endpoints): the service plane's peer id

@@ -94,8 +94,7 @@ pub fn run(cmd: &InviteCmd) -> Result<(), String> {
 					service.clone()
 				};
 				let no_service = service.is_empty();
-				let (invitation, included) =
-					invite::invite(&chain, &pair, grant, lifetime, bootnodes, service).await?;
+				let (invitation, included) = invite::invite(&chain, &pair, grant, lifetime, bootnodes, service).await?;
 				if no_service {
 					eprintln!(
 						"note: the node runs no fragment service, so the invitation names no place to fetch the \

@@ -99,10 +99,25 @@ pub fn genesis_hash(spec: &dyn sc_service::ChainSpec) -> Result<<Block as BlockT
 	Ok(sc_chain_spec::construct_genesis_block::<Block>(root, version).hash())
 }
 
-/// A chain specification from JSON, if it is one and its genesis is `genesis`.
+/// A chain specification from JSON, if it is one, its genesis is `genesis`, and it holds
+/// nothing beyond the genesis that would change what the node runs or whom it tells.
 fn checked_spec(json: Vec<u8>, genesis: &[u8; 32]) -> Result<crate::chain_spec::ChainSpec, String> {
+	use polkadot_sdk::sc_service::ChainSpec as _;
 	let spec =
 		crate::chain_spec::ChainSpec::from_json_bytes(json).map_err(|e| format!("not a chain specification: {e}"))?;
+	// The id names the node's directory under the base path.
+	let id = spec.id();
+	if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+		return Err(format!("its id `{}` is not a plain name", id.escape_debug()));
+	}
+	// The genesis hash does not cover these: a runtime that replaces the genesis one, and
+	// servers that would learn the newcomer's address.
+	if !spec.code_substitutes().is_empty() {
+		return Err("it substitutes the runtime's code at some blocks; ask the inviter for a spec without".into());
+	}
+	if spec.telemetry_endpoints().is_some() {
+		return Err("it names telemetry servers; ask the inviter for a spec without".into());
+	}
 	let made = genesis_hash(&spec)?;
 	if made.0 != *genesis {
 		return Err(format!(
@@ -134,6 +149,7 @@ async fn fetch_spec(invitation: &Invitation, chain: Option<&Path>) -> Result<(Ve
 	let mut failures = Vec::new();
 	for text in &invitation.service {
 		let Ok(address) = text.parse::<cairn_net::Address>() else { continue };
+		let text = text.escape_debug();
 		let fetched = match net.chain_spec(&address).await {
 			Ok(json) => tokio::task::spawn_blocking(move || {
 				let spec = checked_spec(json, &genesis)?;
@@ -142,7 +158,7 @@ async fn fetch_spec(invitation: &Invitation, chain: Option<&Path>) -> Result<(Ve
 			.await
 			.map_err(|e| e.to_string())
 			.and_then(|checked| checked),
-			Err(e) => Err(e.to_string()),
+			Err(e) => Err(e.to_string().escape_debug().to_string()),
 		};
 		match fetched {
 			Ok(spec) => return Ok(spec),
@@ -153,7 +169,8 @@ async fn fetch_spec(invitation: &Invitation, chain: Option<&Path>) -> Result<(Ve
 }
 
 /// The node account: `--suri`, else the key already in the keystore (a join that stopped
-/// half-way), else a new one; in the keystore either way.
+/// half-way), else a new one; in the keystore either way, and the only node key there (the
+/// node proves and is paid as the one it finds).
 fn node_key(keystore_path: &Path, suri: Option<&str>) -> Result<(sr25519::Pair, Option<String>), String> {
 	use cairn_primitives::NODE_KEY_TYPE;
 	let keystore = polkadot_sdk::sc_keystore::LocalKeystore::open(keystore_path, None)
@@ -163,12 +180,19 @@ fn node_key(keystore_path: &Path, suri: Option<&str>) -> Result<(sr25519::Pair, 
 			.insert(NODE_KEY_TYPE, suri, &pair.public().0)
 			.map_err(|()| format!("cannot write the node key to {}", keystore_path.display()))
 	};
+	let kept = keystore.sr25519_public_keys(NODE_KEY_TYPE);
 	if let Some(suri) = suri {
 		let pair = pair_from_suri(suri)?;
+		if kept.iter().any(|public| *public != pair.public()) {
+			return Err(format!(
+				"the keystore in {} holds another node key: join with another --base-path, or without --suri",
+				keystore_path.display()
+			));
+		}
 		insert(suri, &pair)?;
 		return Ok((pair, None));
 	}
-	if let Some(public) = keystore.sr25519_public_keys(NODE_KEY_TYPE).first() {
+	if let Some(public) = kept.first() {
 		let pair = keystore
 			.key_pair::<cairn_primitives::node_key::Pair>(&(*public).into())
 			.map_err(|e| format!("cannot read the node key in {}: {e}", keystore_path.display()))?
@@ -180,9 +204,10 @@ fn node_key(keystore_path: &Path, suri: Option<&str>) -> Result<(sr25519::Pair, 
 	Ok((pair, Some(phrase)))
 }
 
-/// The value of `--flag N` or `--flag=N` among the node's flags.
+/// The value of the last `--flag N` or `--flag=N` among the node's flags (the one the
+/// node takes).
 fn flag_value<'a>(flags: &'a [String], flag: &str) -> Option<&'a str> {
-	flags.iter().enumerate().find_map(|(i, f)| {
+	flags.iter().enumerate().rev().find_map(|(i, f)| {
 		f.strip_prefix(flag).and_then(|rest| match rest.strip_prefix('=') {
 			Some(value) => Some(value),
 			None if rest.is_empty() => flags.get(i + 1).map(String::as_str),
@@ -190,6 +215,10 @@ fn flag_value<'a>(flags: &'a [String], flag: &str) -> Option<&'a str> {
 		})
 	})
 }
+
+/// Node flags that `cairn join` sets itself: the checked spec, the base path and a chain
+/// of its own must not be replaced after `--`.
+const OWN_FLAGS: [&str; 5] = ["--chain", "--base-path", "-d", "--dev", "--tmp"];
 
 /// The last lines of the node's log, for an error.
 fn log_tail(log: &Path) -> String {
@@ -224,7 +253,7 @@ async fn synced(url: &str, node: &mut tokio::process::Child, log: &Path, timeout
 		let state: serde_json::Value = chain.call("system_syncState", jsonrpsee::rpc_params![]).await?;
 		let (current, highest) = (state["currentBlock"].as_u64().unwrap_or(0), state["highestBlock"].as_u64());
 		let peers = health["peers"].as_u64().unwrap_or(0);
-		if peers > 0 && health["isSyncing"] == false && highest.is_some_and(|h| current >= h) && current > 0 {
+		if peers > 0 && health["isSyncing"] == false && highest.is_none_or(|h| current >= h) {
 			return Ok(chain);
 		}
 		if Instant::now() > give_up {
@@ -258,24 +287,47 @@ pub fn run(cmd: &JoinCmd) -> Result<(), String> {
 }
 
 async fn join(cmd: &JoinCmd) -> Result<(), String> {
+	let own = |f: &&String| OWN_FLAGS.iter().any(|own| *f == own || f.starts_with(&format!("{own}=")));
+	if let Some(flag) = cmd.node_flags.iter().find(own) {
+		return Err(format!("`cairn join` sets {flag} itself: give it before `--`, or leave it out"));
+	}
+	let rpc_port = match flag_value(&cmd.node_flags, "--rpc-port") {
+		Some(port) => port.parse::<u16>().map_err(|_| format!("--rpc-port `{port}` is not a port"))?,
+		// A port of its own: whatever else listens on 9944 is not the new node.
+		None => std::net::TcpListener::bind("127.0.0.1:0")
+			.and_then(|listener| listener.local_addr())
+			.map(|addr| addr.port())
+			.map_err(|e| format!("cannot find a free port for the node's RPC: {e}"))?,
+	};
 	let invitation = crate::invite::read_invitation(&cmd.invitation)?;
 	let capacity = parse_size(&cmd.capacity).map_err(|e| format!("--capacity: {e}"))?;
 	let price = cmd.price.as_deref().map(parse_crn).transpose().map_err(|e| format!("--price: {e}"))?;
 	let base = &cmd.base_path;
 	std::fs::create_dir_all(base).map_err(|e| format!("cannot make --base-path {}: {e}", base.display()))?;
 
-	// 1. The chain.
-	let (spec, name) = fetch_spec(&invitation, cmd.chain.as_deref()).await?;
+	// 1. The chain: the one kept by a join that stopped half-way, else the inviter's.
 	let spec_path = base.join(SPEC_FILE);
-	match std::fs::read(&spec_path) {
-		Ok(kept) if kept != spec => {
-			return Err(format!(
-				"{} holds another chain specification: join with another --base-path",
-				spec_path.display()
-			))
+	let kept = match std::fs::read(&spec_path) {
+		Ok(json) => {
+			let spec = checked_spec(json.clone(), &invitation.genesis).map_err(|e| {
+				format!("{} is not the invitation's chain ({e}): join with another --base-path", spec_path.display())
+			})?;
+			Some((json, spec.name().to_string()))
 		},
-		_ => std::fs::write(&spec_path, &spec).map_err(|e| format!("cannot write {}: {e}", spec_path.display()))?,
-	}
+		Err(_) => None,
+	};
+	let (spec, name) = match kept {
+		Some(kept) => kept,
+		None => {
+			let (spec, name) = fetch_spec(&invitation, cmd.chain.as_deref()).await?;
+			let partial = base.join(format!("{SPEC_FILE}.part"));
+			std::fs::write(&partial, &spec)
+				.and_then(|()| std::fs::rename(&partial, &spec_path))
+				.map_err(|e| format!("cannot write {}: {e}", spec_path.display()))?;
+			(spec, name)
+		},
+	};
+	let name = name.escape_debug().to_string();
 	let chain_id = crate::chain_spec::ChainSpec::from_json_bytes(spec).map_err(|e| e.to_string())?.id().to_string();
 	println!(
 		"[1/5] chain `{name}` (genesis 0x{}), specification in {}",
@@ -303,6 +355,12 @@ async fn join(cmd: &JoinCmd) -> Result<(), String> {
 		args.extend(invitation.bootnodes.iter().cloned());
 	}
 	args.extend(cmd.node_flags.iter().cloned());
+	if flag_value(&cmd.node_flags, "--rpc-port").is_none() {
+		args.extend(["--rpc-port".to_string(), rpc_port.to_string()]);
+	}
+	// Installed before the node starts: a SIGTERM while joining stops it too.
+	let mut terminate =
+		tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
 	let log_path = base.join("node.log");
 	let log = std::fs::File::create(&log_path).map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
 	let log_err = log.try_clone().map_err(|e| e.to_string())?;
@@ -314,7 +372,6 @@ async fn join(cmd: &JoinCmd) -> Result<(), String> {
 		.kill_on_drop(true)
 		.spawn()
 		.map_err(|e| format!("cannot start the node: {e}"))?;
-	let rpc_port = flag_value(&cmd.node_flags, "--rpc-port").unwrap_or("9944");
 	let url = format!("ws://127.0.0.1:{rpc_port}");
 	println!("[3/5] node started (log: {}); syncing with the inviter's network", log_path.display());
 	let steps = async {
@@ -337,15 +394,16 @@ async fn join(cmd: &JoinCmd) -> Result<(), String> {
 				);
 				return Ok(chain);
 			};
-			let suri = phrase.clone().or_else(|| cmd.suri.clone()).unwrap_or_default();
-			crate::tpm::register(&crate::tpm::RegisterArgs {
+			// The node key signs; the signer's secret is not read.
+			let args = crate::tpm::RegisterArgs {
 				tpm: crate::tpm::TpmArgs { tpm_tcti: Some(tcti) },
-				signer: crate::chain::SignerArgs { node_url: url.clone(), suri },
+				signer: crate::chain::SignerArgs { node_url: url.clone(), suri: String::new() },
 				ak_file: base.join("cairn-ak.bin"),
 				timeout: cmd.timeout,
-			})
-			.await
-			.map_err(|e| format!("registration: {e} (run `cairn tpm register` to resume)"))?;
+			};
+			crate::tpm::register_as(&pair, &args)
+				.await
+				.map_err(|e| format!("registration: {e} (run `cairn tpm register` to resume)"))?;
 		}
 		let price = match price {
 			Some(price) => price,
@@ -384,6 +442,7 @@ async fn join(cmd: &JoinCmd) -> Result<(), String> {
 	let outcome = tokio::select! {
 		outcome = steps => outcome,
 		_ = tokio::signal::ctrl_c() => Err("interrupted".to_string()),
+		_ = terminate.recv() => Err("terminated".to_string()),
 	};
 	if let Err(e) = outcome {
 		stop(&mut node).await;
@@ -394,8 +453,6 @@ async fn join(cmd: &JoinCmd) -> Result<(), String> {
 		exe.display(),
 		args.iter().map(|a| shell_word(a)).collect::<Vec<_>>().join(" ")
 	);
-	let mut terminate =
-		tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
 	tokio::select! {
 		status = node.wait() => return Err(format!("the node stopped ({}): {}", status.map(|s| s.to_string()).unwrap_or_default(), log_tail(&log_path))),
 		_ = tokio::signal::ctrl_c() => {},

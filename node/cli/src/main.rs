@@ -9,6 +9,7 @@ mod gateway;
 mod invite;
 mod join;
 mod market;
+mod profile;
 mod provider;
 mod service;
 mod tpm;

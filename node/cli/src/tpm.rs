@@ -111,8 +111,15 @@ fn load_or_create_ak(tpm: &mut cairn_tpm::Tpm, path: &Path) -> Result<cairn_tpm:
 	}
 }
 
-pub(crate) async fn register(args: &RegisterArgs) -> Result<(), String> {
-	let pair = args.signer.pair()?;
+async fn register(args: &RegisterArgs) -> Result<(), String> {
+	register_as(&args.signer.pair()?, args).await
+}
+
+/// Registers `pair`'s account (`args.signer`'s secret is not read).
+pub(crate) async fn register_as(
+	pair: &polkadot_sdk::sp_core::sr25519::Pair,
+	args: &RegisterArgs,
+) -> Result<(), String> {
 	let who = AccountId::from(pair.public());
 	let chain = Chain::connect(&args.signer.node_url).await?;
 	let is_node = || chain.storage::<Node<u32>>(pallet_attestation::Nodes::<Runtime>::hashed_key_for(&who));
@@ -139,7 +146,7 @@ pub(crate) async fn register(args: &RegisterArgs) -> Result<(), String> {
 				ak_public: ak.public.clone().try_into().map_err(|_| "the AK is longer than 512 bytes".to_string())?,
 			});
 			let included =
-				chain.submit(&pair, call).await.map_err(|e| format!("M1 (request_registration) failed: {e}"))?;
+				chain.submit(pair, call).await.map_err(|e| format!("M1 (request_registration) failed: {e}"))?;
 			let id = included
 				.events
 				.iter()
@@ -219,7 +226,7 @@ pub(crate) async fn register(args: &RegisterArgs) -> Result<(), String> {
 		attest: attest.try_into().map_err(|_| "the quote is longer than 256 bytes".to_string())?,
 		signature: signature.try_into().map_err(|_| "the quote's signature is longer than 300 bytes".to_string())?,
 	});
-	let included = chain.submit(&pair, call).await.map_err(|e| format!("M3 (activate) failed: {e}"))?;
+	let included = chain.submit(pair, call).await.map_err(|e| format!("M3 (activate) failed: {e}"))?;
 	let grant = included.events.iter().find_map(|e| match e {
 		RuntimeEvent::Balances(pallet_balances::Event::Minted { who: to, amount }) if *to == who => Some(*amount),
 		_ => None,

@@ -103,6 +103,8 @@ fn a_friend_joins_with_one_line_and_the_line_works_once() {
 		Err((_, output)) => failure(&output),
 	};
 	assert!(ended(join(&[&invitation, "--capacity", "lots"], &other, &[], "joined")).contains("--capacity"));
+	let own = ended(join(&[&invitation], &other, &["--chain".into(), "dev".into()], "joined"));
+	assert!(own.contains("sets --chain itself"), "{own}");
 	let other_chain = cairn_client::invite::Invitation { genesis: [1; 32], ..parsed.clone() }.to_string();
 	let refused = ended(join(&[&other_chain], &other, &[], "joined"));
 	assert!(refused.contains("another chain's"), "{refused}");

@@ -166,6 +166,12 @@ pub async fn invite(
 	check_service(&service)?;
 	let (voucher, seed) = sr25519::Pair::generate();
 	let invitation = Invitation { genesis: chain.genesis().0, seed, bootnodes, service };
+	// Before anything is held: a text too long to read back would strand the grant.
+	if invitation.to_string().len() > MAX_TEXT {
+		return Err(format!(
+			"the invitation would be longer than {MAX_TEXT} characters: give fewer or shorter addresses"
+		));
+	}
 	let inviter_account = AccountId::from(inviter.public());
 	let proof = voucher.sign(&pallet_invites::create_payload(&chain.genesis(), &inviter_account)).0;
 	let call =

@@ -518,16 +518,26 @@ impl Handle {
 		let (peer, _) = split_peer(addr)?;
 		let mut spec = Vec::new();
 		let mut expected = None;
+		let mut busy = 0;
 		loop {
-			let request = Request::GetChainSpec { offset: spec.len() as u64, len: MAX_CHUNK };
-			let Response::ChainSpec { total, data } = self.request(addr, request).await? else {
-				return Err(Error::Unexpected { peer });
+			let offset = spec.len() as u64;
+			let request = Request::GetChainSpec { offset, len: MAX_CHUNK };
+			let (total, data) = match self.request(addr, request).await {
+				Ok(Response::ChainSpec { total, data }) => (total, data),
+				Err(Error::Remote { code: protocol::ErrorCode::Busy, .. }) if busy < BUSY_RETRIES => {
+					busy += 1;
+					tokio::time::sleep(BUSY_PAUSE * busy).await;
+					continue;
+				},
+				Ok(_) => return Err(Error::Unexpected { peer }),
+				Err(e) => return Err(e),
 			};
-			// Every part agrees on the length and adds bytes until it is reached.
-			let end = spec.len() as u64 + data.len() as u64;
-			if total > MAX_CHAIN_SPEC || *expected.get_or_insert(total) != total || end > total || (data.is_empty() && end < total) {
+			// Every part agrees on the length and is whole: a chunk, or the rest.
+			let whole = total.saturating_sub(offset).min(MAX_CHUNK as u64);
+			if total > MAX_CHAIN_SPEC || *expected.get_or_insert(total) != total || data.len() as u64 != whole {
 				return Err(Error::Unexpected { peer });
 			}
+			let end = offset + whole;
 			spec.extend_from_slice(&data);
 			if end == total {
 				return Ok(spec);

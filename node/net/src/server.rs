@@ -162,16 +162,20 @@ impl Server {
 			let _ = done.send((id, channel, error(ErrorCode::Busy, "the provider is busy; try again shortly"), None));
 			return;
 		}
-		// Fragment data waits in memory until the peer reads it: counted before it is read.
+		// Fragment data waits in memory until the peer reads it: counted before it is read,
+		// for a length the answer may have (others are refused as such, not as busy).
 		let permit = match &request {
-			Request::Get { len, .. } | Request::GetChainSpec { len, .. } => match self.outbound.clone().try_acquire_many_owned(len.div_ceil(1024).max(1)) {
-				Ok(permit) => Some(permit),
-				Err(_) => {
-					self.inflight.fetch_sub(1, Ordering::AcqRel);
-					let busy = error(ErrorCode::Busy, "the provider is sending too much; try again shortly");
-					let _ = done.send((id, channel, busy, None));
-					return;
-				},
+			Request::Get { len, .. } | Request::GetChainSpec { len, .. } if *len == 0 || *len > MAX_CHUNK => None,
+			Request::Get { len, .. } | Request::GetChainSpec { len, .. } => {
+				match self.outbound.clone().try_acquire_many_owned(len.div_ceil(1024).max(1)) {
+					Ok(permit) => Some(permit),
+					Err(_) => {
+						self.inflight.fetch_sub(1, Ordering::AcqRel);
+						let busy = error(ErrorCode::Busy, "the provider is sending too much; try again shortly");
+						let _ = done.send((id, channel, busy, None));
+						return;
+					},
+				}
 			},
 			_ => None,
 		};

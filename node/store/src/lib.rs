@@ -226,15 +226,39 @@ fn read_u64(db: &DB, cf: &rocksdb::ColumnFamily, key: &[u8], what: &'static str)
 		.transpose()
 }
 
+/// How much memory RocksDB may take for writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Memory {
+	/// RocksDB's defaults: memtables of 64 MiB per column family.
+	#[default]
+	Default,
+	/// A Raspberry Pi or a router: memtables of 8 MiB for fragment bytes, 2 MiB otherwise.
+	Small,
+}
+
 impl Store {
 	/// Opens (or creates) a store at `path` that holds at most `capacity` bytes of fragments
 	/// and blobs, and removes what interrupted uploads left behind.
 	pub fn open(path: &Path, capacity: u64) -> Result<Self, Error> {
+		Self::open_with(path, capacity, Memory::Default)
+	}
+
+	/// [`Store::open`], with RocksDB's memory sized for the machine.
+	pub fn open_with(path: &Path, capacity: u64, memory: Memory) -> Result<Self, Error> {
 		let mut options = Options::default();
 		options.create_if_missing(true);
 		options.create_missing_column_families(true);
-		let families =
-			[CF_DATA, CF_TREE, CF_META].into_iter().map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
+		let family_options = |name: &str| {
+			let mut family = Options::default();
+			if memory == Memory::Small {
+				// Fragment bytes stream through the data family's memtables: two of 8 MiB
+				// instead of RocksDB's two of 64 MiB; the others hold small records.
+				family.set_write_buffer_size(if name == CF_DATA { 8 << 20 } else { 2 << 20 });
+				family.set_max_write_buffer_number(2);
+			}
+			family
+		};
+		let families = [CF_DATA, CF_TREE, CF_META].into_iter().map(|name| ColumnFamilyDescriptor::new(name, family_options(name)));
 		let db = DB::open_cf_descriptors(&options, path, families)?;
 		let meta = db.cf_handle(CF_META).expect("created");
 		match db.get_cf(meta, FORMAT_KEY)? {
