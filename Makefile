@@ -46,7 +46,8 @@ test-fuzz:
 	scripts/fuzz.sh
 
 test-ui: ui
-	@echo "[test] the wallet in headless Chromium against a real dev node (Playwright)"
+	@echo "[test] the wallet's logic in Node.js, then the wallet in headless Chromium against a real dev node (Playwright)"
+	cd ui && npx playwright test -c playwright.unit.config.ts
 	cd ui && CAIRN_BIN=$(CAIRN) npx playwright test
 
 test-network:

@@ -13,6 +13,8 @@ cd "$(dirname "$0")/.."
 # openssl converts their CA certificates.
 APT_PACKAGES=(clang libclang-dev protobuf-compiler mold make pkg-config libtss2-dev swtpm swtpm-tools tpm2-tools openssl)
 WASM_TARGET=wasm32v1-none
+# User apps (examples/apps) are WASI 0.2 components.
+APPS_TARGET=wasm32-wasip2
 
 check_only=false
 fuzz=false
@@ -65,17 +67,19 @@ fi
 command -v rustup >/dev/null || fail "rustup not found; install Rust from https://rustup.rs, then run \`scripts/setup.sh\` again"
 # rust-toolchain.toml names the target and rust-src, but RUSTUP_AUTO_INSTALL=0 machines
 # do not install them by themselves.
-if ! rustup target list --installed 2>/dev/null | grep -qx "$WASM_TARGET"; then
-	$check_only && fail "missing rustup target $WASM_TARGET (the runtime is built for it); run \`rustup target add $WASM_TARGET\` or \`make setup\`"
-	say "adding rustup target $WASM_TARGET"
-	rustup target add "$WASM_TARGET"
-fi
+for target in "$WASM_TARGET" "$APPS_TARGET"; do
+	if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+		$check_only && fail "missing rustup target $target (the runtime and the example apps are built for wasm); run \`rustup target add $target\` or \`make setup\`"
+		say "adding rustup target $target"
+		rustup target add "$target"
+	fi
+done
 if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
 	$check_only && fail "missing rustup component rust-src; run \`rustup component add rust-src\` or \`make setup\`"
 	say "adding rustup component rust-src"
 	rustup component add rust-src
 fi
-say "Rust: $(rustc --version); wasm target $WASM_TARGET and rust-src present"
+say "Rust: $(rustc --version); wasm targets $WASM_TARGET and $APPS_TARGET and rust-src present"
 
 if $fuzz; then
 	if ! rustup toolchain list | grep -q '^nightly'; then

@@ -4,6 +4,8 @@ import { defineConfig } from '@playwright/test';
 // tests/dev-node.ts), in Debian's headless Chromium.
 export default defineConfig({
   testDir: 'tests',
+  // The page's logic runs without a node: playwright.unit.config.ts.
+  testIgnore: 'logic.spec.ts',
   timeout: 180_000,
   expect: { timeout: 30_000 },
   workers: 1,

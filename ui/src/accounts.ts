@@ -2,7 +2,9 @@
 // SubWallet), or keys kept only in this page: the development accounts and a mnemonic the
 // user types. The latter live in memory and are gone when the page closes.
 
-import { web3Accounts, web3Enable, web3FromAddress } from '@polkadot/extension-dapp';
+// `@polkadot/extension-dapp` is loaded when an extension is used: it touches `window` as
+// it loads, and most pages never need it.
+const extensions = () => import('@polkadot/extension-dapp');
 import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { cryptoWaitReady, mnemonicValidate } from '@polkadot/util-crypto';
@@ -21,7 +23,7 @@ export interface Account {
 /** What `signAndSend` takes: the page's key, or the address and the extension's signer. */
 export async function signerOf(account: Account): Promise<{ from: KeyringPair | string; signer?: Signer }> {
   if (account.pair) return { from: account.pair };
-  const injected = await web3FromAddress(account.address);
+  const injected = await (await extensions()).web3FromAddress(account.address);
   return { from: account.address, signer: injected.signer };
 }
 
@@ -52,9 +54,10 @@ export async function mnemonicAccount(phrase: string, name: string, ss58: number
 
 /** The accounts of the browser's extensions, after the user allowed this page; none if there is none. */
 export async function extensionAccounts(ss58: number): Promise<Account[]> {
-  const extensions = await web3Enable('Cairn wallet');
-  if (extensions.length === 0) return [];
-  const accounts = await web3Accounts({ ss58Format: ss58 });
+  const dapp = await extensions();
+  const enabled = await dapp.web3Enable('Cairn wallet');
+  if (enabled.length === 0) return [];
+  const accounts = await dapp.web3Accounts({ ss58Format: ss58 });
   return accounts.map((a) => ({
     address: a.address,
     name: `${a.meta.name ?? 'account'} (${a.meta.source})`,

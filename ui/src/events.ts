@@ -1,10 +1,10 @@
 // Chain events in words: the event's documentation and its fields by name, with amounts
 // in CRN and accounts shortened, instead of raw JSON.
 
-import type { EventRecord } from '@polkadot/types/interfaces';
-import type { Codec } from '@polkadot/types/types';
+import type { DispatchError, EventRecord } from '@polkadot/types/interfaces';
+import type { AnyJson, Codec } from '@polkadot/types/types';
 import type { Chain } from './chain';
-import { formatAmount, shortAddress } from './chain';
+import { describeDispatchError, formatAmount, shortAddress } from './chain';
 
 export interface EventInWords {
   block: number;
@@ -23,7 +23,7 @@ export function describeEvent(chain: Chain, block: number, record: EventRecord):
   const fields = event.meta.fields
     .map((field, i) => {
       const name = field.name.isSome ? field.name.unwrap().toString() : `${i}`;
-      return `${humanName(name)}: ${formatValue(chain, event.data[i], field.typeName.isSome ? field.typeName.unwrap().toString() : '')}`;
+      return `${words(name)}: ${formatValue(chain, event.data[i], field.typeName.isSome ? field.typeName.unwrap().toString() : '')}`;
     })
     .join(', ');
   return { block, title: `${capitalize(event.section)} · ${event.method}`, text, fields };
@@ -32,13 +32,32 @@ export function describeEvent(chain: Chain, block: number, record: EventRecord):
 function formatValue(chain: Chain, value: Codec, typeName: string): string {
   if (/Balance/.test(typeName)) return formatAmount(value.toString(), chain.token);
   if (/AccountId/.test(typeName)) return shortAddress(value.toString());
-  const human = value.toHuman();
-  const text = typeof human === 'string' ? human : JSON.stringify(human);
+  // A failed call: the pallet's error and its documentation, as a failed transaction reads.
+  if (/DispatchError/.test(typeName)) return describeDispatchError(chain.api, value as DispatchError);
+  const text = readable(value.toHuman());
   return text.length > 66 ? `${text.slice(0, 64)}…` : text;
 }
 
-function humanName(name: string): string {
-  return name.replace(/_/g, ' ');
+/**
+ * A decoded value as words rather than JSON: structures as `name: value` pairs (names
+ * split into words), lists in brackets, empty values as `none`.
+ */
+export function readable(value: AnyJson): string {
+  if (value === null || value === undefined) return 'none';
+  if (Array.isArray(value)) return `[${value.map(readable).join(', ')}]`;
+  if (typeof value === 'object') {
+    const pairs = Object.entries(value).map(([key, v]) => `${words(key)}: ${readable(v)}`);
+    return pairs.length ? `(${pairs.join(', ')})` : 'none';
+  }
+  return String(value);
+}
+
+/** `paysFee` and `pays_fee` as `pays fee`. */
+function words(name: string): string {
+  return name
+    .replace(/_/g, ' ')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase();
 }
 
 function capitalize(text: string): string {

@@ -95,6 +95,11 @@ export function store(upload: string, signatures: { index: number; contract: num
   });
 }
 
+/** Drops an upload that will not be paid: the gateway frees its staging space. */
+export function discard(upload: string) {
+  return call<{ removed: string }>(`./files/uploads/${upload}`, { method: 'DELETE' });
+}
+
 export function uploadStatus(upload: string): Promise<UploadStatus> {
   return call(`./files/uploads/${upload}`);
 }
@@ -122,6 +127,7 @@ export async function signPayload(account: Account, payload: string): Promise<st
 
 export type PutStage =
   | { stage: 'sending'; sent: number; total: number }
+  /** The price is shown; nothing is signed until the user says so. */
   | { stage: 'quoted'; encoded: Encoded; quote: Quote }
   | { stage: 'paying'; encoded: Encoded; tx: TxProgress }
   | { stage: 'authorising'; encoded: Encoded }
@@ -134,9 +140,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Stores `file` for `duration` windows as `n` fragments (any `k` restore it), paid and
  * authorised by `account`: the gateway encodes it (the capability is known from then on),
- * the cheapest providers' contracts are made in one transaction, each fragment's upload
- * is signed, and the gateway uploads them. `onStage` follows each step; the result is the
- * last stage (`stored` or `failed`).
+ * the cheapest providers' quote is shown and `confirm` asked, then their contracts are
+ * made in one transaction, each fragment's upload is signed, and the gateway uploads them.
+ * `onStage` follows each step; the result is the last stage (`stored` or `failed`). Not
+ * confirmed, nothing is signed or paid and the gateway drops the encoded file.
  */
 export async function putFile(
   chain: Chain,
@@ -147,6 +154,7 @@ export async function putFile(
   duration: number,
   sendTx: (make: () => Tx, until: 'in-block') => Promise<TxProgress>,
   onStage: (s: PutStage) => void,
+  confirm: (terms: Quote) => Promise<boolean>,
 ): Promise<PutStage> {
   const report = (s: PutStage) => {
     onStage(s);
@@ -161,6 +169,10 @@ export async function putFile(
       throw new Error('the node quoted another fragment size than its gateway made: is it another version?');
     }
     report({ stage: 'quoted', encoded, quote: terms });
+    if (!(await confirm(terms))) {
+      await discard(encoded.upload).catch(() => undefined);
+      return report({ stage: 'failed', reason: 'not stored: the price was declined, nothing was signed or paid', encoded });
+    }
     const made = encoded;
     const fragments = terms.fragments.map((f) => ({
       provider: f.provider,

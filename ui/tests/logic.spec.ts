@@ -1,10 +1,15 @@
-// The wallet's logic without a browser: amounts, sizes, names, errors and the gateway's
-// links, as the screens use them. (Playwright's runner runs these as plain Node.js tests.)
+// The wallet's logic without a browser or a node: amounts, sizes, names, errors, events,
+// prices, states and the gateway's links, as the screens use them. (Playwright's runner
+// runs these as plain Node.js tests: `npm run test:unit`.)
 
 import { expect, test } from '@playwright/test';
 import { accountLabel, describeRpcError, formatAmount, formatBytes, parseAmount, rpcMessage, shortAddress } from '../src/chain';
+import type { Contract } from '../src/chain';
+import { readable } from '../src/events';
 import { downloadUrl } from '../src/gateway';
+import { fragmentState, renewalCost } from '../src/screens/files';
 import { mergeWindows, type WindowRecord } from '../src/screens/holdings';
+import { describeProgress } from '../src/tx';
 
 const CRN = { symbol: 'CRN', decimals: 12 };
 const ALICE = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
@@ -73,4 +78,45 @@ test('a provider\'s windows add up over the blocks that settled them', () => {
   expect(windows.get(7)).toEqual({ proven: 3, missed: 1, paid: 8n });
   expect(windows.get(9)).toEqual({ proven: 0, missed: 1, paid: 0n });
   expect(windows.has(8)).toBe(false);
+});
+
+test('decoded values read as words, not JSON', () => {
+  expect(readable('Normal')).toBe('Normal');
+  expect(readable(null)).toBe('none');
+  expect(readable({})).toBe('none');
+  expect(readable({ weight: { refTime: '1,234', proofSize: '0' }, class: 'Normal', paysFee: 'Yes' })).toBe(
+    '(weight: (ref time: 1,234, proof size: 0), class: Normal, pays fee: Yes)',
+  );
+  expect(readable(['0x01', { fragment_root: '0xab' }])).toBe('[0x01, (fragment root: 0xab)]');
+  expect(readable(7)).toBe('7');
+});
+
+test('a transaction\'s stages in words', () => {
+  expect(describeProgress({ stage: 'signing' })).toBe('Signing…');
+  expect(describeProgress({ stage: 'sent' })).toBe('Sent, waiting for a block…');
+  expect(describeProgress({ stage: 'in-block', block: 12 })).toBe('In block #12, waiting for finality…');
+  expect(describeProgress({ stage: 'finalized', block: 13 })).toBe('Finalized in block #13');
+  expect(describeProgress({ stage: 'failed', reason: 'Storage.UnknownOffer: The provider has no offer.', block: 14 })).toBe(
+    'Failed in block #14: Storage.UnknownOffer: The provider has no offer.',
+  );
+  expect(describeProgress({ stage: 'failed', reason: 'cannot sign: locked' })).toBe('Failed: cannot sign: locked');
+});
+
+test('a renewal costs what the pallet charges: each window rounded up to the planck', () => {
+  const GIB = 1024 ** 3;
+  expect(renewalCost(GIB, 10n, 3)).toBe(30n);
+  // Half a GiB at an odd price: 2.5 plancks a window, charged 3.
+  expect(renewalCost(GIB / 2, '5', 4)).toBe(12n);
+  expect(renewalCost(1, 1, 1)).toBe(1n);
+  expect(renewalCost(3 * 1024 * 1024, 10_000_000_000n, 2)).toBe(2n * 29_296_875n);
+  expect(renewalCost(0, 10n, 5)).toBe(0n);
+});
+
+test('a fragment\'s state, as the grid colours it', () => {
+  const base = { state: 'active', acceptBy: null, misses: 0, lastProven: null } as unknown as Contract;
+  expect(fragmentState({ ...base, state: 'pending', acceptBy: 40 })).toEqual({ kind: 'pending', words: 'pending, to be accepted by block #40' });
+  expect(fragmentState(base)).toEqual({ kind: 'waiting', words: 'active, not proven yet' });
+  expect(fragmentState({ ...base, lastProven: 6 })).toEqual({ kind: 'proven', words: 'active, proven in window 6' });
+  // A miss outweighs an older proof.
+  expect(fragmentState({ ...base, lastProven: 6, misses: 2 })).toEqual({ kind: 'missing', words: 'active, 2 window(s) missed in a row' });
 });

@@ -130,6 +130,14 @@ test('an operator offers storage, sees it in the market, and a failing call read
   await offer.getByRole('button', { name: 'Withdraw the offer' }).click();
   await expect(status).toHaveAttribute('data-stage', 'failed', { timeout: 90_000 });
   await expect(status).toContainText('Storage.UnknownOffer: The provider has no offer.');
+  // The chain screen tells the same failure in the same words, not as the error's JSON.
+  await open(page, 'chain');
+  const failed = page.getByTestId('events').locator('li', { hasText: 'System · ExtrinsicFailed' });
+  await expect(failed.first()).toContainText('dispatch error: Storage.UnknownOffer: The provider has no offer.', { timeout: 60_000 });
+  await expect(failed.first()).toContainText('dispatch info: (weight: (ref time:');
+  await expect(page.getByTestId('events')).not.toContainText('{"');
+  await open(page, 'providers');
+  await use(page, 'Charlie');
 
   await offer.locator('input[name=capacity]').fill('2');
   await offer.locator('input[name=price]').fill('0.05');
@@ -199,9 +207,15 @@ test('a quote before paying, and a stored file with its fragments, providers and
   await store.locator('input[name=n]').fill('2');
   await store.locator('input[name=duration]').fill('5');
   await store.getByRole('button', { name: 'Store' }).click();
-  // The capability is shown before anything is paid.
+  // The capability is shown before anything is paid, and the price before anything is signed.
   const capability = store.getByRole('textbox', { name: 'read capability' });
   await expect(capability).toHaveValue(/^cairn:v2:/, { timeout: 60_000 });
+  await expect(page.getByTestId('price')).toContainText('2 contracts of');
+  await expect(page.getByTestId('price')).toContainText('for 5 windows');
+  await expect(page.getByTestId('store-tx')).toHaveCount(0);
+  await store.getByRole('button', { name: 'Pay and store' }).click();
+  // The fragments' upload, followed by a progress bar to its end.
+  await expect(page.getByTestId('put-progress')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('put-status')).toHaveAttribute('data-stage', 'stored', { timeout: 120_000 });
   // The contracts were paid in a block; the uploads did not wait for finality.
   await expect(page.getByTestId('store-tx')).toHaveAttribute('data-stage', 'in-block');
@@ -256,6 +270,30 @@ test('a quote before paying, and a stored file with its fragments, providers and
   await screenshot(page, 'holdings');
 });
 
+test('declining the price stores nothing and signs nothing', async ({ page }) => {
+  // Alice and Bob offer storage since the test before. Dave asks, sees the price, declines.
+  const dave = '5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy';
+  const nonce = await rpcCall('system_accountNextIndex', [dave]);
+  await open(page, 'files');
+  await use(page, 'Dave');
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-wallet-file-'));
+  const file = join(dir, 'declined.bin');
+  writeFileSync(file, randomBytes(100_000));
+  const store = page.getByTestId('store');
+  await store.locator('input[name=file]').setInputFiles(file);
+  await store.locator('input[name=k]').fill('1');
+  await store.locator('input[name=n]').fill('2');
+  await store.locator('input[name=duration]').fill('5');
+  await store.getByRole('button', { name: 'Store' }).click();
+  await expect(page.getByTestId('price')).toContainText('CRN', { timeout: 60_000 });
+  await store.getByRole('button', { name: 'Do not store' }).click();
+  await expect(page.getByTestId('put-status')).toHaveAttribute('data-stage', 'failed');
+  await expect(page.getByTestId('put-status')).toContainText('the price was declined, nothing was signed or paid');
+  await expect(store.getByRole('button', { name: 'Pay and store' })).toHaveCount(0);
+  expect(await rpcCall('system_accountNextIndex', [dave])).toBe(nonce);
+  await expect(page.getByTestId('no-files')).toBeVisible();
+});
+
 test('the gateway refuses what it should not do, in words', async ({ page, request }) => {
   // Another site's page cannot make the node store files (CSRF).
   const foreign = await request.post(`${wallet()}files/uploads?client=5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY`, {
@@ -306,6 +344,17 @@ test('every screen fits a phone-width window, and the tabs work from the keyboar
         .map((e) => `${e.tagName.toLowerCase()}${e.className ? '.' + String(e.className).split(' ').join('.') : ''}`),
     );
     expect(wide, `${screen} is wider than the window`).toEqual([]);
+    // Every control has a name a screen reader says (a label, its text, or an aria-label).
+    const unnamed = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('input, select, textarea, button, a[href]'))
+        .filter((e) => {
+          const labelled = 'labels' in e && (e as HTMLInputElement).labels && (e as HTMLInputElement).labels!.length > 0;
+          const text = e.tagName === 'BUTTON' || e.tagName === 'A' ? e.textContent?.trim() : '';
+          return !labelled && !text && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby');
+        })
+        .map((e) => e.outerHTML.slice(0, 80)),
+    );
+    expect(unnamed, `${screen} has controls without a name`).toEqual([]);
   }
   await page.getByRole('link', { name: 'Files' }).focus();
   await page.keyboard.press('Enter');

@@ -56,17 +56,10 @@ pub async fn bind(args: &GatewayArgs, rpc_port: Option<u16>, staging: PathBuf) -
 		return Ok(None);
 	}
 	let max_file = crate::market::parse_size(&args.gateway_max_file).map_err(|e| format!("--gateway-max-file: {e}"))?;
-	let files = match rpc_port {
-		None => FilesSetting::Off("this node serves no RPC, which storing and reading files needs".into()),
-		Some(_) if !args.gateway_listen_ip.is_loopback() && !args.gateway_files => FilesSetting::Off(
-			"this gateway serves other machines, and stores and reads files only on loopback unless its \
-			 operator starts the node with --gateway-files"
-				.into(),
-		),
-		Some(port) => {
-			FilesSetting::On(FilesConfig { max_file, ..FilesConfig::new(format!("ws://127.0.0.1:{port}"), staging) })
-		},
-	};
+	let files = FilesSetting::for_listen(args.gateway_listen_ip, args.gateway_files, rpc_port, |port| FilesConfig {
+		max_file,
+		..FilesConfig::new(format!("ws://127.0.0.1:{port}"), staging)
+	});
 	let config = Config {
 		files,
 		listen: (args.gateway_listen_ip, args.gateway_port).into(),

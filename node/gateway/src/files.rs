@@ -16,8 +16,10 @@
 //!    to its provider and the manifest to each, in the background.
 //! 5. `GET /files/uploads/ID`: progress (bytes sent of all), then `stored` or the error.
 //!
-//! Reading one: `GET /files/download?cap=CAPABILITY[&name=NAME]` restores the file from
-//! the providers of its live contracts and sends it as an attachment.
+//! Reading one: `GET /files/download?cap=CAPABILITY[&name=NAME]` fetches and checks the
+//! fragments from the providers of its live contracts, then sends the file as an
+//! attachment (with its length, so the browser shows progress), decoded as it is sent:
+//! no restored copy is written.
 //!
 //! Bounded: the size of one file, the uploads kept at once and their staging bytes, the
 //! downloads at once; an upload not stored within its time to live is dropped with its
@@ -25,7 +27,7 @@
 
 use std::{
 	collections::HashMap,
-	io::Write,
+	io::{self, Write},
 	path::{Path, PathBuf},
 	sync::{
 		atomic::{AtomicU64, Ordering},
@@ -661,7 +663,8 @@ impl Files {
 		json_response(StatusCode::ACCEPTED, json!({ "state": "uploading" }))
 	}
 
-	/// Reading a file back: restored in the staging directory, then sent.
+	/// Reading a file back: its fragments fetched into the staging directory, then the
+	/// file decoded into the answer.
 	async fn download(&self, req: Request<hyper::body::Incoming>) -> Response<Body> {
 		let query = req.uri().query();
 		let Some(text) = query_param(query, "cap") else {
@@ -693,11 +696,6 @@ impl Files {
 			Ok(net) => net,
 			Err(refused) => return refused,
 		};
-		let dir = match tempfile::Builder::new().prefix("download-").tempdir_in(&self.config.staging) {
-			Ok(dir) => dir,
-			Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("staging the download: {e}")),
-		};
-		let out = dir.path().join("file");
 		// The size first, from the manifest the capability names: nothing larger than the
 		// gateway serves is fetched.
 		match files::fetch_manifest(net, &cap, &providers).await {
@@ -713,16 +711,23 @@ impl Files {
 			Ok(_) => {},
 			Err(e) => return error(StatusCode::BAD_GATEWAY, e.to_string()),
 		}
-		let manifest = match files::get_file(net, &cap, &providers, &out, true, Arc::new(files::Quiet)).await {
-			Ok(manifest) => manifest,
-			Err(e) => return error(StatusCode::BAD_GATEWAY, e.to_string()),
-		};
+		// The fragments are fetched and checked before the answer starts, so that a file
+		// that cannot be read is an error in words; then the file is decoded as it is sent.
+		let fetched =
+			match files::fetch_fragments(net, &cap, &providers, &self.config.staging, Arc::new(files::Quiet)).await {
+				Ok(fetched) => fetched,
+				Err(e) => return error(StatusCode::BAD_GATEWAY, e.to_string()),
+			};
+		let manifest = fetched.manifest().clone();
 		let name = attachment_name(query_param(query, "name"));
 		let head = req.method() == Method::HEAD;
 		let body = if head {
 			full(StatusCode::OK, Bytes::new()).into_body()
 		} else {
-			stream_file(out, dir, slot, self.config.idle)
+			let key = cap.key.clone();
+			stream_from(slot, self.config.idle, move |out| {
+				fetched.decode(&key, out).map_err(|e| io::Error::other(e.to_string()))
+			})
 		};
 		let mut response = Response::new(body);
 		let headers = response.headers_mut();
@@ -840,40 +845,56 @@ async fn receive(
 	Ok(file)
 }
 
-/// Sends a restored file in 256 KiB frames read on a blocking thread; the staging
-/// directory and the download's slot go when the last frame is sent.
-fn stream_file(path: PathBuf, dir: tempfile::TempDir, slot: tokio::sync::OwnedSemaphorePermit, idle: Duration) -> Body {
-	let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Frame<Bytes>>>(4);
+/// A body written by `write` on a blocking thread, sent in frames of 256 KiB as they
+/// fill; a failure ends the body with the error. The download's slot goes when `write`
+/// returns, or when the reader has taken nothing for `idle`.
+fn stream_from(
+	slot: tokio::sync::OwnedSemaphorePermit,
+	idle: Duration,
+	write: impl FnOnce(&mut dyn io::Write) -> io::Result<()> + Send + 'static,
+) -> Body {
+	const FRAME: usize = 256 * 1024;
+	let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Frame<Bytes>>>(4);
 	let runtime = tokio::runtime::Handle::current();
-	// A reader that stops reading for `idle` loses the download (and frees its slot).
-	let send = move |tx: &tokio::sync::mpsc::Sender<_>, item| {
-		runtime.block_on(async { tokio::time::timeout(idle, tx.send(item)).await.is_ok_and(|r| r.is_ok()) })
-	};
-	tokio::task::spawn_blocking(move || {
-		use std::io::Read;
-		let _keep = (dir, slot);
-		let mut file = match std::fs::File::open(&path) {
-			Ok(file) => file,
-			Err(e) => {
-				send(&tx, Err(e));
-				return;
-			},
-		};
-		loop {
-			let mut buffer = vec![0u8; 256 * 1024];
-			match file.read(&mut buffer) {
-				Ok(0) => return,
-				Ok(n) => {
-					buffer.truncate(n);
-					if !send(&tx, Ok(Frame::data(Bytes::from(buffer)))) {
-						return;
-					}
-				},
-				Err(e) => {
-					send(&tx, Err(e));
-					return;
-				},
+	/// Frames to the channel, waiting (on the blocking thread) while the reader is slow.
+	struct Frames {
+		tx: tokio::sync::mpsc::Sender<io::Result<Frame<Bytes>>>,
+		runtime: tokio::runtime::Handle,
+		idle: Duration,
+		buffer: Vec<u8>,
+	}
+	impl Frames {
+		fn send(&self, item: io::Result<Frame<Bytes>>) -> io::Result<()> {
+			let sent = self.runtime.block_on(async { tokio::time::timeout(self.idle, self.tx.send(item)).await });
+			match sent {
+				Ok(Ok(())) => Ok(()),
+				_ => Err(io::Error::new(io::ErrorKind::BrokenPipe, "the reader went away or stalled")),
 			}
+		}
+	}
+	impl io::Write for Frames {
+		fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+			self.buffer.extend_from_slice(data);
+			if self.buffer.len() >= FRAME {
+				self.flush()?;
+			}
+			Ok(data.len())
+		}
+
+		fn flush(&mut self) -> io::Result<()> {
+			if self.buffer.is_empty() {
+				return Ok(());
+			}
+			let frame = std::mem::replace(&mut self.buffer, Vec::with_capacity(FRAME));
+			self.send(Ok(Frame::data(Bytes::from(frame))))
+		}
+	}
+	tokio::task::spawn_blocking(move || {
+		let _slot = slot;
+		let mut frames = Frames { tx, runtime, idle, buffer: Vec::with_capacity(FRAME) };
+		if let Err(e) = write(&mut frames).and_then(|()| io::Write::flush(&mut frames)) {
+			log::warn!(target: LOG_TARGET, "a download ended early: {e}");
+			let _ = frames.send(Err(e));
 		}
 	});
 	let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
@@ -883,6 +904,35 @@ fn stream_file(path: PathBuf, dir: tempfile::TempDir, slot: tokio::sync::OwnedSe
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[tokio::test(flavor = "multi_thread")]
+	async fn a_streamed_body_arrives_whole_or_ends_in_its_error() {
+		let slots = Arc::new(Semaphore::new(1));
+		let body = stream_from(slots.clone().try_acquire_owned().unwrap(), Duration::from_secs(5), |out| {
+			for i in 0..600u32 {
+				out.write_all(&[(i % 251) as u8; 1024])?;
+			}
+			Ok(())
+		});
+		let bytes = body.collect().await.expect("the whole body").to_bytes();
+		assert_eq!(bytes.len(), 600 * 1024);
+		assert!(bytes.chunks(1024).enumerate().all(|(i, kib)| kib.iter().all(|&b| b == (i % 251) as u8)));
+		// The download's slot is given back when the writer is done.
+		for _ in 0..50 {
+			if slots.available_permits() == 1 {
+				break;
+			}
+			tokio::time::sleep(Duration::from_millis(10)).await;
+		}
+		assert_eq!(slots.available_permits(), 1);
+
+		let failing = stream_from(slots.clone().try_acquire_owned().unwrap(), Duration::from_secs(5), |out| {
+			out.write_all(&[1; 300 * 1024])?;
+			Err(io::Error::other("fragment 2 does not decode"))
+		});
+		let failed = failing.collect().await.expect_err("the body ends in the error");
+		assert!(failed.to_string().contains("fragment 2 does not decode"), "{failed}");
+	}
 
 	#[test]
 	fn query_parameters_are_decoded() {

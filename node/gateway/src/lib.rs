@@ -77,6 +77,29 @@ pub enum FilesSetting {
 	Off(String),
 }
 
+impl FilesSetting {
+	/// `/files` for a gateway listening on `listen`: on loopback always (with the node's
+	/// RPC); on an address other machines reach only if the operator `opted_in`
+	/// (`--gateway-files`), since whoever uploads through the gateway shows it the file and
+	/// its key.
+	pub fn for_listen(
+		listen: IpAddr,
+		opted_in: bool,
+		rpc_port: Option<u16>,
+		files: impl FnOnce(u16) -> FilesConfig,
+	) -> Self {
+		match rpc_port {
+			None => FilesSetting::Off("this node serves no RPC, which storing and reading files needs".into()),
+			Some(_) if !listen.is_loopback() && !opted_in => FilesSetting::Off(
+				"this gateway serves other machines, and stores and reads files only on loopback unless its \
+				 operator starts the node with --gateway-files"
+					.into(),
+			),
+			Some(port) => FilesSetting::On(files(port)),
+		}
+	}
+}
+
 impl Config {
 	/// The gateway on 127.0.0.1:`port`, serving `ui_dir`.
 	pub fn loopback(port: u16, ui_dir: Option<PathBuf>) -> Self {

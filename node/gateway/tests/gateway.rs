@@ -136,6 +136,38 @@ async fn files_gateway(staging: &Path, max_uploads: usize) -> (SocketAddr, Strin
 	(addr, format!("127.0.0.1:{}", addr.port()))
 }
 
+#[tokio::test]
+async fn serving_other_machines_stores_files_only_when_the_operator_opted_in() {
+	let staging = tempfile::tempdir().unwrap();
+	let files = |port: u16| FilesConfig::new(format!("ws://127.0.0.1:{port}"), staging.path().join("staging"));
+	let every_address: std::net::IpAddr = [0, 0, 0, 0].into();
+	let gateway = |listen, opted_in, rpc_port| {
+		let setting = FilesSetting::for_listen(listen, opted_in, rpc_port, files);
+		start(Config { files: setting, listen: (listen, 0).into(), ..Config::loopback(0, None) })
+	};
+	// What the page's upload gets: the gateway's reason, or (with /files on) a request
+	// that lacks its paying account.
+	let upload = |addr: SocketAddr| async move {
+		let host = format!("127.0.0.1:{}", addr.port());
+		post(addr, &host, "/files/uploads", b"file").await
+	};
+
+	let open = upload(gateway(every_address, false, Some(9944)).await).await;
+	assert_eq!(status(&open), 403, "{open}");
+	assert!(open.contains("serves other machines") && open.contains("--gateway-files"), "{open}");
+
+	let opted_in = upload(gateway(every_address, true, Some(9944)).await).await;
+	assert_eq!(status(&opted_in), 400, "{opted_in}");
+	assert!(opted_in.contains("give the paying account"), "{opted_in}");
+
+	let loopback = upload(gateway([127, 0, 0, 1].into(), false, Some(9944)).await).await;
+	assert_eq!(status(&loopback), 400, "{loopback}");
+
+	let no_rpc = upload(gateway([127, 0, 0, 1].into(), true, None).await).await;
+	assert_eq!(status(&no_rpc), 403, "{no_rpc}");
+	assert!(no_rpc.contains("serves no RPC"), "{no_rpc}");
+}
+
 /// A POST from the gateway's own page.
 async fn post(addr: SocketAddr, host: &str, target: &str, body: &[u8]) -> String {
 	let mut stream = TcpStream::connect(addr).await.expect("connect");

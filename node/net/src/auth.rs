@@ -99,3 +99,58 @@ impl<C: Contracts> Admission for ContractAdmission<C> {
 		}
 	}
 }
+
+#[cfg(test)]
+mod tests {
+	use super::verify_sr25519;
+	use schnorrkel::{ExpansionMode, Keypair, MiniSecretKey};
+
+	fn keypair(seed: u8) -> Keypair {
+		MiniSecretKey::from_bytes(&[seed; 32]).expect("32 bytes").expand_to_keypair(ExpansionMode::Ed25519)
+	}
+
+	fn sign(pair: &Keypair, message: &[u8]) -> [u8; 64] {
+		pair.sign_simple(b"substrate", message).to_bytes()
+	}
+
+	#[test]
+	fn the_message_or_a_wallets_wrapped_message_is_signed() {
+		let client = keypair(1);
+		let public = client.public.to_bytes();
+		let message = b"upload payload";
+		// As the page's own key and the command line sign.
+		assert!(verify_sr25519(&public, message, &sign(&client, message)));
+		// As an extension's `signRaw` signs: `<Bytes>` around the payload.
+		assert!(verify_sr25519(&public, message, &sign(&client, b"<Bytes>upload payload</Bytes>")));
+	}
+
+	#[test]
+	fn another_message_signer_or_wrapping_is_refused() {
+		let client = keypair(1);
+		let public = client.public.to_bytes();
+		let message = b"upload payload";
+		assert!(!verify_sr25519(&public, message, &sign(&client, b"upload payloae")));
+		assert!(!verify_sr25519(&public, message, &sign(&client, b"<Bytes>upload payloae</Bytes>")));
+		// Only the exact wrapping wallets use counts.
+		assert!(!verify_sr25519(&public, message, &sign(&client, b"<bytes>upload payload</bytes>")));
+		assert!(!verify_sr25519(&public, message, &sign(&client, b"<Bytes>upload payload")));
+		// Another account's signature.
+		assert!(!verify_sr25519(&public, message, &sign(&keypair(2), message)));
+		// Another signing context than Substrate's.
+		let other_context = client.sign_simple(b"polkadot", message).to_bytes();
+		assert!(!verify_sr25519(&public, message, &other_context));
+	}
+
+	#[test]
+	fn malformed_keys_and_signatures_are_refused_not_panicked_on() {
+		let client = keypair(1);
+		let public = client.public.to_bytes();
+		let message = b"upload payload";
+		let mut signature = sign(&client, message);
+		// schnorrkel's marker bit cleared: not an sr25519 signature at all.
+		signature[63] &= 0x7f;
+		assert!(!verify_sr25519(&public, message, &signature));
+		assert!(!verify_sr25519(&[0xff; 32], message, &sign(&client, message)));
+		assert!(!verify_sr25519(&public, message, &[0u8; 64]));
+	}
+}

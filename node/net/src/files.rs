@@ -278,9 +278,31 @@ pub async fn fetch_manifest(
 	Err(FileError::ManifestNotFound)
 }
 
+/// The fragments of a file, fetched and checked against their roots, staged on disk and
+/// ready to decode.
+pub struct Fetched {
+	manifest: Manifest,
+	fragments: Vec<Option<File>>,
+	/// Where they are staged; removed with them.
+	_dir: tempfile::TempDir,
+}
+
+impl Fetched {
+	pub fn manifest(&self) -> &Manifest {
+		&self.manifest
+	}
+
+	/// Decrypts and decodes the file into `out`, as it goes (each chunk is authenticated
+	/// before it is written). Blocking work: call it off the executor.
+	pub fn decode<W: Write + ?Sized>(self, key: &cairn_erasure::FileKey, out: &mut W) -> Result<(), FileError> {
+		let readers = self.fragments.into_iter().map(|f| f.map(BufReader::new)).collect();
+		decode(&self.manifest, key, readers, out)?;
+		Ok(())
+	}
+}
+
 /// Restores the file of `cap` into `out` (written to `out.part`, renamed when complete and
-/// checked). Fragments are fetched k at a time, each checked against its root; a bad or
-/// missing one is named in the log and another is tried.
+/// checked). Fragments are staged next to `out`.
 pub async fn get_file(
 	net: &Handle,
 	cap: &ReadCapability,
@@ -289,22 +311,56 @@ pub async fn get_file(
 	overwrite: bool,
 	progress: Arc<dyn Progress>,
 ) -> Result<Manifest, FileError> {
-	if providers.is_empty() {
-		return Err(FileError::NoProviders);
-	}
 	if !overwrite && out.exists() {
 		return Err(FileError::Exists(out.to_path_buf()));
 	}
-	let manifest = fetch_manifest(net, cap, providers).await?;
-	let need = cairn_erasure::codec::fragments_needed(manifest.codec, manifest.k, manifest.n);
-	let n = manifest.n as usize;
-	progress.set_total(manifest.fragment_size * need as u64);
 	// Fragments are staged next to the output (same disk, and not a small `/tmp`).
 	let parent = match out.parent() {
 		Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
 		_ => std::path::PathBuf::from("."),
 	};
-	let dir = tempfile::Builder::new().prefix(".cairn-get-").tempdir_in(&parent)?;
+	let fetched = fetch_fragments(net, cap, providers, &parent, progress).await?;
+	let manifest = fetched.manifest.clone();
+	let part = out.with_extension(match out.extension() {
+		Some(ext) => format!("{}.part", ext.to_string_lossy()),
+		None => "part".into(),
+	});
+	let key = cap.key.clone();
+	let part_path = part.clone();
+	tokio::task::spawn_blocking(move || -> Result<(), FileError> {
+		let mut out = BufWriter::new(File::create(&part_path)?);
+		fetched.decode(&key, &mut out)?;
+		// On disk before the rename makes it the file.
+		out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+		Ok(())
+	})
+	.await
+	.map_err(|_| NetError::Stopped)?
+	.inspect_err(|_| {
+		let _ = std::fs::remove_file(&part);
+	})?;
+	std::fs::rename(&part, out)?;
+	Ok(manifest)
+}
+
+/// Fetches the fragments of `cap`'s file that decoding needs into a directory under
+/// `staging`, k at a time, each checked against its root as it arrives; a bad or missing
+/// one is named in the log and another is tried.
+pub async fn fetch_fragments(
+	net: &Handle,
+	cap: &ReadCapability,
+	providers: &[Multiaddr],
+	staging: &Path,
+	progress: Arc<dyn Progress>,
+) -> Result<Fetched, FileError> {
+	if providers.is_empty() {
+		return Err(FileError::NoProviders);
+	}
+	let manifest = fetch_manifest(net, cap, providers).await?;
+	let need = cairn_erasure::codec::fragments_needed(manifest.codec, manifest.k, manifest.n);
+	let n = manifest.n as usize;
+	progress.set_total(manifest.fragment_size * need as u64);
+	let dir = tempfile::Builder::new().prefix(".cairn-get-").tempdir_in(staging)?;
 	// A provider that has not delivered a fragment by then is given up for another.
 	let patience = std::time::Duration::from_secs(30 + manifest.fragment_size / FLOOR_BYTES_PER_SEC);
 
@@ -384,27 +440,5 @@ pub async fn get_file(
 	if have < need {
 		return Err(FileError::NotEnoughFragments { good: have, need, details: failures.join("; ") });
 	}
-
-	let part = out.with_extension(match out.extension() {
-		Some(ext) => format!("{}.part", ext.to_string_lossy()),
-		None => "part".into(),
-	});
-	let key = cap.key.clone();
-	let decoded_manifest = manifest.clone();
-	let part_path = part.clone();
-	tokio::task::spawn_blocking(move || -> Result<(), FileError> {
-		let readers = good.into_iter().map(|f| f.map(BufReader::new)).collect();
-		let mut out = BufWriter::new(File::create(&part_path)?);
-		decode(&decoded_manifest, &key, readers, &mut out)?;
-		// On disk before the rename makes it the file.
-		out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-		Ok(())
-	})
-	.await
-	.map_err(|_| NetError::Stopped)?
-	.inspect_err(|_| {
-		let _ = std::fs::remove_file(&part);
-	})?;
-	std::fs::rename(&part, out)?;
-	Ok(manifest)
+	Ok(Fetched { manifest, fragments: good, _dir: dir })
 }

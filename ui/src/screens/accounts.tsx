@@ -131,13 +131,17 @@ function MnemonicForm({ onAccount, ss58 }: { onAccount: (a: import('../accounts'
   };
   return (
     <form onSubmit={add} class="inline">
-      <input
-        type="password"
-        placeholder="mnemonic (kept in this page only)"
-        value={phrase}
-        onInput={(e) => setPhrase((e.target as HTMLInputElement).value)}
-        autocomplete="off"
-      />
+      <label>
+        Mnemonic{' '}
+        <input
+          type="password"
+          name="mnemonic"
+          placeholder="kept in this page only"
+          value={phrase}
+          onInput={(e) => setPhrase((e.target as HTMLInputElement).value)}
+          autocomplete="off"
+        />
+      </label>
       <button type="submit">Import</button>
       {error && <span class="error">{error}</span>}
     </form>
@@ -221,18 +225,24 @@ function Transfer({ chain, account, accounts }: ScreenProps) {
       }}
     >
       <h4>Send</h4>
-      <input
-        name="to"
-        placeholder="to: an address or a name above"
-        value={to}
-        onInput={(e) => setTo((e.target as HTMLInputElement).value)}
-      />
-      <input
-        name="amount"
-        placeholder={`amount in ${token.symbol}`}
-        value={amount}
-        onInput={(e) => setAmount((e.target as HTMLInputElement).value)}
-      />
+      <label>
+        To{' '}
+        <input
+          name="to"
+          placeholder="an address or a name above"
+          value={to}
+          onInput={(e) => setTo((e.target as HTMLInputElement).value)}
+        />
+      </label>
+      <label>
+        Amount ({token.symbol}){' '}
+        <input
+          name="amount"
+          placeholder="0.5"
+          value={amount}
+          onInput={(e) => setAmount((e.target as HTMLInputElement).value)}
+        />
+      </label>
       <button type="submit" disabled={busy}>
         Sign and send
       </button>

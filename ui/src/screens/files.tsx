@@ -128,8 +128,15 @@ function StoreForm({ chain, account }: ScreenProps) {
   const terms = useTerms('1', '2');
   const { k, n, duration } = terms;
   const [stage, setStage] = useState<PutStage>();
+  // The user's answer to the quote, while the page waits for it.
+  const [answer, setAnswer] = useState<(pay: boolean) => void>();
   const tx = useTx(chain);
   const busy = stage !== undefined && stage.stage !== 'stored' && stage.stage !== 'failed';
+  const confirm = () => new Promise<boolean>((resolve) => setAnswer(() => resolve));
+  const reply = (pay: boolean) => {
+    answer?.(pay);
+    setAnswer(undefined);
+  };
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -139,7 +146,17 @@ function StoreForm({ chain, account }: ScreenProps) {
     if (numbers.some((x) => !(x >= 1))) {
       return setStage({ stage: 'failed', reason: 'k, n and the duration are whole numbers, at least 1' });
     }
-    await putFile(chain, account, file, numbers[0], numbers[1], numbers[2], (make, until) => tx.run(account, make, until), setStage);
+    await putFile(
+      chain,
+      account,
+      file,
+      numbers[0],
+      numbers[1],
+      numbers[2],
+      (make, until) => tx.run(account, make, until),
+      setStage,
+      confirm,
+    );
   };
 
   const capability = stage && 'encoded' in stage ? stage.encoded?.capability : undefined;
@@ -165,6 +182,16 @@ function StoreForm({ chain, account }: ScreenProps) {
       </form>
       <TxStatus progress={tx.progress} testid="store-tx" />
       {stage && <PutProgress stage={stage} token={chain.token} />}
+      {stage?.stage === 'quoted' && answer && (
+        <p data-testid="confirm-price">
+          <button type="button" onClick={() => reply(true)}>
+            Pay and store
+          </button>{' '}
+          <button type="button" onClick={() => reply(false)}>
+            Do not store
+          </button>
+        </p>
+      )}
       {capability && (
         <div data-testid="capability">
           <p>
@@ -196,7 +223,13 @@ function PutProgress({ stage, token }: { stage: PutStage; token: Parameters<type
       case 'sending':
         return bar('Sending to the node, which encrypts and encodes it…', stage.sent, stage.total);
       case 'quoted':
-        return <p>Contracts with {stage.quote.fragments.length} providers: {formatAmount(stage.quote.total, token)}, signing…</p>;
+        return (
+          <p data-testid="price">
+            {stage.quote.fragments.length} contracts of {formatBytes(stage.quote.fragmentSize)} for {stage.quote.duration}{' '}
+            windows: <b>{formatAmount(stage.quote.total, token)}</b> to the providers, plus {formatAmount(stage.quote.fees, token)}{' '}
+            market fees and {formatAmount(stage.quote.reservations, token)} reservation fees. Pay?
+          </p>
+        );
       case 'paying':
         return <p>Contracts: {describeProgress(stage.tx)}</p>;
       case 'authorising':
@@ -296,8 +329,17 @@ function MyFiles(props: ScreenProps) {
   );
 }
 
+/**
+ * What `windows` more windows of a `size`-byte fragment cost at `pricePerGib` per GiB and
+ * window: the pallet's `period_price`, a window's price rounded up to the planck.
+ */
+export function renewalCost(size: number, pricePerGib: bigint | string | number, windows: number): bigint {
+  const perWindow = (BigInt(size) * BigInt(pricePerGib) + GIB - 1n) / GIB;
+  return perWindow * BigInt(windows);
+}
+
 /** A fragment's state as its colour in the grid, and in words. */
-function fragmentState(c: Contract): { kind: 'pending' | 'proven' | 'waiting' | 'missing'; words: string } {
+export function fragmentState(c: Contract): { kind: 'pending' | 'proven' | 'waiting' | 'missing'; words: string } {
   if (c.state === 'pending') return { kind: 'pending', words: `pending, to be accepted by block #${c.acceptBy}` };
   if ((c.misses ?? 0) > 0) return { kind: 'missing', words: `active, ${c.misses} window(s) missed in a row` };
   if (c.lastProven !== null) return { kind: 'proven', words: `active, proven in window ${c.lastProven}` };
@@ -309,12 +351,10 @@ function FileCard({ chain, account, accounts, file, market }: ScreenProps & { fi
   const [extra, setExtra] = useState('10');
   const fragments = file.contracts.reduce((sum, c) => sum + c.size, 0);
 
-  /** What renewing `c` by `windows` costs at its provider's price today (the pallet's `period_price`). */
+  /** What renewing `c` by `windows` costs at its provider's price today. */
   const renewalPrice = (c: Contract, windows: number): bigint | undefined => {
     const offer = market.find((p) => p.account === c.provider);
-    if (!offer) return undefined;
-    const perWindow = (BigInt(c.size) * BigInt(offer.pricePerGib) + GIB - 1n) / GIB;
-    return perWindow * BigInt(windows);
+    return offer && renewalCost(c.size, offer.pricePerGib, windows);
   };
 
   /** `renew_contract` for `c` by the windows typed, paying at most today's price. */

@@ -1,0 +1,5 @@
+//! A command-line program for WASI: it runs once and exits, it handles no HTTP request.
+
+fn main() {
+	println!("hello from a command, not an app");
+}

@@ -1,0 +1,169 @@
+//! What one instance of an app sees of the host: WASI's proxy interfaces, wasi:http with
+//! bounded buffers, its key-value store, outbound requests to granted hosts, and a memory
+//! cap over all its memories.
+
+use std::sync::{
+	atomic::{AtomicBool, Ordering},
+	Arc,
+};
+
+use tokio::sync::Semaphore;
+use wasmtime::{component::ResourceTable, ResourceLimiter};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{
+	bindings::http::types::ErrorCode,
+	body::HyperOutgoingBody,
+	types::{HostFutureIncomingResponse, OutgoingRequestConfig},
+	HttpResult, WasiHttpCtx, WasiHttpView,
+};
+
+use crate::{kv_wit, outbound, App, Kv, KvError};
+
+/// The most bytes of headers one `fields` (or request) may hold on the host.
+pub(crate) const FIELDS_LIMIT: usize = 32 * 1024;
+/// The most resources (fields, streams, bodies, pollables) one instance may hold: with
+/// [`FIELDS_LIMIT`] and [`BODY_CHUNK`], a bound on what an app keeps in the host's memory.
+pub(crate) const MAX_RESOURCES: usize = 256;
+/// The largest piece of an outgoing body the host buffers per write.
+const BODY_CHUNK: usize = 64 * 1024;
+/// The most random bytes one call gives.
+pub(crate) const MAX_RANDOM: u64 = 64 * 1024;
+
+/// The memory cap over all of an instance's memories, recording whether it was hit.
+pub(crate) struct MemoryCap {
+	pub cap: usize,
+	pub used: usize,
+	pub hit: Arc<AtomicBool>,
+}
+
+impl ResourceLimiter for MemoryCap {
+	fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> anyhow::Result<bool> {
+		let used = self.used.saturating_add(desired.saturating_sub(current));
+		if used > self.cap {
+			self.hit.store(true, Ordering::Relaxed);
+			anyhow::bail!("the app's memory would grow to {used} bytes, past its cap of {} bytes", self.cap);
+		}
+		self.used = used;
+		Ok(true)
+	}
+
+	fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> anyhow::Result<bool> {
+		Ok(desired <= 100_000)
+	}
+}
+
+pub(crate) struct Instance {
+	pub wasi: WasiCtx,
+	pub http: WasiHttpCtx,
+	pub table: ResourceTable,
+	pub memory: MemoryCap,
+	pub app: Arc<App>,
+	pub kv: Arc<Kv>,
+	pub kv_quota: u64,
+	/// Outbound requests of this instance in flight.
+	pub outbound: Arc<Semaphore>,
+}
+
+impl Instance {
+	pub fn new(wasi: WasiCtx, memory: MemoryCap, app: Arc<App>, kv: Arc<Kv>, kv_quota: u64, outbound: usize) -> Self {
+		let mut http = WasiHttpCtx::new();
+		http.set_field_size_limit(FIELDS_LIMIT);
+		let mut table = ResourceTable::new();
+		table.set_max_capacity(MAX_RESOURCES);
+		Instance { wasi, http, table, memory, app, kv, kv_quota, outbound: Arc::new(Semaphore::new(outbound)) }
+	}
+
+	/// Runs a store operation of this app off the executor, as the app interface's error;
+	/// an app removed meanwhile writes nothing. (The future holds no borrow of the
+	/// instance, whose WASI state is not `Sync`.)
+	fn store<T: Send + 'static>(
+		&self,
+		work: impl FnOnce(&Kv, &str) -> Result<T, KvError> + Send + 'static,
+	) -> impl std::future::Future<Output = Result<T, kv_wit::Error>> + Send + 'static {
+		let (kv, app) = (self.kv.clone(), self.app.clone());
+		async move {
+			if app.removed.load(Ordering::Acquire) {
+				return Err(kv_wit::Error::Unavailable("the app was removed".into()));
+			}
+			match tokio::task::spawn_blocking(move || work(&kv, &app.info.name)).await {
+				Ok(Ok(value)) => Ok(value),
+				Ok(Err(KvError::QuotaExceeded(quota))) => Err(kv_wit::Error::QuotaExceeded(quota)),
+				Ok(Err(KvError::TooLarge)) => Err(kv_wit::Error::TooLarge),
+				Ok(Err(KvError::Unavailable(why))) => Err(kv_wit::Error::Unavailable(why)),
+				Err(e) => Err(kv_wit::Error::Unavailable(e.to_string())),
+			}
+		}
+	}
+}
+
+impl WasiView for Instance {
+	fn ctx(&mut self) -> WasiCtxView<'_> {
+		WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+	}
+}
+
+impl WasiHttpView for Instance {
+	fn ctx(&mut self) -> &mut WasiHttpCtx {
+		&mut self.http
+	}
+
+	fn table(&mut self) -> &mut ResourceTable {
+		&mut self.table
+	}
+
+	fn outgoing_body_chunk_size(&mut self) -> usize {
+		BODY_CHUNK
+	}
+
+	fn send_request(
+		&mut self,
+		request: hyper::Request<HyperOutgoingBody>,
+		config: OutgoingRequestConfig,
+	) -> HttpResult<HostFutureIncomingResponse> {
+		let uri = request.uri();
+		let (host, port) = (uri.host().unwrap_or_default().to_owned(), uri.port_u16());
+		if !self.app.info.grants.allows(&host, port) {
+			self.app.log(format!("refused: a request to {host}, which the app was not granted"));
+			return Err(ErrorCode::HttpRequestDenied.into());
+		}
+		if config.use_tls {
+			self.app.log(format!("refused: https to {host} (this node sends plain HTTP only)"));
+			return Err(ErrorCode::HttpRequestDenied.into());
+		}
+		let Ok(permit) = self.outbound.clone().try_acquire_owned() else {
+			self.app.log("refused: more outbound requests at once than the node allows".into());
+			return Err(ErrorCode::InternalError(Some("too many outbound requests at once".into())).into());
+		};
+		Ok(outbound::send(request, config, self.app.clone(), permit))
+	}
+}
+
+impl kv_wit::Host for Instance {
+	async fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, kv_wit::Error>> {
+		Ok(self.store(move |kv, app| kv.get(app, key.as_bytes())).await)
+	}
+
+	async fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), kv_wit::Error>> {
+		let quota = self.kv_quota;
+		Ok(self.store(move |kv, app| kv.set(app, key.as_bytes(), &value, quota)).await)
+	}
+
+	async fn delete(&mut self, key: String) -> wasmtime::Result<Result<bool, kv_wit::Error>> {
+		Ok(self.store(move |kv, app| kv.delete(app, key.as_bytes())).await)
+	}
+
+	async fn keys(
+		&mut self,
+		prefix: String,
+		after: Option<String>,
+		limit: u32,
+	) -> wasmtime::Result<Result<Vec<String>, kv_wit::Error>> {
+		Ok(self
+			.store(move |kv, app| {
+				let keys = kv.keys(app, prefix.as_bytes(), after.as_deref().map(str::as_bytes), limit)?;
+				// Keys are written as strings by the app: anything else is not listed.
+				Ok(keys.into_iter().filter_map(|k| String::from_utf8(k).ok()).collect())
+			})
+			.await)
+	}
+}

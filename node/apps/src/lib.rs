@@ -1,0 +1,687 @@
+//! # Cairn's app host
+//!
+//! A node runs the apps its operator installed: WebAssembly components of the
+//! `wasi:http/proxy` world, next to the data. Each request gets a fresh instance,
+//! pre-linked once per app ([`ProxyPre`]) and allocated from a pool, and runs under:
+//! - a **deadline** (default 1 s): the engine's epoch ticks every 10 ms; at each tick a
+//!   running instance yields its thread to the node's other work, and past its deadline
+//!   it traps. A request also ends at the deadline plus a grace (default 5 s) while it
+//!   waits on the host (a slow client, an outbound request);
+//! - a **memory cap** per instance (default 64 MiB) over all its memories: growing past
+//!   it traps; what it may keep in the host's memory (headers, buffered bodies, random
+//!   bytes, handles) is bounded too;
+//! - **no filesystem, no sockets, no environment**: WASI's interfaces are linked (Rust's
+//!   standard library asks for them), but no directory is opened to an app, no variable
+//!   set, sockets and name lookups refused; `wasi:http`, and `cairn:app/kv` when granted;
+//! - **outbound HTTP only to the hosts the operator granted**, plain HTTP, a few requests
+//!   at once; a granted name only where it resolves to public addresses; anything else is
+//!   refused with `HTTP-request-denied` before a connection is made;
+//! - **bounded concurrency**: at most `per_app` instances of one app and `total` in all;
+//!   a request beyond is answered 503 at once.
+//!
+//! Installed apps live in `DIR/apps/NAME/` (the component and `app.json`, the grants); each
+//! app's key-value data in `DIR/kv` ([`kv`]), counted against its quota.
+
+use std::{
+	collections::{BTreeMap, VecDeque},
+	path::{Path, PathBuf},
+	sync::{
+		atomic::{AtomicBool, Ordering},
+		Arc, Mutex, RwLock,
+	},
+	time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wasmtime::{
+	component::{Component, HasSelf, Linker},
+	Config, Engine, PoolingAllocationConfig, Store, Trap, UpdateDeadline,
+};
+use wasmtime_wasi::{p2::pipe::MemoryOutputPipe, WasiCtx};
+use wasmtime_wasi_http::{
+	bindings::{http::types::ErrorCode, ProxyPre},
+	body::{HostIncomingBody, HyperIncomingBody, HyperOutgoingBody},
+	types::HostIncomingRequest,
+	WasiHttpView,
+};
+
+use instance::{Instance, MemoryCap};
+
+mod instance;
+pub mod kv;
+mod outbound;
+
+pub use kv::{Kv, KvError};
+
+const LOG_TARGET: &str = "cairn-apps";
+
+wasmtime::component::bindgen!({
+	path: "wit",
+	world: "kv-user",
+	imports: { default: async | trappable },
+});
+
+use cairn::app::kv as kv_wit;
+
+/// How long an epoch lasts: the deadline's resolution.
+const TICK: Duration = Duration::from_millis(10);
+/// The most bytes of standard output and error kept from one request.
+const OUTPUT_PER_REQUEST: usize = 64 * 1024;
+/// The most log lines kept per app, the most one request adds, and the longest line.
+const LOG_LINES: usize = 1000;
+const LOG_LINES_PER_REQUEST: usize = 50;
+const LOG_LINE: usize = 500;
+/// The longest app name.
+pub const MAX_NAME: usize = 32;
+
+/// What the host allows each app.
+#[derive(Clone, Debug)]
+pub struct Limits {
+	/// Wall time an instance may run (its CPU and what it waits for in between).
+	pub deadline: Duration,
+	/// How long past its deadline a request may still wait on the host (a slow reader of
+	/// the response, a slow outbound request) before it is dropped.
+	pub grace: Duration,
+	/// Outbound requests one instance may have in flight.
+	pub outbound: usize,
+	/// Largest linear memory of an instance, in bytes.
+	pub memory: usize,
+	/// Instances of one app at once.
+	pub per_app: usize,
+	/// Instances of all apps at once.
+	pub total: usize,
+	/// Bytes of keys and values an app may keep.
+	pub kv_quota: u64,
+	/// Largest component the host installs, in bytes.
+	pub max_component: usize,
+}
+
+impl Default for Limits {
+	fn default() -> Self {
+		Limits {
+			deadline: Duration::from_secs(1),
+			grace: Duration::from_secs(5),
+			outbound: 4,
+			memory: 64 << 20,
+			per_app: 4,
+			total: 16,
+			kv_quota: 16 << 20,
+			max_component: 32 << 20,
+		}
+	}
+}
+
+/// What the operator granted an app.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grants {
+	/// Its own key-value store (`cairn:app/kv`).
+	#[serde(default)]
+	pub kv: bool,
+	/// Hosts it may send plain HTTP requests to: `example.org` (port 80) or
+	/// `example.org:8080`.
+	#[serde(default)]
+	pub http: Vec<String>,
+}
+
+impl Grants {
+	/// Grants as the operator writes them: `kv,http:example.org,http:10.0.0.2:8080`.
+	pub fn parse(text: &str) -> Result<Self, Error> {
+		let mut grants = Grants::default();
+		for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+			match item.split_once(':') {
+				None if item == "kv" => grants.kv = true,
+				Some(("http", host)) if valid_host(host) => grants.http.push(host.to_ascii_lowercase()),
+				_ => return Err(Error::BadGrant(item.to_owned())),
+			}
+		}
+		Ok(grants)
+	}
+
+	/// Whether a request to `host`:`port` (80 when none is given) was granted: a grant
+	/// without a port grants port 80 only.
+	pub(crate) fn allows(&self, host: &str, port: Option<u16>) -> bool {
+		let wanted = format!("{}:{}", host.to_ascii_lowercase(), port.unwrap_or(80));
+		self.http.iter().any(|granted| match granted.rsplit_once(':') {
+			Some((_, granted_port)) if granted_port.parse::<u16>().is_ok() => *granted == wanted,
+			_ => format!("{granted}:80") == wanted,
+		})
+	}
+}
+
+fn valid_host(host: &str) -> bool {
+	let name = match host.rsplit_once(':') {
+		Some((name, port)) if port.parse::<u16>().is_ok() => name,
+		_ => host,
+	};
+	!name.is_empty() && name.len() <= 253 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+}
+
+/// An installed app, as `cairn apps list` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppInfo {
+	pub name: String,
+	pub grants: Grants,
+	/// BLAKE3 hash of the component, hex.
+	pub code_hash: String,
+	/// Size of the component in bytes.
+	pub size: u64,
+	/// When it was installed, in seconds since the Unix epoch.
+	pub installed_at: u64,
+}
+
+/// Why the host refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+	#[error("`{0}` is not an app name: 1 to {MAX_NAME} lowercase letters, digits and dashes, starting with a letter or digit")]
+	BadName(String),
+	#[error("`{0}` is not a grant: use kv, or http:HOST (http:HOST:PORT for one port)")]
+	BadGrant(String),
+	#[error("the component has {0} bytes; this node installs at most {1}")]
+	TooLarge(usize, usize),
+	#[error("not a WebAssembly component this node can run: {0}")]
+	NotAComponent(String),
+	#[error("not a wasi:http/proxy component (an app handles HTTP requests): {0}")]
+	NotAProxy(String),
+	#[error("the app does not start: {0}")]
+	DoesNotStart(String),
+	#[error("the app asks for {0}, which it was not granted: grant it with --grant {0}")]
+	NotGranted(&'static str),
+	#[error("no app named `{0}` is installed")]
+	UnknownApp(String),
+	#[error("app `{0}` is still answering requests; try again")]
+	Busy(String),
+	#[error("the app store: {0}")]
+	Store(String),
+	#[error(transparent)]
+	Kv(#[from] KvError),
+}
+
+impl From<std::io::Error> for Error {
+	fn from(e: std::io::Error) -> Self {
+		Error::Store(e.to_string())
+	}
+}
+
+/// An installed app: its linked component and its own bound on instances.
+pub(crate) struct App {
+	info: AppInfo,
+	pre: ProxyPre<Instance>,
+	slots: Arc<Semaphore>,
+	logs: Mutex<VecDeque<String>>,
+	/// Set when the app is removed: its instances still running write no data.
+	removed: AtomicBool,
+}
+
+impl App {
+	/// Keeps `line` in the app's log: printable characters only, at most [`LOG_LINE`].
+	pub(crate) fn log(&self, line: String) {
+		let line: String = line.chars().filter(|c| !c.is_control()).take(LOG_LINE).collect();
+		log::debug!(target: LOG_TARGET, "{}: {line}", self.info.name);
+		let mut logs = self.logs.lock().unwrap_or_else(|e| e.into_inner());
+		if logs.len() == LOG_LINES {
+			logs.pop_front();
+		}
+		logs.push_back(line);
+	}
+}
+
+/// The apps of a node.
+pub struct Apps {
+	engine: Engine,
+	linker: Linker<Instance>,
+	dir: PathBuf,
+	kv: Arc<Kv>,
+	limits: Limits,
+	installed: RwLock<BTreeMap<String, Arc<App>>>,
+	/// Held while apps are installed or removed: one change on disk at a time.
+	changing: tokio::sync::Mutex<()>,
+	total: Arc<Semaphore>,
+	/// Lowered when the host goes: the epoch ticker stops once no instance runs.
+	ticking: Arc<AtomicBool>,
+}
+
+impl Drop for Apps {
+	fn drop(&mut self) {
+		self.ticking.store(false, Ordering::Relaxed);
+	}
+}
+
+/// A response with a plain-text body, as the host answers for an app that could not.
+pub fn text_response(status: u16, text: impl Into<String>) -> hyper::Response<HyperOutgoingBody> {
+	let mut line = text.into();
+	line.push('\n');
+	let body = Full::new(Bytes::from(line)).map_err(|never| match never {}).boxed();
+	let mut response = hyper::Response::new(body);
+	*response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+	response
+		.headers_mut()
+		.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"));
+	response
+}
+
+fn check_name(name: &str) -> Result<(), Error> {
+	let ok = !name.is_empty()
+		&& name.len() <= MAX_NAME
+		&& name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+		&& !name.starts_with('-');
+	ok.then_some(()).ok_or_else(|| Error::BadName(name.to_owned()))
+}
+
+/// Compiles and links `component` for `info`: a component that is no HTTP app, or asks
+/// for what it was not granted, is refused.
+fn link(
+	engine: &Engine,
+	linker: &Linker<Instance>,
+	info: &AppInfo,
+	component: &[u8],
+) -> Result<ProxyPre<Instance>, Error> {
+	let compiled = Component::new(engine, component).map_err(|e| Error::NotAComponent(format!("{e:#}")))?;
+	let asks_kv = compiled.component_type().imports(engine).any(|(name, _)| name.starts_with("cairn:app/kv"));
+	if asks_kv && !info.grants.kv {
+		return Err(Error::NotGranted("kv"));
+	}
+	let pre = linker.instantiate_pre(&compiled).map_err(|e| Error::NotAProxy(format!("{e:#}")))?;
+	ProxyPre::new(pre).map_err(|e| Error::NotAProxy(format!("{e:#}")))
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+	use std::io::Write;
+	let mut file = std::fs::File::create(path)?;
+	file.write_all(bytes)?;
+	file.sync_all()
+}
+
+/// Makes the entries of `dir` durable (a rename or removal in it).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+	std::fs::File::open(dir)?.sync_all()
+}
+
+/// How a request ended when the app gave no response.
+#[derive(Default)]
+struct Ending {
+	/// The instance ran past its deadline.
+	late: AtomicBool,
+	/// It passed its memory cap.
+	memory: Arc<AtomicBool>,
+	/// It waited on the host past its deadline and grace.
+	stalled: AtomicBool,
+}
+
+impl Ending {
+	/// The host's own reason, if the host stopped the instance.
+	fn reason(&self) -> Option<&'static str> {
+		if self.memory.load(Ordering::Relaxed) {
+			Some("was stopped: it passed its memory cap")
+		} else if self.late.load(Ordering::Relaxed) {
+			Some("was stopped: it ran past its deadline")
+		} else if self.stalled.load(Ordering::Relaxed) {
+			Some("was stopped: it waited past its deadline")
+		} else {
+			None
+		}
+	}
+}
+
+impl Apps {
+	/// Opens the apps under `dir` (creating it) and links every installed one. Compiling
+	/// takes a while per app: call it off the executor's threads.
+	pub fn open(dir: &Path, limits: Limits) -> Result<Self, Error> {
+		let apps_dir = dir.join("apps");
+		std::fs::create_dir_all(&apps_dir)?;
+		let engine = Self::engine(&limits).map_err(|e| Error::Store(format!("the app engine: {e:#}")))?;
+		let mut linker = Linker::new(&engine);
+		// All of WASI 0.2, because Rust's standard library asks for the environment, exit
+		// and the filesystem even in an app; the context an instance gets opens no
+		// directory, sets no variable and refuses sockets and name lookups.
+		wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| Error::Store(e.to_string()))?;
+		wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker).map_err(|e| Error::Store(e.to_string()))?;
+		kv_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |instance| instance)
+			.map_err(|e| Error::Store(e.to_string()))?;
+		let kv = Arc::new(Kv::open(&dir.join("kv"))?);
+		let mut installed = BTreeMap::new();
+		for entry in std::fs::read_dir(&apps_dir)? {
+			let path = entry?.path();
+			let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else { continue };
+			// `.NAME.new` and `.NAME.old` are an install that did not finish: the old app
+			// stays if the new one never moved in.
+			if let Some(hidden) = name.strip_prefix('.') {
+				let app = hidden.trim_end_matches(".new").trim_end_matches(".old");
+				if hidden.ends_with(".old") && !apps_dir.join(app).exists() {
+					std::fs::rename(&path, apps_dir.join(app))?;
+				} else {
+					std::fs::remove_dir_all(&path)?;
+				}
+			}
+		}
+		for entry in std::fs::read_dir(&apps_dir)? {
+			let path = entry?.path();
+			let loaded = std::fs::read(path.join("app.json"))
+				.map_err(Error::from)
+				.and_then(|json| serde_json::from_slice::<AppInfo>(&json).map_err(|e| Error::Store(e.to_string())))
+				.and_then(|info| {
+					check_name(&info.name)?;
+					let pre = link(&engine, &linker, &info, &std::fs::read(path.join("component.wasm"))?)?;
+					Ok((info, pre))
+				});
+			match loaded {
+				Ok((info, pre)) => {
+					let app = App {
+						slots: Arc::new(Semaphore::new(limits.per_app)),
+						logs: Mutex::default(),
+						removed: AtomicBool::new(false),
+						info,
+						pre,
+					};
+					installed.insert(app.info.name.clone(), Arc::new(app));
+				},
+				Err(e) => log::warn!(target: LOG_TARGET, "the app in {} is not loaded: {e}", path.display()),
+			}
+		}
+		let apps = Apps {
+			total: Arc::new(Semaphore::new(limits.total)),
+			engine,
+			linker,
+			dir: dir.to_owned(),
+			kv,
+			limits,
+			installed: RwLock::new(installed),
+			changing: tokio::sync::Mutex::new(()),
+			ticking: Arc::new(AtomicBool::new(true)),
+		};
+		apps.tick()?;
+		Ok(apps)
+	}
+
+	/// Starts the epoch ticker: it runs while the host is open, and after that while any
+	/// instance still runs (so that each still yields and meets its deadline).
+	fn tick(&self) -> Result<(), Error> {
+		let (engine, ticking, total, all) =
+			(self.engine.clone(), self.ticking.clone(), self.total.clone(), self.limits.total);
+		std::thread::Builder::new().name("cairn-apps-epoch".into()).spawn(move || {
+			while ticking.load(Ordering::Relaxed) || total.available_permits() < all {
+				std::thread::sleep(TICK);
+				engine.increment_epoch();
+			}
+		})?;
+		Ok(())
+	}
+
+	fn engine(limits: &Limits) -> anyhow::Result<Engine> {
+		let mut pool = PoolingAllocationConfig::new();
+		// One more than `total`: an install's trial instance.
+		let instances = limits.total as u32 + 1;
+		pool.total_component_instances(instances)
+			.total_core_instances(instances * 16)
+			.total_memories(instances * 2)
+			.total_tables(instances * 16)
+			.total_stacks(instances)
+			// An instance may not take the slots of others.
+			.max_memories_per_component(2)
+			.max_core_instances_per_component(16)
+			.max_tables_per_component(16)
+			.max_memory_size(limits.memory)
+			.max_component_instance_size(4 << 20)
+			.max_core_instance_size(4 << 20);
+		let mut config = Config::new();
+		config.async_support(true).wasm_component_model(true).epoch_interruption(true).allocation_strategy(pool);
+		Engine::new(&config)
+	}
+
+	/// A fresh store for one instance of `app`, its deadline counted from now.
+	fn store(&self, app: Arc<App>, output: &MemoryOutputPipe, ending: &Arc<Ending>) -> Store<Instance> {
+		let wasi = WasiCtx::builder()
+			.stdout(output.clone())
+			.stderr(output.clone())
+			.max_random_size(instance::MAX_RANDOM)
+			.allow_tcp(false)
+			.allow_udp(false)
+			.allow_ip_name_lookup(false)
+			.build();
+		let memory = MemoryCap { cap: self.limits.memory, used: 0, hit: ending.memory.clone() };
+		let state = Instance::new(wasi, memory, app, self.kv.clone(), self.limits.kv_quota, self.limits.outbound);
+		let mut store = Store::new(&self.engine, state);
+		store.limiter(|instance| &mut instance.memory);
+		// At every tick the instance yields to the node's other work; past its deadline
+		// it traps.
+		let deadline = Instant::now() + self.limits.deadline;
+		let ending = ending.clone();
+		store.set_epoch_deadline(1);
+		store.epoch_deadline_callback(move |_| {
+			if Instant::now() >= deadline {
+				ending.late.store(true, Ordering::Relaxed);
+				return Err(Trap::Interrupt.into());
+			}
+			Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
+		});
+		store
+	}
+
+	/// Installs `component` as `name` with `grants`, replacing an app of that name (its
+	/// data stays). The component is checked, linked and started once first: a bad one
+	/// changes nothing.
+	pub async fn install(&self, name: &str, component: Vec<u8>, grants: Grants) -> Result<AppInfo, Error> {
+		check_name(name)?;
+		if component.len() > self.limits.max_component {
+			return Err(Error::TooLarge(component.len(), self.limits.max_component));
+		}
+		let info = AppInfo {
+			name: name.to_owned(),
+			grants,
+			code_hash: blake3::hash(&component).to_hex().to_string(),
+			size: component.len() as u64,
+			installed_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+		};
+		let _changing = self.changing.lock().await;
+		let (engine, linker, checked) = (self.engine.clone(), self.linker.clone(), info.clone());
+		let (component, pre) = tokio::task::spawn_blocking(move || {
+			let pre = link(&engine, &linker, &checked, &component);
+			(component, pre)
+		})
+		.await
+		.map_err(|e| Error::Store(e.to_string()))?;
+		let pre = pre?;
+		// A reinstalled app keeps its bound on instances: its old version's requests count.
+		let slots =
+			self.app(name).map_or_else(|_| Arc::new(Semaphore::new(self.limits.per_app)), |old| old.slots.clone());
+		let app =
+			Arc::new(App { info: info.clone(), pre, slots, logs: Mutex::default(), removed: AtomicBool::new(false) });
+		self.trial(&app).await?;
+
+		// Written beside, synced, then swapped in: a crash leaves the old app or the new.
+		let apps_dir = self.dir.join("apps");
+		let (dir, new, old) =
+			(apps_dir.join(name), apps_dir.join(format!(".{name}.new")), apps_dir.join(format!(".{name}.old")));
+		let json = serde_json::to_vec_pretty(&info).map_err(|e| Error::Store(e.to_string()))?;
+		let write = move || -> std::io::Result<()> {
+			let _ = std::fs::remove_dir_all(&new);
+			std::fs::create_dir_all(&new)?;
+			write_synced(&new.join("component.wasm"), &component)?;
+			write_synced(&new.join("app.json"), &json)?;
+			sync_dir(&new)?;
+			if dir.exists() {
+				std::fs::rename(&dir, &old)?;
+			}
+			std::fs::rename(&new, &dir)?;
+			sync_dir(&apps_dir)?;
+			let _ = std::fs::remove_dir_all(&old);
+			Ok(())
+		};
+		tokio::task::spawn_blocking(write).await.map_err(|e| Error::Store(e.to_string()))??;
+		self.installed.write().unwrap_or_else(|e| e.into_inner()).insert(name.to_owned(), app);
+		log::info!(target: LOG_TARGET, "installed app {name} ({} bytes, {})", info.size, info.code_hash);
+		Ok(info)
+	}
+
+	/// Starts `app` once, as a request would, without a request: a component that links
+	/// but cannot start (its memory, its start function) is refused at install.
+	async fn trial(&self, app: &Arc<App>) -> Result<(), Error> {
+		let ending = Arc::new(Ending::default());
+		let mut store = self.store(app.clone(), &MemoryOutputPipe::new(OUTPUT_PER_REQUEST), &ending);
+		let started =
+			tokio::time::timeout(self.limits.deadline + self.limits.grace, app.pre.instantiate_async(&mut store));
+		match started.await {
+			Ok(Ok(_)) => Ok(()),
+			Ok(Err(e)) => Err(Error::DoesNotStart(ending.reason().map_or_else(|| format!("{e:#}"), str::to_owned))),
+			Err(_) => Err(Error::DoesNotStart("it did not start within its deadline".into())),
+		}
+	}
+
+	/// Removes app `name` and its data, once the requests it is answering have ended.
+	pub async fn remove(&self, name: &str) -> Result<(), Error> {
+		let _changing = self.changing.lock().await;
+		let app = self.app(name)?;
+		let wait = self.limits.deadline + self.limits.grace + Duration::from_secs(1);
+		let all = self.limits.per_app as u32;
+		let _quiet = tokio::time::timeout(wait, app.slots.clone().acquire_many_owned(all))
+			.await
+			.map_err(|_| Error::Busy(name.to_owned()))?
+			.map_err(|_| Error::Busy(name.to_owned()))?;
+		app.removed.store(true, Ordering::Release);
+		self.installed.write().unwrap_or_else(|e| e.into_inner()).remove(name);
+		let (kv, app_name, dir) = (self.kv.clone(), name.to_owned(), self.dir.join("apps").join(name));
+		tokio::task::spawn_blocking(move || -> Result<(), Error> {
+			kv.purge(&app_name)?;
+			std::fs::remove_dir_all(&dir)?;
+			Ok(())
+		})
+		.await
+		.map_err(|e| Error::Store(e.to_string()))?
+	}
+
+	/// The installed apps, by name.
+	pub fn list(&self) -> Vec<AppInfo> {
+		self.installed.read().unwrap_or_else(|e| e.into_inner()).values().map(|app| app.info.clone()).collect()
+	}
+
+	/// The last lines app `name` printed, and what the host said of its requests.
+	pub fn logs(&self, name: &str) -> Result<Vec<String>, Error> {
+		let app = self.app(name)?;
+		let logs = app.logs.lock().unwrap_or_else(|e| e.into_inner());
+		Ok(logs.iter().cloned().collect())
+	}
+
+	/// The bytes of data app `name` keeps (with what each entry costs the database).
+	pub fn data_used(&self, name: &str) -> Result<u64, Error> {
+		self.app(name)?;
+		Ok(self.kv.used(name)?)
+	}
+
+	fn app(&self, name: &str) -> Result<Arc<App>, Error> {
+		self.installed
+			.read()
+			.unwrap_or_else(|e| e.into_inner())
+			.get(name)
+			.cloned()
+			.ok_or_else(|| Error::UnknownApp(name.to_owned()))
+	}
+
+	/// Answers `request` with app `name`, in a fresh instance. The host's own answers
+	/// (no such app, busy, stopped) are plain text with a status; what went wrong inside
+	/// an app is told to its log, not to the client.
+	pub async fn handle(
+		&self,
+		name: &str,
+		request: hyper::Request<HyperIncomingBody>,
+	) -> hyper::Response<HyperOutgoingBody> {
+		let Ok(app) = self.app(name) else {
+			return text_response(404, format!("no app named `{name}` is installed on this node"));
+		};
+		let Ok(app_slot) = app.slots.clone().try_acquire_owned() else {
+			return text_response(
+				503,
+				format!("app `{name}` is busy ({} requests at once); try again", self.limits.per_app),
+			);
+		};
+		let Ok(slot) = self.total.clone().try_acquire_owned() else {
+			return text_response(503, "this node runs as many app requests as it may; try again");
+		};
+		self.run(app, request, [app_slot, slot]).await
+	}
+
+	async fn run(
+		&self,
+		app: Arc<App>,
+		request: hyper::Request<HyperIncomingBody>,
+		slots: [OwnedSemaphorePermit; 2],
+	) -> hyper::Response<HyperOutgoingBody> {
+		let name = app.info.name.clone();
+		let output = MemoryOutputPipe::new(OUTPUT_PER_REQUEST);
+		let ending = Arc::new(Ending::default());
+		let mut store = self.store(app.clone(), &output, &ending);
+		let (parts, body) = request.into_parts();
+		let incoming = HostIncomingBody::new(body, self.limits.grace, instance::FIELDS_LIMIT);
+		let scheme = wasmtime_wasi_http::bindings::http::types::Scheme::Http;
+		let prepared =
+			HostIncomingRequest::new(store.data_mut(), parts, scheme, Some(incoming), instance::FIELDS_LIMIT)
+				.and_then(|request| Ok(WasiHttpView::table(store.data_mut()).push(request)?));
+		let request = match prepared {
+			Ok(request) => request,
+			Err(e) => return text_response(400, format!("app `{name}` cannot take this request: {e}")),
+		};
+		let (tx, rx) = tokio::sync::oneshot::channel();
+		let out = match store.data_mut().new_response_outparam(tx) {
+			Ok(out) => out,
+			Err(e) => return text_response(500, format!("app `{name}`: {e}")),
+		};
+		let pre = app.pre.clone();
+		let logged = app.clone();
+		let limit = self.limits.deadline + self.limits.grace;
+		let watched = ending.clone();
+		// The instance runs in a task of its own: it may go on writing the body after it
+		// gave the response. Its slots are held until it ends.
+		let task = tokio::spawn(async move {
+			let _slots = slots;
+			let run = async {
+				let proxy = pre.instantiate_async(&mut store).await?;
+				proxy.wasi_http_incoming_handler().call_handle(&mut store, request, out).await
+			};
+			let result = match tokio::time::timeout(limit, run).await {
+				Ok(result) => result,
+				Err(_) => {
+					watched.stalled.store(true, Ordering::Relaxed);
+					Err(anyhow::anyhow!("the request waited past its deadline and grace"))
+				},
+			};
+			let printed = output.contents();
+			for line in String::from_utf8_lossy(&printed).lines().take(LOG_LINES_PER_REQUEST) {
+				app.log(line.to_owned());
+			}
+			if let Err(e) = &result {
+				app.log(match watched.reason() {
+					Some(reason) => reason.to_owned(),
+					None => format!("failed: {e:#}"),
+				});
+			}
+			result
+		});
+		let failed = |status: u16, what: &str| text_response(status, format!("app `{name}` {what}"));
+		match rx.await {
+			Ok(Ok(response)) => response,
+			Ok(Err(code)) => {
+				logged.log(format!("answered with an error: {code:?}"));
+				failed(500, "failed; its log (`cairn apps logs`) says why")
+			},
+			Err(_) => match task.await {
+				Ok(Err(_)) => match ending.reason() {
+					Some(reason) => failed(503, reason),
+					None => failed(500, "failed; its log (`cairn apps logs`) says why"),
+				},
+				Ok(Ok(())) => failed(500, "gave no response"),
+				Err(_) => failed(500, "failed"),
+			},
+		}
+	}
+}
+
+/// A request body from bytes, as [`Apps::handle`] takes it.
+pub fn body_from(bytes: impl Into<Bytes>) -> HyperIncomingBody {
+	Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+}
+
+/// A response body's bytes (for tests and small answers).
+pub async fn collect(body: HyperOutgoingBody) -> Result<Bytes, ErrorCode> {
+	Ok(body.collect().await?.to_bytes())
+}
