@@ -53,8 +53,10 @@ use instance::{Instance, MemoryCap};
 mod instance;
 pub mod kv;
 mod outbound;
+pub mod package;
 
 pub use kv::{Kv, KvError};
+pub use package::{Manifest, Package};
 
 const LOG_TARGET: &str = "cairn-apps";
 
@@ -170,6 +172,14 @@ pub struct AppInfo {
 	pub size: u64,
 	/// When it was installed, in seconds since the Unix epoch.
 	pub installed_at: u64,
+	/// Who signed its package (SS58); none for a component installed without one.
+	#[serde(default)]
+	pub author: Option<String>,
+	/// The version its package gave.
+	#[serde(default)]
+	pub version: Option<String>,
+	#[serde(default)]
+	pub description: String,
 }
 
 /// Why the host refused.
@@ -193,6 +203,22 @@ pub enum Error {
 	UnknownApp(String),
 	#[error("app `{0}` is still answering requests; try again")]
 	Busy(String),
+	#[error("not an app package this node installs: {0}")]
+	BadPackage(String),
+	#[error("the package's signature does not hold for its author {0}: it was changed after it was signed")]
+	BadSignature(String),
+	#[error("the package's manifest does not match its component: {0}")]
+	ManifestMismatch(String),
+	#[error("`{0}` is not an author: give an SS58 address or 0x and 64 hex digits")]
+	BadAuthor(String),
+	#[error(
+		"app `{name}` is by {installed}, this package by {offered}: remove the app first to install another author's"
+	)]
+	OtherAuthor { name: String, installed: String, offered: String },
+	#[error("the package is signed by {offered}, not by the author asked for ({wanted})")]
+	NotTheAuthor { wanted: String, offered: String },
+	#[error("the app asks for {0}, which was not granted: install it with --grant {0} if you trust it with that")]
+	AsksMore(String),
 	#[error("the app store: {0}")]
 	Store(String),
 	#[error(transparent)]
@@ -473,8 +499,73 @@ impl Apps {
 			code_hash: blake3::hash(&component).to_hex().to_string(),
 			size: component.len() as u64,
 			installed_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+			author: None,
+			version: None,
+			description: String::new(),
 		};
+		self.install_as(info, component).await
+	}
+
+	/// Installs a signed package, granting what its manifest asks for, which `granted`
+	/// must cover. An app of the same name by another author is not replaced; with
+	/// `author`, only a package that author signed is installed.
+	pub async fn install_package(
+		&self,
+		package: &[u8],
+		granted: &Grants,
+		author: Option<&str>,
+	) -> Result<AppInfo, Error> {
+		use polkadot_sdk::sp_core::crypto::Ss58Codec;
+		if package.len() > self.limits.max_component + package::MAX_MANIFEST + 128 {
+			return Err(Error::TooLarge(package.len(), self.limits.max_component));
+		}
+		let wanted = author.map(package::parse_author).transpose()?;
+		let package = Package::open(package)?;
+		let offered = package.author.to_ss58check();
+		if let Some(wanted) = wanted.filter(|wanted| *wanted != package.author) {
+			return Err(Error::NotTheAuthor { wanted: wanted.to_ss58check(), offered });
+		}
+		let missing = package.missing(granted);
+		if !missing.is_empty() {
+			return Err(Error::AsksMore(missing.join(",")));
+		}
+		let Package { manifest, component, .. } = package;
+		if component.len() > self.limits.max_component {
+			return Err(Error::TooLarge(component.len(), self.limits.max_component));
+		}
+		let info = AppInfo {
+			name: manifest.name,
+			// The app gets what it asked for, not more than that even if more was granted.
+			grants: manifest.asks,
+			code_hash: manifest.component,
+			size: manifest.size,
+			installed_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+			author: Some(offered),
+			version: Some(manifest.version),
+			description: manifest.description,
+		};
+		self.install_as(info, component).await.map_err(|e| match e {
+			// It imports what its author did not declare.
+			Error::NotGranted(what) => {
+				Error::ManifestMismatch(format!("the component asks for {what}, which its manifest does not"))
+			},
+			e => e,
+		})
+	}
+
+	async fn install_as(&self, info: AppInfo, component: Vec<u8>) -> Result<AppInfo, Error> {
+		let name = info.name.as_str();
 		let _changing = self.changing.lock().await;
+		// A signed app is replaced only by its own author's package.
+		if let (Some(offered), Ok(installed)) = (&info.author, self.app(name)) {
+			if installed.info.author.as_ref() != Some(offered) {
+				return Err(Error::OtherAuthor {
+					name: name.to_owned(),
+					installed: installed.info.author.clone().unwrap_or_else(|| "no signed package".into()),
+					offered: offered.clone(),
+				});
+			}
+		}
 		let (engine, linker, checked) = (self.engine.clone(), self.linker.clone(), info.clone());
 		let (component, pre) = tokio::task::spawn_blocking(move || {
 			let pre = link(&engine, &linker, &checked, &component);

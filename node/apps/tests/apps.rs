@@ -11,7 +11,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use cairn_apps::{body_from, collect, Apps, Error, Grants, Limits};
+use cairn_apps::{body_from, collect, Apps, Error, Grants, Limits, Package};
 
 /// The example apps' components, built once per test run.
 fn component(name: &str) -> Vec<u8> {
@@ -415,4 +415,104 @@ fn grants_are_parsed_or_refused_in_words() {
 		let refused = Grants::parse(bad).unwrap_err();
 		assert!(matches!(refused, Error::BadGrant(_)), "{bad}: {refused}");
 	}
+}
+
+/// `component` packed as `name` 1.0.0 asking for `asks`, signed by the dev key `//suri`.
+fn package(name: &str, component_name: &str, asks: &str, suri: &str) -> Vec<u8> {
+	use polkadot_sdk::sp_core::{sr25519, Pair};
+	let author = sr25519::Pair::from_string(suri, None).unwrap();
+	let asks = Grants::parse(asks).unwrap();
+	Package::build(name, "1.0.0", "an example", asks, &component(component_name), &author).unwrap()
+}
+
+fn ss58(suri: &str) -> String {
+	use polkadot_sdk::sp_core::{crypto::Ss58Codec, sr25519, Pair};
+	sr25519::Pair::from_string(suri, None).unwrap().public().to_ss58check()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_package_installs_with_what_it_asked_for_and_nothing_more() {
+	let dir = tempfile::tempdir().unwrap();
+	let apps = open(dir.path(), Limits::default());
+	let granted = Grants::parse("kv,http:example.org").unwrap();
+	let info = apps.install_package(&package("guestbook", "guestbook", "kv", "//Alice"), &granted, None).await.unwrap();
+	assert_eq!(info.grants, kv(), "more was granted than it asked for");
+	assert_eq!(info.author.as_deref(), Some(ss58("//Alice").as_str()));
+	assert_eq!(info.version.as_deref(), Some("1.0.0"));
+	assert_eq!(info.code_hash, blake3::hash(&component("guestbook")).to_hex().to_string());
+	assert_eq!(call(&apps, "guestbook", "POST", "/", b"name=Ann&message=signed").await.0, 303);
+	// Its author's next version replaces it and keeps its data; the author may be pinned.
+	let again = apps
+		.install_package(&package("guestbook", "guestbook", "kv", "//Alice"), &kv(), Some(&ss58("//Alice")))
+		.await
+		.unwrap();
+	assert_eq!(again.author, info.author);
+	assert_eq!(call(&apps, "guestbook", "GET", "/entries", b"").await, (200, "Ann: signed\n".into()));
+	drop(apps);
+	let apps = open(dir.path(), Limits::default());
+	assert_eq!(apps.list()[0].author.as_deref(), Some(ss58("//Alice").as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tampered_packages_and_packages_asking_more_than_granted_are_refused_and_change_nothing() {
+	let dir = tempfile::tempdir().unwrap();
+	let apps = open(dir.path(), Limits::default());
+	apps.install_package(&package("guestbook", "guestbook", "kv", "//Alice"), &kv(), None).await.unwrap();
+	call(&apps, "guestbook", "POST", "/", b"name=Ann&message=kept").await;
+
+	let good = package("guestbook", "guestbook", "kv", "//Alice");
+	// A changed component: the manifest names another.
+	let mut component_changed = good.clone();
+	*component_changed.last_mut().unwrap() ^= 1;
+	let refused = apps.install_package(&component_changed, &kv(), None).await.unwrap_err();
+	assert!(matches!(refused, Error::ManifestMismatch(_)), "{refused}");
+	// A changed manifest (another version, a grant added after signing): the signature no
+	// longer holds.
+	let text = String::from_utf8_lossy(&good).into_owned();
+	let mut version_changed = good.clone();
+	let at = text.find("1.0.0").unwrap();
+	version_changed[at] = b'9';
+	let mut asks_more = package("api", "json_api", "", "//Alice");
+	let at = String::from_utf8_lossy(&asks_more).find("\"kv\":false").unwrap();
+	asks_more[at..at + 10].copy_from_slice(b"\"kv\": true");
+	for changed in [&version_changed, &asks_more] {
+		let refused = apps.install_package(changed, &kv(), None).await.unwrap_err();
+		assert!(matches!(refused, Error::BadSignature(_)), "{refused}");
+		assert!(refused.to_string().contains(&ss58("//Alice")), "{refused}");
+	}
+	// Not a package at all.
+	let refused = apps.install_package(&component("guestbook"), &kv(), None).await.unwrap_err();
+	assert!(refused.to_string().contains("not a Cairn app package"), "{refused}");
+	// More asked than granted: nothing is installed, and the operator is told what to grant.
+	let refused = apps
+		.install_package(&package("api", "json_api", "http:example.org", "//Alice"), &kv(), None)
+		.await
+		.unwrap_err();
+	assert_eq!(
+		refused.to_string(),
+		"the app asks for http:example.org, which was not granted: install it with --grant http:example.org if you \
+		 trust it with that"
+	);
+	// A component that uses its store though its manifest does not ask for it.
+	let refused = apps.install_package(&package("sly", "guestbook", "", "//Alice"), &kv(), None).await.unwrap_err();
+	assert!(matches!(refused, Error::ManifestMismatch(_)), "{refused}");
+	// A signed package of what is no app.
+	let refused =
+		apps.install_package(&package("cmd", "not-an-app", "", "//Alice"), &Grants::default(), None).await.unwrap_err();
+	assert!(matches!(refused, Error::NotAProxy(_)), "{refused}");
+	// Another author's app of the same name, and a package by someone other than the
+	// author asked for.
+	let refused =
+		apps.install_package(&package("guestbook", "guestbook", "kv", "//Bob"), &kv(), None).await.unwrap_err();
+	assert!(matches!(refused, Error::OtherAuthor { .. }), "{refused}");
+	let refused = apps
+		.install_package(&package("api", "json_api", "", "//Bob"), &kv(), Some(&ss58("//Alice")))
+		.await
+		.unwrap_err();
+	assert!(matches!(refused, Error::NotTheAuthor { .. }), "{refused}");
+	assert!(matches!(apps.install_package(&good, &kv(), Some("not-an-address")).await, Err(Error::BadAuthor(_))));
+
+	let listed: Vec<_> = apps.list().into_iter().map(|a| (a.name, a.author)).collect();
+	assert_eq!(listed, [("guestbook".to_owned(), Some(ss58("//Alice")))]);
+	assert_eq!(call(&apps, "guestbook", "GET", "/entries", b"").await, (200, "Ann: kept\n".into()));
 }
