@@ -642,6 +642,13 @@ impl Apps {
 		.map_err(|e| Error::Store(e.to_string()))?
 	}
 
+	/// Closes the host once the requests it runs have ended (each ends by its deadline
+	/// and grace): then its store is closed and may be opened again.
+	pub async fn close(self) {
+		let wait = self.limits.deadline + self.limits.grace + Duration::from_secs(1);
+		let _ = tokio::time::timeout(wait, self.total.clone().acquire_many_owned(self.limits.total as u32)).await;
+	}
+
 	/// The installed apps, by name.
 	pub fn list(&self) -> Vec<AppInfo> {
 		self.installed.read().unwrap_or_else(|e| e.into_inner()).values().map(|app| app.info.clone()).collect()
@@ -724,7 +731,6 @@ impl Apps {
 		// The instance runs in a task of its own: it may go on writing the body after it
 		// gave the response. Its slots are held until it ends.
 		let task = tokio::spawn(async move {
-			let _slots = slots;
 			let run = async {
 				let proxy = pre.instantiate_async(&mut store).await?;
 				proxy.wasi_http_incoming_handler().call_handle(&mut store, request, out).await
@@ -746,6 +752,9 @@ impl Apps {
 					None => format!("failed: {e:#}"),
 				});
 			}
+			// The instance is gone (and its hold on the store) before its slots are free.
+			drop(store);
+			drop(slots);
 			result
 		});
 		let failed = |status: u16, what: &str| text_response(status, format!("app `{name}` {what}"));

@@ -37,8 +37,10 @@ use hyper::{
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::{net::TcpListener, sync::Semaphore};
 
+mod apps;
 mod files;
 
+pub use apps::{AppsConfig, AppsGateway};
 pub use files::FilesConfig;
 
 const LOG_TARGET: &str = "cairn-gateway";
@@ -67,6 +69,9 @@ pub struct Config {
 	pub header_timeout: Duration,
 	/// `/files`: on, or off with the reason the gateway gives.
 	pub files: FilesSetting,
+	/// The port of the node's apps listener ([`AppsGateway`]): `/apps/...` on the wallet's
+	/// origin is sent there, so that no app's page ever runs in the wallet's origin.
+	pub apps_port: Option<u16>,
 }
 
 /// Whether the gateway stores and reads files for the page.
@@ -111,6 +116,7 @@ impl Config {
 			max_connections: 64,
 			header_timeout: Duration::from_secs(10),
 			files: FilesSetting::Off("this gateway does not store or read files".into()),
+			apps_port: None,
 		}
 	}
 }
@@ -172,40 +178,61 @@ impl Gateway {
 
 	/// Serves connections until the task is dropped.
 	pub async fn serve(self) {
-		let Self { listener, state } = self;
-		let slots = Arc::new(Semaphore::new(state.config.max_connections));
-		log::info!(target: LOG_TARGET, "the wallet: http://{}/", state.local_addr);
-		loop {
-			let (stream, peer) = match listener.accept().await {
-				Ok(accepted) => accepted,
-				Err(e) => {
-					// Out of file descriptors and the like: wait instead of spinning.
-					log::warn!(target: LOG_TARGET, "accept failed: {e}");
-					tokio::time::sleep(Duration::from_millis(100)).await;
-					continue;
-				},
-			};
-			let Ok(slot) = slots.clone().try_acquire_owned() else {
-				log::debug!(target: LOG_TARGET, "{peer}: too many connections, closed");
+		log::info!(target: LOG_TARGET, "the wallet: http://{}/", self.state.local_addr);
+		let (max_connections, header_timeout) = (self.state.config.max_connections, self.state.config.header_timeout);
+		serve_connections(self.listener, max_connections, header_timeout, self.state).await
+	}
+}
+
+/// What answers the requests of one listener: the wallet, or the apps.
+trait Site: Send + Sync + 'static {
+	fn answer(self: Arc<Self>, req: Request<Incoming>) -> impl std::future::Future<Output = Response<Body>> + Send;
+}
+
+impl Site for State {
+	async fn answer(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
+		handle(&self, req).await
+	}
+}
+
+/// Serves `site` on the connections of `listener`: at most `max_connections` at once,
+/// each closed if it does not send a request head within `header_timeout`.
+async fn serve_connections<S: Site>(
+	listener: TcpListener,
+	max_connections: usize,
+	header_timeout: Duration,
+	site: Arc<S>,
+) {
+	let slots = Arc::new(Semaphore::new(max_connections));
+	loop {
+		let (stream, peer) = match listener.accept().await {
+			Ok(accepted) => accepted,
+			Err(e) => {
+				// Out of file descriptors and the like: wait instead of spinning.
+				log::warn!(target: LOG_TARGET, "accept failed: {e}");
+				tokio::time::sleep(Duration::from_millis(100)).await;
 				continue;
-			};
-			let state = state.clone();
-			let header_timeout = state.config.header_timeout;
-			tokio::spawn(async move {
-				let service = hyper::service::service_fn(move |req| {
-					let state = state.clone();
-					async move { Ok::<_, Infallible>(handle(&state, req).await) }
-				});
-				let connection = hyper::server::conn::http1::Builder::new()
-					.timer(TokioTimer::new())
-					.header_read_timeout(header_timeout)
-					.serve_connection(TokioIo::new(stream), service);
-				if let Err(e) = connection.await {
-					log::debug!(target: LOG_TARGET, "{peer}: {e}");
-				}
-				drop(slot);
+			},
+		};
+		let Ok(slot) = slots.clone().try_acquire_owned() else {
+			log::debug!(target: LOG_TARGET, "{peer}: too many connections, closed");
+			continue;
+		};
+		let site = site.clone();
+		tokio::spawn(async move {
+			let service = hyper::service::service_fn(move |req| {
+				let site = site.clone();
+				async move { Ok::<_, Infallible>(site.answer(req).await) }
 			});
-		}
+			let connection = hyper::server::conn::http1::Builder::new()
+				.timer(TokioTimer::new())
+				.header_read_timeout(header_timeout)
+				.serve_connection(TokioIo::new(stream), service);
+			if let Err(e) = connection.await {
+				log::debug!(target: LOG_TARGET, "{peer}: {e}");
+			}
+			drop(slot);
+		});
 	}
 }
 
@@ -223,7 +250,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
 }
 
 async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
-	let host = match check_host(state, req.headers()) {
+	let host = match check_host(state.local_addr, &state.config.hosts, "--gateway-host", req.headers()) {
 		Ok(host) => host,
 		Err(refused) => return refused,
 	};
@@ -244,9 +271,25 @@ async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
 	if changes_state {
 		return text(StatusCode::METHOD_NOT_ALLOWED, "the gateway takes only GET and HEAD requests here\n");
 	}
+	if path == "/apps" || path.starts_with("/apps/") {
+		return match state.config.apps_port {
+			Some(port) => {
+				let name = host_name(&host);
+				let name = if name.contains(':') { format!("[{name}]") } else { name.to_owned() };
+				let target = req.uri().path_and_query().map_or(path, |p| p.as_str());
+				let mut response = text(StatusCode::TEMPORARY_REDIRECT, "apps are served on their own port\n");
+				if let Ok(location) = HeaderValue::from_str(&format!("http://{name}:{port}{target}")) {
+					response.headers_mut().insert(header::LOCATION, location);
+				}
+				response
+			},
+			None => text(StatusCode::NOT_FOUND, "this node hosts no apps (it was started with --no-apps)\n"),
+		};
+	}
 	match req.uri().path() {
 		"/config.json" => {
-			let body = serde_json::json!({ "rpcPort": state.config.rpc_port }).to_string();
+			let body =
+				serde_json::json!({ "rpcPort": state.config.rpc_port, "appsPort": state.config.apps_port }).to_string();
 			let mut response = full(StatusCode::OK, body);
 			response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
 			response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -333,16 +376,22 @@ fn content_type(path: &str) -> &'static str {
 	}
 }
 
-/// The `Host` of the request if it names this gateway; else the refusal.
-fn check_host(state: &State, headers: &HeaderMap) -> Result<String, Response<Body>> {
+/// The `Host` of the request if it names this listener (at `local_addr`, also called
+/// `hosts`); else the refusal, which names `flag`, the option that adds a name.
+fn check_host(
+	local_addr: SocketAddr,
+	hosts: &[String],
+	flag: &str,
+	headers: &HeaderMap,
+) -> Result<String, Response<Body>> {
 	let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
 		return Err(text(StatusCode::BAD_REQUEST, "a request needs a Host header\n"));
 	};
 	let name = host_name(host).to_ascii_lowercase();
-	let listen_ip = state.local_addr.ip();
+	let listen_ip = local_addr.ip();
 	let known = name == "localhost"
 		|| name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback() || (!listen_ip.is_unspecified() && ip == listen_ip))
-		|| state.config.hosts.iter().any(|h| h.eq_ignore_ascii_case(&name));
+		|| hosts.iter().any(|h| h.eq_ignore_ascii_case(&name));
 	if known {
 		Ok(host.to_owned())
 	} else {
@@ -350,7 +399,7 @@ fn check_host(state: &State, headers: &HeaderMap) -> Result<String, Response<Bod
 			StatusCode::FORBIDDEN,
 			&format!(
 				"this gateway does not answer to the host {name:?}: open it as http://127.0.0.1 or localhost, \
-				 or start the node with --gateway-host {name}\n"
+				 or start the node with {flag} {name}\n"
 			),
 		))
 	}

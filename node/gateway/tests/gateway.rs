@@ -70,7 +70,7 @@ async fn serves_the_wallet_and_the_rpc_port_with_security_headers() {
 
 	let config = send(addr, "GET /config.json HTTP/1.1\r\nHost: [::1]").await;
 	assert_eq!(status(&config), 200);
-	assert!(config.ends_with(r#"{"rpcPort":9944}"#), "{config}");
+	assert_eq!(json_body(&config), serde_json::json!({ "rpcPort": 9944, "appsPort": null }));
 
 	let missing = send(addr, "GET /nothing-here.js HTTP/1.1\r\nHost: localhost").await;
 	assert_eq!(status(&missing), 404);
@@ -371,4 +371,67 @@ async fn a_taken_port_is_one_line_that_says_what_to_do() {
 	let error = Gateway::bind(Config::loopback(port, None)).await.err().expect("the port is taken");
 	assert!(error.contains("already in use") && error.contains("--gateway-port") && error.contains("--no-gateway"));
 	assert!(!error.contains('\n'));
+}
+
+#[path = "../../apps/tests/support/examples.rs"]
+mod examples;
+
+/// An app host in `dir` with the guestbook, signed by `//Alice`, installed.
+async fn guestbook_host(dir: &Path) -> std::sync::Arc<cairn_apps::Apps> {
+	use cairn_apps::{Apps, Grants, Limits, Package};
+	use polkadot_sdk::sp_core::{sr25519, Pair};
+	let apps = Apps::open(dir, Limits::default()).unwrap();
+	let author = sr25519::Pair::from_string("//Alice", None).unwrap();
+	let kv = Grants::parse("kv").unwrap();
+	let package = Package::build("guestbook", "1.0.0", "", kv.clone(), &examples::component("guestbook"), &author);
+	apps.install_package(&package.unwrap(), &kv, None).await.unwrap();
+	std::sync::Arc::new(apps)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apps_answer_on_their_own_origin_and_the_wallets_sends_them_there() {
+	use cairn_gateway::{AppsConfig, AppsGateway};
+	let dir = tempfile::tempdir().unwrap();
+	let host = AppsGateway::bind(AppsConfig::loopback(0, guestbook_host(dir.path()).await)).await.unwrap();
+	let apps = host.local_addr();
+	tokio::spawn(host.serve());
+
+	let listed = send(apps, "GET /apps/ HTTP/1.1\r\nHost: localhost").await;
+	assert_eq!(status(&listed), 200, "{listed}");
+	let listed = json_body(&listed);
+	assert_eq!(listed["apps"][0]["name"], "guestbook");
+	assert_eq!(listed["apps"][0]["path"], "/apps/guestbook/");
+	assert_eq!(listed["apps"][0]["version"], "1.0.0");
+
+	let bare = send(apps, "GET /apps/guestbook?x=1 HTTP/1.1\r\nHost: localhost").await;
+	assert_eq!((status(&bare), header(&bare, "location")), (308, Some("/apps/guestbook/?x=1")), "{bare}");
+	let signed = post(apps, "localhost", "/apps/guestbook/", b"name=Ann&message=through+the+gateway").await;
+	assert_eq!((status(&signed), header(&signed, "location")), (303, Some("./")), "{signed}");
+	let entries = send(apps, "GET /apps/guestbook/entries HTTP/1.1\r\nHost: localhost").await;
+	assert_eq!(status(&entries), 200, "{entries}");
+	assert!(entries.contains("Ann: through the gateway\n"), "{entries}");
+	let page = send(apps, &format!("GET /apps/guestbook/ HTTP/1.1\r\nHost: {apps}")).await;
+	assert!(page.contains("<b>Ann</b>: through the gateway"), "{page}");
+
+	let missing = send(apps, "GET /apps/wiki/ HTTP/1.1\r\nHost: localhost").await;
+	assert_eq!(status(&missing), 404, "{missing}");
+	assert!(missing.contains("no app named `wiki`"), "{missing}");
+	let rebound = send(apps, "GET /apps/guestbook/ HTTP/1.1\r\nHost: evil.example").await;
+	assert_eq!(status(&rebound), 403, "{rebound}");
+	assert!(rebound.contains("--apps-host evil.example"), "{rebound}");
+
+	// The wallet's origin never answers for an app.
+	let dir = tempfile::tempdir().unwrap();
+	wallet(dir.path());
+	let with_apps =
+		start(Config { apps_port: Some(apps.port()), ..Config::loopback(0, Some(dir.path().into())) }).await;
+	let sent = send(with_apps, "GET /apps/guestbook/entries?all HTTP/1.1\r\nHost: localhost").await;
+	let expected = format!("http://localhost:{}/apps/guestbook/entries?all", apps.port());
+	assert_eq!((status(&sent), header(&sent, "location")), (307, Some(expected.as_str())), "{sent}");
+	let config = send(with_apps, "GET /config.json HTTP/1.1\r\nHost: localhost").await;
+	assert_eq!(json_body(&config)["appsPort"], apps.port());
+	let without = start(Config::loopback(0, Some(dir.path().into()))).await;
+	let none = send(without, "GET /apps/guestbook/ HTTP/1.1\r\nHost: localhost").await;
+	assert_eq!(status(&none), 404, "{none}");
+	assert!(none.contains("--no-apps"), "{none}");
 }

@@ -1,0 +1,185 @@
+//! `/apps`: the apps the node hosts ([`cairn_apps`]), on a listener of their own.
+//!
+//! Apps get their own port, so their own origin: an app's page can never run script in
+//! the wallet's origin, read what the wallet keeps there or send requests as the wallet's
+//! pages. Requests to the wallet's `/apps/...` are redirected here. Serving apps to other
+//! machines is the operator's choice of this listener's address, independent of `/files`.
+//!
+//! - `GET /apps/` (and `/`) lists the hosted apps as JSON;
+//! - `/apps/NAME/REST` is answered by app `NAME` as a request for `/REST`, with the prefix
+//!   it was reached under in `X-Forwarded-Prefix` (so that it can write absolute links);
+//! - `/apps/NAME` is redirected to `/apps/NAME/`, where relative links resolve in the app.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use cairn_apps::Apps;
+use http_body_util::BodyExt;
+use hyper::{
+	body::Incoming,
+	header::{self, HeaderValue},
+	Method, Request, Response, StatusCode, Uri,
+};
+use tokio::net::TcpListener;
+
+use crate::{full, text, Body, Site, LOG_TARGET};
+
+/// The header an app finds its prefix in.
+const PREFIX: &str = "x-forwarded-prefix";
+
+/// How the apps listener runs.
+#[derive(Clone)]
+pub struct AppsConfig {
+	/// Where it listens; port 0 picks a free one.
+	pub listen: SocketAddr,
+	/// Host names it answers to besides `localhost`, loopback and the listen address.
+	pub hosts: Vec<String>,
+	/// Most connections at once; more are closed at once.
+	pub max_connections: usize,
+	/// Time a connection has to send each request head.
+	pub header_timeout: Duration,
+	pub apps: Arc<Apps>,
+}
+
+impl AppsConfig {
+	/// The apps listener on 127.0.0.1:`port`.
+	pub fn loopback(port: u16, apps: Arc<Apps>) -> Self {
+		Self {
+			listen: SocketAddr::from(([127, 0, 0, 1], port)),
+			hosts: Vec::new(),
+			max_connections: 256,
+			header_timeout: Duration::from_secs(10),
+			apps,
+		}
+	}
+}
+
+/// The apps listener, bound and ready to serve.
+pub struct AppsGateway {
+	listener: TcpListener,
+	site: Arc<AppsSite>,
+}
+
+struct AppsSite {
+	config: AppsConfig,
+	local_addr: SocketAddr,
+}
+
+impl AppsGateway {
+	/// Binds the listen address. The error is a line that says what to do.
+	pub async fn bind(config: AppsConfig) -> Result<Self, String> {
+		let listener = TcpListener::bind(config.listen).await.map_err(|e| {
+			if e.kind() == std::io::ErrorKind::AddrInUse {
+				format!(
+					"the apps' address {} is already in use (another node?): choose another port with --apps-port, \
+					 or run without apps with --no-apps",
+					config.listen
+				)
+			} else {
+				format!("the apps cannot listen on {}: {e}", config.listen)
+			}
+		})?;
+		let local_addr = listener.local_addr().map_err(|e| format!("the apps' address: {e}"))?;
+		Ok(Self { listener, site: Arc::new(AppsSite { config, local_addr }) })
+	}
+
+	pub fn local_addr(&self) -> SocketAddr {
+		self.site.local_addr
+	}
+
+	/// Serves connections until the task is dropped.
+	pub async fn serve(self) {
+		log::info!(target: LOG_TARGET, "apps: http://{}/apps/", self.site.local_addr);
+		let (max_connections, header_timeout) = (self.site.config.max_connections, self.site.config.header_timeout);
+		crate::serve_connections(self.listener, max_connections, header_timeout, self.site).await
+	}
+}
+
+impl Site for AppsSite {
+	async fn answer(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
+		let mut response = self.route(req).await;
+		response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+		response
+	}
+}
+
+impl AppsSite {
+	async fn route(&self, mut req: Request<Incoming>) -> Response<Body> {
+		if let Err(refused) = crate::check_host(self.local_addr, &self.config.hosts, "--apps-host", req.headers()) {
+			return refused;
+		}
+		let path = req.uri().path().to_owned();
+		let Some(rest) = path.strip_prefix("/apps/").or((path == "/").then_some("")) else {
+			return if path == "/apps" {
+				redirect("/apps/")
+			} else {
+				text(StatusCode::NOT_FOUND, "apps are under /apps/NAME/; /apps/ lists them\n")
+			};
+		};
+		if rest.is_empty() {
+			return if matches!(*req.method(), Method::GET | Method::HEAD) {
+				self.list()
+			} else {
+				text(StatusCode::METHOD_NOT_ALLOWED, "the list of apps is read with GET\n")
+			};
+		}
+		let (name, app_path) = match rest.split_once('/') {
+			Some((name, app_path)) => (name.to_owned(), format!("/{app_path}")),
+			None => {
+				let query = req.uri().query().map_or_else(String::new, |q| format!("?{q}"));
+				return redirect(&format!("/apps/{rest}/{query}"));
+			},
+		};
+		let target = match req.uri().query() {
+			Some(query) => format!("{app_path}?{query}"),
+			None => app_path,
+		};
+		let Ok(uri) = target.parse::<Uri>() else {
+			return text(StatusCode::BAD_REQUEST, "not a path an app can take\n");
+		};
+		*req.uri_mut() = uri;
+		// The prefix is the gateway's to tell: one a client sent is dropped.
+		let headers = req.headers_mut();
+		headers.remove(PREFIX);
+		if let Ok(prefix) = HeaderValue::from_str(&format!("/apps/{name}")) {
+			headers.insert(PREFIX, prefix);
+		}
+		let request = req.map(|body| body.map_err(wasmtime_wasi_http::hyper_request_error).boxed());
+		let response = self.config.apps.handle(&name, request).await;
+		response.map(|body| body.map_err(|e| std::io::Error::other(format!("the app's body: {e:?}"))).boxed())
+	}
+
+	/// The hosted apps, as JSON: what a wallet or another node shows of them.
+	fn list(&self) -> Response<Body> {
+		let apps: Vec<_> = self
+			.config
+			.apps
+			.list()
+			.into_iter()
+			.map(|app| {
+				serde_json::json!({
+					"name": app.name,
+					"version": app.version,
+					"author": app.author,
+					"description": app.description,
+					"codeHash": app.code_hash,
+					"path": format!("/apps/{}/", app.name),
+				})
+			})
+			.collect();
+		let mut response = full(StatusCode::OK, serde_json::json!({ "apps": apps }).to_string());
+		let headers = response.headers_mut();
+		headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+		headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+		// Any page may read what this node hosts.
+		headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+		response
+	}
+}
+
+fn redirect(location: &str) -> Response<Body> {
+	let mut response = text(StatusCode::PERMANENT_REDIRECT, "the app is under its path with a slash\n");
+	if let Ok(location) = HeaderValue::from_str(location) {
+		response.headers_mut().insert(header::LOCATION, location);
+	}
+	response
+}
