@@ -106,7 +106,7 @@ export default async function startDevChain(): Promise<() => Promise<void>> {
   const gatewayPort = await freePort();
   const alice = await startNode('alice', [
     '--dev', '--node-key', ALICE_NODE_KEY, '--listen-addr', `/ip4/127.0.0.1/tcp/${p2pPort}`,
-    '--gateway-port', String(gatewayPort), '--ui-dir', WALLET,
+    '--gateway-port', String(gatewayPort), '--apps-port', '0', '--ui-dir', WALLET,
   ]);
   const nodes = [alice];
   try {

@@ -57,6 +57,10 @@ pub enum Subcommand {
 	/// take the starter balance, register with the TPM, offer storage, and run the node.
 	Join(crate::join::JoinCmd),
 
+	/// The apps this node hosts: pack, install, list, remove, logs.
+	#[command(subcommand)]
+	Apps(crate::apps::AppsCmd),
+
 	/// The node's TPM: what it offers for attestation.
 	#[command(subcommand)]
 	Tpm(crate::tpm::TpmCmd),
@@ -83,4 +87,7 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub gateway: crate::gateway::GatewayArgs,
+
+	#[clap(flatten)]
+	pub apps: crate::apps::AppsArgs,
 }

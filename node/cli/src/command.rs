@@ -134,6 +134,10 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::Provider(cmd)) => crate::market::run_provider(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::Invite(cmd)) => crate::invite::run(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::Join(cmd)) => crate::join::run(cmd).map_err(sc_cli::Error::Input),
+		Some(Subcommand::Apps(cmd)) => {
+			init_tool_logger();
+			crate::apps::run(cmd).map_err(sc_cli::Error::Input)
+		},
 		Some(Subcommand::Store(cmd)) => crate::fragments::run_store(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
@@ -146,6 +150,7 @@ pub fn run() -> sc_cli::Result<()> {
 				..cli.fragments.clone()
 			};
 			let gateway_args = cli.gateway.clone();
+			let apps_args = cli.apps.clone();
 			runner.run_node_until_exit(|mut config| async move {
 				claim_rpc_ports(&mut config)?;
 				if matches!(config.network.network_backend, NetworkBackendType::Litep2p) {
@@ -156,10 +161,18 @@ pub fn run() -> sc_cli::Result<()> {
 					));
 				}
 				let base = config.base_path.config_dir(config.chain_spec.id());
-				let gateway =
-					crate::gateway::bind(&gateway_args, crate::gateway::rpc_port(&config), base.join("gateway"))
-						.await
-						.map_err(sc_cli::Error::Input)?;
+				let apps = crate::apps::open(&apps_args, gateway_args.no_gateway, base.join("apps"))
+					.await
+					.map_err(sc_cli::Error::Input)?;
+				let apps_port = apps.as_ref().map(|(_, gateway)| gateway.local_addr().port());
+				let gateway = crate::gateway::bind(
+					&gateway_args,
+					crate::gateway::rpc_port(&config),
+					apps_port,
+					base.join("gateway"),
+				)
+				.await
+				.map_err(sc_cli::Error::Input)?;
 				let chain_spec = crate::fragments::chain_spec_source(config.chain_spec.cloned_box());
 				let fragments = crate::fragments::start_service(&fragment_args, base, chain_spec)
 					.await
@@ -180,7 +193,7 @@ pub fn run() -> sc_cli::Result<()> {
 				});
 				let task_manager = service::new_full::<
 					sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
-				>(config, local_endpoint, provider)
+				>(config, local_endpoint, provider, apps.as_ref().map(|(apps, _)| apps.clone()))
 				.map_err(sc_cli::Error::Service)?;
 				if let Some(crate::fragments::FragmentService { handle, .. }) = fragments {
 					// The service runs while a handle exists: keep one for the node's lifetime.
@@ -191,6 +204,9 @@ pub fn run() -> sc_cli::Result<()> {
 				}
 				if let Some(gateway) = gateway {
 					task_manager.spawn_handle().spawn("gateway", None, gateway.serve());
+				}
+				if let Some((_, apps)) = apps {
+					task_manager.spawn_handle().spawn("apps", None, apps.serve());
 				}
 				Ok(task_manager)
 			})

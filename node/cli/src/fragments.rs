@@ -307,6 +307,24 @@ fn progress_bar(what: &str) -> Arc<Bar> {
 	Arc::new(Bar(bar))
 }
 
+/// Fetches the file of `capability` into a new file `output`, from the providers of its
+/// contracts (`client`'s, for a v1 capability).
+pub async fn fetch(
+	chain: &crate::chain::Chain,
+	capability: &str,
+	client: Option<&str>,
+	output: &std::path::Path,
+) -> Result<(), String> {
+	let cap = parse_capability(capability)?;
+	let client = crate::market::client_of(&cap, client)?;
+	let providers = crate::market::providers_of(chain, &client, &cap).await?;
+	let net = cairn_net::start(Config::client()).await.map_err(|e| e.to_string())?;
+	let bar = progress_bar("fetching");
+	files::get_file(&net, &cap, &providers, output, false, bar.clone()).await.map_err(|e| e.to_string())?;
+	bar.0.finish_and_clear();
+	Ok(())
+}
+
 /// Runs a `cairn client` command.
 pub fn run_client(cmd: &ClientCmd) -> Result<(), String> {
 	let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;

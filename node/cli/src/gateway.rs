@@ -39,7 +39,7 @@ pub struct GatewayArgs {
 	#[arg(long, value_name = "SIZE", default_value = "1G")]
 	pub gateway_max_file: String,
 
-	/// Run without the gateway.
+	/// Run without the gateway: no wallet, no `/files`, no apps.
 	#[arg(long, conflicts_with_all = ["gateway_port", "gateway_listen_ip", "gateway_host", "gateway_files"])]
 	pub no_gateway: bool,
 }
@@ -50,8 +50,13 @@ fn checkout_ui_dir() -> PathBuf {
 }
 
 /// Binds the gateway, unless `--no-gateway`; `rpc_port` is told to the wallet's pages,
-/// and `/files` stages under `staging`.
-pub async fn bind(args: &GatewayArgs, rpc_port: Option<u16>, staging: PathBuf) -> Result<Option<Gateway>, String> {
+/// `/apps` is sent to the apps' port, and `/files` stages under `staging`.
+pub async fn bind(
+	args: &GatewayArgs,
+	rpc_port: Option<u16>,
+	apps_port: Option<u16>,
+	staging: PathBuf,
+) -> Result<Option<Gateway>, String> {
 	if args.no_gateway {
 		return Ok(None);
 	}
@@ -66,6 +71,7 @@ pub async fn bind(args: &GatewayArgs, rpc_port: Option<u16>, staging: PathBuf) -
 		ui_dir: Some(args.ui_dir.clone().unwrap_or_else(checkout_ui_dir)),
 		hosts: args.gateway_host.clone(),
 		rpc_port,
+		apps_port,
 		..Config::loopback(args.gateway_port, None)
 	};
 	Gateway::bind(config).await.map(Some)

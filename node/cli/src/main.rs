@@ -1,5 +1,6 @@
 //! `cairn`: a Cairn chain node and its command line.
 
+mod apps;
 mod chain;
 mod chain_spec;
 mod cli;

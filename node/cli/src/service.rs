@@ -249,6 +249,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	config: Configuration,
 	local_endpoint: Option<LocalEndpoint>,
 	provider: Option<ProviderParts>,
+	apps: Option<Arc<cairn_apps::Apps>>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -404,7 +405,14 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 				pool: pool.clone(),
 				service_addresses: service_addresses.clone(),
 			};
-			cairn_rpc::create_full(deps).map_err(Into::into)
+			let mut module = cairn_rpc::create_full(deps)?;
+			if let Some(apps) = &apps {
+				use crate::apps::AppsApiServer;
+				module
+					.merge(crate::apps::AppsRpc { apps: apps.clone() }.into_rpc())
+					.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
+			}
+			Ok(module)
 		})
 	};
 

@@ -56,6 +56,7 @@ fn cairn_resolve_answers_null_for_nodes_without_endpoints_and_errors_for_bad_acc
 			.args(["--dev", "--tmp", "--no-prometheus", "--no-mdns", "--no-telemetry", "--no-fragment-service"])
 			.args(["--rpc-port", &port.to_string(), "--port", &free_port().to_string()])
 			.args(["--gateway-port", &gateway_port.to_string(), "--ui-dir", wallet.path().to_str().unwrap()])
+			.args(["--apps-port", "0"])
 			.stdout(Stdio::null())
 			.stderr(Stdio::null())
 			.spawn()
@@ -106,7 +107,9 @@ fn cairn_resolve_answers_null_for_nodes_without_endpoints_and_errors_for_bad_acc
 	let page = get(gateway_port, "/", &format!("127.0.0.1:{gateway_port}")).unwrap();
 	assert!(page.starts_with("HTTP/1.1 200") && page.contains("<title>Cairn wallet</title>"), "{page}");
 	let config = get(gateway_port, "/config.json", "localhost").unwrap();
-	assert!(config.ends_with(&format!(r#"{{"rpcPort":{port}}}"#)), "{config}");
+	let config: serde_json::Value = serde_json::from_str(config.split_once("\r\n\r\n").unwrap().1).unwrap();
+	assert_eq!(config["rpcPort"], port, "{config}");
+	assert!(config["appsPort"].as_u64().is_some_and(|apps| apps != 0 && apps != u64::from(gateway_port)), "{config}");
 	let rebound = get(gateway_port, "/config.json", "attacker.example").unwrap();
 	assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
 }
@@ -118,7 +121,7 @@ fn a_taken_gateway_port_is_one_line_that_says_what_to_do() {
 	let output = Command::new(env!("CARGO_BIN_EXE_cairn"))
 		.args(["--dev", "--tmp", "--no-prometheus", "--no-mdns", "--no-telemetry", "--no-fragment-service"])
 		.args(["--rpc-port", &free_port().to_string(), "--port", &free_port().to_string()])
-		.args(["--gateway-port", &gateway_port])
+		.args(["--gateway-port", &gateway_port, "--no-apps"])
 		.output()
 		.expect("run cairn");
 	assert!(!output.status.success());

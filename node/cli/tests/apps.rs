@@ -1,0 +1,165 @@
+//! Apps on a real `cairn --dev` node: packed and signed with `cairn apps pack`, installed
+//! with `cairn apps install` over the node's RPC, called over HTTP on the apps' own port,
+//! and kept across a restart; a hostile app stopped while the node goes on.
+
+mod common;
+
+#[path = "../../apps/tests/support/examples.rs"]
+mod examples;
+
+use std::{
+	io::{Read, Write},
+	net::TcpStream,
+	path::Path,
+	process::{Command, Stdio},
+	time::{Duration, Instant},
+};
+
+use common::{cairn, failure, free_port, succeeded, Process};
+
+struct Ports {
+	rpc: u16,
+	gateway: u16,
+	apps: u16,
+}
+
+fn start(base: &Path, ports: &Ports, extra: &[&str]) -> Process {
+	let child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+		.args(["--dev", "--no-prometheus", "--no-mdns", "--no-telemetry", "--no-fragment-service"])
+		.arg("--base-path")
+		.arg(base)
+		.args(["--rpc-port", &ports.rpc.to_string(), "--port", &free_port().to_string()])
+		.args(["--gateway-port", &ports.gateway.to_string(), "--apps-port", &ports.apps.to_string()])
+		.args(extra)
+		.stdout(Stdio::null())
+		.stderr(Stdio::null())
+		.spawn()
+		.expect("start cairn");
+	let node = Process(child);
+	let deadline = Instant::now() + Duration::from_secs(90);
+	while best_block(ports.rpc).is_none() {
+		assert!(Instant::now() < deadline, "the node's RPC never answered");
+		std::thread::sleep(Duration::from_millis(300));
+	}
+	node
+}
+
+/// One HTTP/1.1 exchange with 127.0.0.1:`port`; the status and the whole answer.
+fn http(port: u16, method: &str, target: &str, headers: &str, body: &str) -> (u16, String) {
+	let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+	stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+	write!(
+		stream,
+		"{method} {target} HTTP/1.1\r\nHost: localhost\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	)
+	.unwrap();
+	let mut answer = String::new();
+	stream.read_to_string(&mut answer).expect("an answer");
+	let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+	(status, answer)
+}
+
+/// The best block's number, once the node answers.
+fn best_block(rpc: u16) -> Option<u64> {
+	let body = r#"{"jsonrpc":"2.0","id":1,"method":"chain_getHeader","params":[]}"#;
+	let mut stream = TcpStream::connect(("127.0.0.1", rpc)).ok()?;
+	write!(
+		stream,
+		"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: \
+		 close\r\n\r\n{body}",
+		body.len()
+	)
+	.ok()?;
+	let mut answer = String::new();
+	stream.read_to_string(&mut answer).ok()?;
+	let json: serde_json::Value = serde_json::from_str(answer.split_once("\r\n\r\n")?.1).ok()?;
+	u64::from_str_radix(json["result"]["number"].as_str()?.trim_start_matches("0x"), 16).ok()
+}
+
+/// `cairn apps pack` of example `component` as `name`, asking for `ask`, signed by Alice.
+fn pack(dir: &Path, component: &str, name: &str, ask: &str) -> String {
+	let wasm = dir.join(format!("{component}.wasm"));
+	std::fs::write(&wasm, examples::component(component)).unwrap();
+	let package = dir.join(format!("{name}.cairnapp"));
+	succeeded(cairn(&[
+		"apps",
+		"pack",
+		wasm.to_str().unwrap(),
+		"--name",
+		name,
+		"--version",
+		"1.2.0",
+		"--ask",
+		ask,
+		"--suri",
+		"//Alice",
+		"-o",
+		package.to_str().unwrap(),
+	]));
+	package.to_str().unwrap().to_owned()
+}
+
+const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+
+#[test]
+fn apps_are_installed_by_the_operator_served_on_their_own_port_and_kept_across_a_restart() {
+	let base = tempfile::tempdir().unwrap();
+	let work = tempfile::tempdir().unwrap();
+	let ports = Ports { rpc: free_port(), gateway: free_port(), apps: free_port() };
+	let url = format!("ws://127.0.0.1:{}", ports.rpc);
+	let guestbook = pack(work.path(), "guestbook", "guestbook", "kv");
+	let hostile = pack(work.path(), "hostile", "hostile", "");
+
+	let node = start(base.path(), &ports, &[]);
+	// What it asks for must be granted, in words that say how.
+	let refused = failure(&cairn(&["apps", "install", &guestbook, "--node-url", &url]));
+	assert!(refused.contains("the app asks for kv") && refused.contains("--grant kv"), "{refused}");
+	let installed = succeeded(cairn(&["apps", "install", &guestbook, "--grant", "kv", "--node-url", &url]));
+	assert_eq!(installed, format!("installed guestbook 1.2.0 by {ALICE}\ngranted: kv"));
+	succeeded(cairn(&["apps", "install", &hostile, "--author", ALICE, "--node-url", &url]));
+	let listed = succeeded(cairn(&["apps", "list", "--node-url", &url]));
+	assert!(listed.contains("guestbook\t1.2.0\t") && listed.contains("\tkv\t"), "{listed}");
+	assert!(listed.contains("hostile\t1.2.0\t") && listed.contains("\tnothing\t"), "{listed}");
+	let missing = failure(&cairn(&["apps", "install", "/nonexistent.cairnapp", "--node-url", &url]));
+	assert!(missing.contains("/nonexistent.cairnapp"), "{missing}");
+
+	// Called over HTTP on the apps' port; the wallet's origin sends apps there.
+	let form = "Content-Type: application/x-www-form-urlencoded\r\n";
+	let (status, _) = http(ports.apps, "POST", "/apps/guestbook/", form, "name=Ann&message=on+a+node");
+	assert_eq!(status, 303);
+	let (status, entries) = http(ports.apps, "GET", "/apps/guestbook/entries", "", "");
+	assert_eq!(status, 200, "{entries}");
+	assert!(entries.contains("Ann: on a node"), "{entries}");
+	let (status, sent) = http(ports.gateway, "GET", "/apps/guestbook/", "", "");
+	assert_eq!(status, 307, "{sent}");
+	assert!(sent.contains(&format!("location: http://localhost:{}/apps/guestbook/", ports.apps)), "{sent}");
+
+	// An endless loop is stopped at its deadline; the other app and the chain go on.
+	let before = best_block(ports.rpc).unwrap();
+	let (status, stopped) = http(ports.apps, "GET", "/apps/hostile/spin", "", "");
+	assert_eq!(status, 503, "{stopped}");
+	assert!(stopped.contains("app `hostile` was stopped: it ran past its deadline"), "{stopped}");
+	let logs = succeeded(cairn(&["apps", "logs", "hostile", "--node-url", &url]));
+	assert!(logs.contains("ran past its deadline"), "{logs}");
+	assert_eq!(http(ports.apps, "GET", "/apps/guestbook/entries", "", "").0, 200);
+	let deadline = Instant::now() + Duration::from_secs(30);
+	while best_block(ports.rpc).unwrap() <= before {
+		assert!(Instant::now() < deadline, "no block after the hostile app ran");
+		std::thread::sleep(Duration::from_millis(500));
+	}
+	assert_eq!(succeeded(cairn(&["apps", "remove", "hostile", "--node-url", &url])), "removed hostile and its data");
+	let unknown = failure(&cairn(&["apps", "logs", "hostile", "--node-url", &url]));
+	assert!(unknown.contains("no app named `hostile` is installed"), "{unknown}");
+	drop(node);
+
+	// After a restart the guestbook is there with its entries; an RPC address that does not
+	// allow unsafe methods refuses the operator's commands.
+	let _node = start(base.path(), &ports, &["--rpc-methods", "safe"]);
+	let (status, entries) = http(ports.apps, "GET", "/apps/guestbook/entries", "", "");
+	assert_eq!(status, 200, "{entries}");
+	assert!(entries.contains("Ann: on a node"), "{entries}");
+	assert_eq!(http(ports.apps, "GET", "/apps/hostile/hello", "", "").0, 404);
+	let refused = failure(&cairn(&["apps", "list", "--node-url", &url]));
+	assert!(refused.contains("unsafe") && refused.contains("on the node's machine"), "{refused}");
+}
