@@ -17,7 +17,7 @@ use wasmtime_wasi_http::{
 	HttpResult, WasiHttpCtx, WasiHttpView,
 };
 
-use crate::{kv_wit, outbound, App, Kv, KvError};
+use crate::{files_wit, kv_wit, outbound, App, FileError, FileReader, Kv, KvError};
 
 /// The most bytes of headers one `fields` (or request) may hold on the host.
 pub(crate) const FIELDS_LIMIT: usize = 32 * 1024;
@@ -62,6 +62,9 @@ pub(crate) struct Instance {
 	pub kv_quota: u64,
 	/// Outbound requests of this instance in flight.
 	pub outbound: Arc<Semaphore>,
+	/// The node's client for Cairn files, and the largest file it reads for the app.
+	pub files: Option<Arc<dyn FileReader>>,
+	pub max_file_read: u64,
 }
 
 impl Instance {
@@ -70,7 +73,8 @@ impl Instance {
 		http.set_field_size_limit(FIELDS_LIMIT);
 		let mut table = ResourceTable::new();
 		table.set_max_capacity(MAX_RESOURCES);
-		Instance { wasi, http, table, memory, app, kv, kv_quota, outbound: Arc::new(Semaphore::new(outbound)) }
+		let outbound = Arc::new(Semaphore::new(outbound));
+		Instance { wasi, http, table, memory, app, kv, kv_quota, outbound, files: None, max_file_read: 0 }
 	}
 
 	/// Runs a store operation of this app off the executor, as the app interface's error;
@@ -165,5 +169,22 @@ impl kv_wit::Host for Instance {
 				Ok(keys.into_iter().filter_map(|k| String::from_utf8(k).ok()).collect())
 			})
 			.await)
+	}
+}
+
+impl files_wit::Host for Instance {
+	async fn read(&mut self, capability: String) -> wasmtime::Result<Result<Vec<u8>, files_wit::Error>> {
+		let Some(files) = self.files.clone() else {
+			return Ok(Err(files_wit::Error::Unavailable("this node reads no Cairn files for apps".into())));
+		};
+		let read = files.read(capability, self.max_file_read).await;
+		if let Err(e) = &read {
+			self.app.log(format!("reading a file failed: {e:?}"));
+		}
+		Ok(read.map(|bytes| bytes.to_vec()).map_err(|e| match e {
+			FileError::BadCapability(why) => files_wit::Error::BadCapability(why),
+			FileError::TooLarge(size) => files_wit::Error::TooLarge(size),
+			FileError::Unavailable(why) => files_wit::Error::Unavailable(why),
+		}))
 	}
 }

@@ -62,11 +62,11 @@ const LOG_TARGET: &str = "cairn-apps";
 
 wasmtime::component::bindgen!({
 	path: "wit",
-	world: "kv-user",
+	world: "host",
 	imports: { default: async | trappable },
 });
 
-use cairn::app::kv as kv_wit;
+use cairn::app::{files as files_wit, kv as kv_wit};
 
 /// How long an epoch lasts: the deadline's resolution.
 const TICK: Duration = Duration::from_millis(10);
@@ -99,6 +99,8 @@ pub struct Limits {
 	pub kv_quota: u64,
 	/// Largest component the host installs, in bytes.
 	pub max_component: usize,
+	/// Largest Cairn file an app reads (`cairn:app/files`), in bytes.
+	pub max_file_read: u64,
 }
 
 impl Default for Limits {
@@ -112,6 +114,7 @@ impl Default for Limits {
 			total: 16,
 			kv_quota: 16 << 20,
 			max_component: 32 << 20,
+			max_file_read: 16 << 20,
 		}
 	}
 }
@@ -126,6 +129,9 @@ pub struct Grants {
 	/// `example.org:8080`.
 	#[serde(default)]
 	pub http: Vec<String>,
+	/// Reading Cairn files by capability through the node (`cairn:app/files`).
+	#[serde(default)]
+	pub files_read: bool,
 }
 
 impl Grants {
@@ -135,6 +141,7 @@ impl Grants {
 		for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
 			match item.split_once(':') {
 				None if item == "kv" => grants.kv = true,
+				Some(("files", "read")) => grants.files_read = true,
 				Some(("http", host)) if valid_host(host) => grants.http.push(host.to_ascii_lowercase()),
 				_ => return Err(Error::BadGrant(item.to_owned())),
 			}
@@ -180,6 +187,50 @@ pub struct AppInfo {
 	pub version: Option<String>,
 	#[serde(default)]
 	pub description: String,
+	/// The operator's settings for the app, which it reads as its environment.
+	#[serde(default)]
+	pub config: BTreeMap<String, String>,
+}
+
+/// The most settings an app takes, and their most bytes in all.
+pub const MAX_CONFIG: usize = 32;
+pub const MAX_CONFIG_BYTES: usize = 8 * 1024;
+
+/// Checks the operator's settings for an app: names of `[A-Z_][A-Z0-9_]*`, bounded.
+pub fn check_config(config: &BTreeMap<String, String>) -> Result<(), Error> {
+	let bytes: usize = config.iter().map(|(k, v)| k.len() + v.len()).sum();
+	if config.len() > MAX_CONFIG || bytes > MAX_CONFIG_BYTES {
+		return Err(Error::BadConfig(format!("at most {MAX_CONFIG} settings of {MAX_CONFIG_BYTES} bytes in all")));
+	}
+	for (name, value) in config {
+		let good = name.bytes().next().is_some_and(|b| b.is_ascii_uppercase() || b == b'_')
+			&& name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+		if !good {
+			return Err(Error::BadConfig(format!("`{name}` is not a setting name: A-Z, 0-9 and _, not first a digit")));
+		}
+		if value.contains('\0') {
+			return Err(Error::BadConfig(format!("the value of {name} holds a NUL")));
+		}
+	}
+	Ok(())
+}
+
+/// Reads Cairn files for apps (`cairn:app/files`): the node's own client.
+pub trait FileReader: Send + Sync + 'static {
+	/// The whole file `capability` names, if it has at most `max` bytes.
+	fn read(
+		&self,
+		capability: String,
+		max: u64,
+	) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Bytes, FileError>> + Send>>;
+}
+
+/// Why a file could not be read for an app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileError {
+	BadCapability(String),
+	TooLarge(u64),
+	Unavailable(String),
 }
 
 /// Why the host refused.
@@ -187,7 +238,7 @@ pub struct AppInfo {
 pub enum Error {
 	#[error("`{0}` is not an app name: 1 to {MAX_NAME} lowercase letters, digits and dashes, starting with a letter or digit")]
 	BadName(String),
-	#[error("`{0}` is not a grant: use kv, or http:HOST (http:HOST:PORT for one port)")]
+	#[error("`{0}` is not a grant: use kv, files:read, or http:HOST (http:HOST:PORT for one port)")]
 	BadGrant(String),
 	#[error("the component has {0} bytes; this node installs at most {1}")]
 	TooLarge(usize, usize),
@@ -219,6 +270,8 @@ pub enum Error {
 	NotTheAuthor { wanted: String, offered: String },
 	#[error("the app asks for {0}, which was not granted: install it with --grant {0} if you trust it with that")]
 	AsksMore(String),
+	#[error("bad settings: {0}")]
+	BadConfig(String),
 	#[error("the app store: {0}")]
 	Store(String),
 	#[error(transparent)]
@@ -260,6 +313,8 @@ pub struct Apps {
 	linker: Linker<Instance>,
 	dir: PathBuf,
 	kv: Arc<Kv>,
+	/// The node's client for `cairn:app/files`; without one, reads are unavailable.
+	files: Option<Arc<dyn FileReader>>,
 	limits: Limits,
 	installed: RwLock<BTreeMap<String, Arc<App>>>,
 	/// Held while apps are installed or removed: one change on disk at a time.
@@ -305,9 +360,13 @@ fn link(
 	component: &[u8],
 ) -> Result<ProxyPre<Instance>, Error> {
 	let compiled = Component::new(engine, component).map_err(|e| Error::NotAComponent(format!("{e:#}")))?;
-	let asks_kv = compiled.component_type().imports(engine).any(|(name, _)| name.starts_with("cairn:app/kv"));
-	if asks_kv && !info.grants.kv {
+	let imports =
+		|interface: &str| compiled.component_type().imports(engine).any(|(name, _)| name.starts_with(interface));
+	if imports("cairn:app/kv") && !info.grants.kv {
 		return Err(Error::NotGranted("kv"));
+	}
+	if imports("cairn:app/files") && !info.grants.files_read {
+		return Err(Error::NotGranted("files:read"));
 	}
 	let pre = linker.instantiate_pre(&compiled).map_err(|e| Error::NotAProxy(format!("{e:#}")))?;
 	ProxyPre::new(pre).map_err(|e| Error::NotAProxy(format!("{e:#}")))
@@ -366,6 +425,8 @@ impl Apps {
 		wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker).map_err(|e| Error::Store(e.to_string()))?;
 		kv_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |instance| instance)
 			.map_err(|e| Error::Store(e.to_string()))?;
+		files_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |instance| instance)
+			.map_err(|e| Error::Store(e.to_string()))?;
 		let kv = Arc::new(Kv::open(&dir.join("kv"))?);
 		let mut installed = BTreeMap::new();
 		for entry in std::fs::read_dir(&apps_dir)? {
@@ -412,6 +473,7 @@ impl Apps {
 			linker,
 			dir: dir.to_owned(),
 			kv,
+			files: None,
 			limits,
 			installed: RwLock::new(installed),
 			changing: tokio::sync::Mutex::new(()),
@@ -419,6 +481,12 @@ impl Apps {
 		};
 		apps.tick()?;
 		Ok(apps)
+	}
+
+	/// Reads Cairn files for apps granted `files:read` with `reader`.
+	pub fn with_files(mut self, reader: Arc<dyn FileReader>) -> Self {
+		self.files = Some(reader);
+		self
 	}
 
 	/// Starts the epoch ticker: it runs while the host is open, and after that while any
@@ -458,7 +526,11 @@ impl Apps {
 
 	/// A fresh store for one instance of `app`, its deadline counted from now.
 	fn store(&self, app: Arc<App>, output: &MemoryOutputPipe, ending: &Arc<Ending>) -> Store<Instance> {
-		let wasi = WasiCtx::builder()
+		let mut wasi = WasiCtx::builder();
+		for (name, value) in &app.info.config {
+			wasi.env(name, value);
+		}
+		let wasi = wasi
 			.stdout(output.clone())
 			.stderr(output.clone())
 			.max_random_size(instance::MAX_RANDOM)
@@ -467,7 +539,9 @@ impl Apps {
 			.allow_ip_name_lookup(false)
 			.build();
 		let memory = MemoryCap { cap: self.limits.memory, used: 0, hit: ending.memory.clone() };
-		let state = Instance::new(wasi, memory, app, self.kv.clone(), self.limits.kv_quota, self.limits.outbound);
+		let mut state = Instance::new(wasi, memory, app, self.kv.clone(), self.limits.kv_quota, self.limits.outbound);
+		state.files = self.files.clone();
+		state.max_file_read = self.limits.max_file_read.min(self.limits.memory as u64);
 		let mut store = Store::new(&self.engine, state);
 		store.limiter(|instance| &mut instance.memory);
 		// At every tick the instance yields to the node's other work; past its deadline
@@ -502,19 +576,23 @@ impl Apps {
 			author: None,
 			version: None,
 			description: String::new(),
+			config: BTreeMap::new(),
 		};
 		self.install_as(info, component).await
 	}
 
 	/// Installs a signed package, granting what its manifest asks for, which `granted`
-	/// must cover. An app of the same name by another author is not replaced; with
-	/// `author`, only a package that author signed is installed.
+	/// must cover, with the operator's settings `config` (the app's environment). An app of
+	/// the same name by another author is not replaced; with `author`, only a package that
+	/// author signed is installed.
 	pub async fn install_package(
 		&self,
 		package: &[u8],
 		granted: &Grants,
 		author: Option<&str>,
+		config: BTreeMap<String, String>,
 	) -> Result<AppInfo, Error> {
+		check_config(&config)?;
 		use polkadot_sdk::sp_core::crypto::Ss58Codec;
 		if package.len() > self.limits.max_component + package::MAX_MANIFEST + 128 {
 			return Err(Error::TooLarge(package.len(), self.limits.max_component));
@@ -543,6 +621,7 @@ impl Apps {
 			author: Some(offered),
 			version: Some(manifest.version),
 			description: manifest.description,
+			config,
 		};
 		self.install_as(info, component).await.map_err(|e| match e {
 			// It imports what its author did not declare.

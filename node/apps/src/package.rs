@@ -133,6 +133,9 @@ impl Package {
 		if asks.kv && !granted.kv {
 			missing.push("kv".to_owned());
 		}
+		if asks.files_read && !granted.files_read {
+			missing.push("files:read".to_owned());
+		}
 		missing.extend(asks.http.iter().filter(|host| !granted.http.contains(host)).map(|host| format!("http:{host}")));
 		missing
 	}
@@ -156,6 +159,9 @@ impl Grants {
 		let mut items: Vec<String> = Vec::new();
 		if self.kv {
 			items.push("kv".into());
+		}
+		if self.files_read {
+			items.push("files:read".into());
 		}
 		items.extend(self.http.iter().map(|host| format!("http:{host}")));
 		items.join(",")

@@ -397,9 +397,11 @@ async fn removing_an_app_waits_for_its_running_requests() {
 #[test]
 fn grants_are_parsed_or_refused_in_words() {
 	assert_eq!(Grants::parse("").unwrap(), Grants::default());
-	let grants = Grants::parse("kv, http:Example.org,http:10.0.0.2:8080").unwrap();
-	assert_eq!(grants, Grants { kv: true, http: vec!["example.org".into(), "10.0.0.2:8080".into()] });
-	for bad in ["files", "http:", "http:exa mple.org", "kv:yes", "https:example.org"] {
+	let grants = Grants::parse("kv, http:Example.org,http:10.0.0.2:8080,files:read").unwrap();
+	let http = vec!["example.org".into(), "10.0.0.2:8080".into()];
+	assert_eq!(grants, Grants { kv: true, http, files_read: true });
+	assert_eq!(grants.to_text(), "kv,files:read,http:example.org,http:10.0.0.2:8080");
+	for bad in ["files", "files:write", "http:", "http:exa mple.org", "kv:yes", "https:example.org"] {
 		let refused = Grants::parse(bad).unwrap_err();
 		assert!(matches!(refused, Error::BadGrant(_)), "{bad}: {refused}");
 	}
@@ -423,7 +425,10 @@ async fn a_signed_package_installs_with_what_it_asked_for_and_nothing_more() {
 	let dir = tempfile::tempdir().unwrap();
 	let apps = open(dir.path(), Limits::default());
 	let granted = Grants::parse("kv,http:example.org").unwrap();
-	let info = apps.install_package(&package("guestbook", "guestbook", "kv", "//Alice"), &granted, None).await.unwrap();
+	let info = apps
+		.install_package(&package("guestbook", "guestbook", "kv", "//Alice"), &granted, None, Default::default())
+		.await
+		.unwrap();
 	assert_eq!(info.grants, kv(), "more was granted than it asked for");
 	assert_eq!(info.author.as_deref(), Some(ss58("//Alice").as_str()));
 	assert_eq!(info.version.as_deref(), Some("1.0.0"));
@@ -431,7 +436,12 @@ async fn a_signed_package_installs_with_what_it_asked_for_and_nothing_more() {
 	assert_eq!(call(&apps, "guestbook", "POST", "/", b"name=Ann&message=signed").await.0, 303);
 	// Its author's next version replaces it and keeps its data; the author may be pinned.
 	let again = apps
-		.install_package(&package("guestbook", "guestbook", "kv", "//Alice"), &kv(), Some(&ss58("//Alice")))
+		.install_package(
+			&package("guestbook", "guestbook", "kv", "//Alice"),
+			&kv(),
+			Some(&ss58("//Alice")),
+			Default::default(),
+		)
 		.await
 		.unwrap();
 	assert_eq!(again.author, info.author);
@@ -445,14 +455,16 @@ async fn a_signed_package_installs_with_what_it_asked_for_and_nothing_more() {
 async fn tampered_packages_and_packages_asking_more_than_granted_are_refused_and_change_nothing() {
 	let dir = tempfile::tempdir().unwrap();
 	let apps = open(dir.path(), Limits::default());
-	apps.install_package(&package("guestbook", "guestbook", "kv", "//Alice"), &kv(), None).await.unwrap();
+	apps.install_package(&package("guestbook", "guestbook", "kv", "//Alice"), &kv(), None, Default::default())
+		.await
+		.unwrap();
 	call(&apps, "guestbook", "POST", "/", b"name=Ann&message=kept").await;
 
 	let good = package("guestbook", "guestbook", "kv", "//Alice");
 	// A changed component: the manifest names another.
 	let mut component_changed = good.clone();
 	*component_changed.last_mut().unwrap() ^= 1;
-	let refused = apps.install_package(&component_changed, &kv(), None).await.unwrap_err();
+	let refused = apps.install_package(&component_changed, &kv(), None, Default::default()).await.unwrap_err();
 	assert!(matches!(refused, Error::ManifestMismatch(_)), "{refused}");
 	// A changed manifest (another version, a grant added after signing): the signature no
 	// longer holds.
@@ -464,16 +476,16 @@ async fn tampered_packages_and_packages_asking_more_than_granted_are_refused_and
 	let at = String::from_utf8_lossy(&asks_more).find("\"kv\":false").unwrap();
 	asks_more[at..at + 10].copy_from_slice(b"\"kv\": true");
 	for changed in [&version_changed, &asks_more] {
-		let refused = apps.install_package(changed, &kv(), None).await.unwrap_err();
+		let refused = apps.install_package(changed, &kv(), None, Default::default()).await.unwrap_err();
 		assert!(matches!(refused, Error::BadSignature(_)), "{refused}");
 		assert!(refused.to_string().contains(&ss58("//Alice")), "{refused}");
 	}
 	// Not a package at all.
-	let refused = apps.install_package(&component("guestbook"), &kv(), None).await.unwrap_err();
+	let refused = apps.install_package(&component("guestbook"), &kv(), None, Default::default()).await.unwrap_err();
 	assert!(refused.to_string().contains("not a Cairn app package"), "{refused}");
 	// More asked than granted: nothing is installed, and the operator is told what to grant.
 	let refused = apps
-		.install_package(&package("api", "json_api", "http:example.org", "//Alice"), &kv(), None)
+		.install_package(&package("api", "json_api", "http:example.org", "//Alice"), &kv(), None, Default::default())
 		.await
 		.unwrap_err();
 	assert_eq!(
@@ -482,23 +494,33 @@ async fn tampered_packages_and_packages_asking_more_than_granted_are_refused_and
 		 trust it with that"
 	);
 	// A component that uses its store though its manifest does not ask for it.
-	let refused = apps.install_package(&package("sly", "guestbook", "", "//Alice"), &kv(), None).await.unwrap_err();
+	let refused = apps
+		.install_package(&package("sly", "guestbook", "", "//Alice"), &kv(), None, Default::default())
+		.await
+		.unwrap_err();
 	assert!(matches!(refused, Error::ManifestMismatch(_)), "{refused}");
 	// A signed package of what is no app.
-	let refused =
-		apps.install_package(&package("cmd", "not-an-app", "", "//Alice"), &Grants::default(), None).await.unwrap_err();
+	let refused = apps
+		.install_package(&package("cmd", "not-an-app", "", "//Alice"), &Grants::default(), None, Default::default())
+		.await
+		.unwrap_err();
 	assert!(matches!(refused, Error::NotAProxy(_)), "{refused}");
 	// Another author's app of the same name, and a package by someone other than the
 	// author asked for.
-	let refused =
-		apps.install_package(&package("guestbook", "guestbook", "kv", "//Bob"), &kv(), None).await.unwrap_err();
+	let refused = apps
+		.install_package(&package("guestbook", "guestbook", "kv", "//Bob"), &kv(), None, Default::default())
+		.await
+		.unwrap_err();
 	assert!(matches!(refused, Error::OtherAuthor { .. }), "{refused}");
 	let refused = apps
-		.install_package(&package("api", "json_api", "", "//Bob"), &kv(), Some(&ss58("//Alice")))
+		.install_package(&package("api", "json_api", "", "//Bob"), &kv(), Some(&ss58("//Alice")), Default::default())
 		.await
 		.unwrap_err();
 	assert!(matches!(refused, Error::NotTheAuthor { .. }), "{refused}");
-	assert!(matches!(apps.install_package(&good, &kv(), Some("not-an-address")).await, Err(Error::BadAuthor(_))));
+	assert!(matches!(
+		apps.install_package(&good, &kv(), Some("not-an-address"), Default::default()).await,
+		Err(Error::BadAuthor(_))
+	));
 
 	let listed: Vec<_> = apps.list().into_iter().map(|a| (a.name, a.author)).collect();
 	assert_eq!(listed, [("guestbook".to_owned(), Some(ss58("//Alice")))]);

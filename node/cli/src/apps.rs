@@ -6,13 +6,17 @@
 //! is given by its path on the node's machine, so that its size is not bound by RPC's.
 
 use std::{
+	collections::BTreeMap,
 	net::IpAddr,
 	path::{Path, PathBuf},
 	sync::Arc,
 };
 
 use cairn_apps::{AppInfo, Apps, Grants, Limits, Package};
-use cairn_gateway::{AppsConfig, AppsGateway};
+use cairn_gateway::{AppFiles, AppsConfig, AppsGateway};
+
+/// Bytes of recently read Cairn files kept for apps.
+const FILES_KEPT: u64 = 64 << 20;
 use jsonrpsee::{
 	core::{async_trait, RpcResult},
 	proc_macros::rpc,
@@ -47,14 +51,30 @@ pub struct AppsArgs {
 
 /// Opens the apps kept under `dir` (compiling each) and binds their listener, unless
 /// `--no-apps` or `--no-gateway` (apps are served by the node's HTTP gateway).
-pub async fn open(args: &AppsArgs, no_gateway: bool, dir: PathBuf) -> Result<Option<(Arc<Apps>, AppsGateway)>, String> {
+///
+/// With the node's `rpc_port`, apps granted `files:read` read Cairn files through it.
+pub async fn open(
+	args: &AppsArgs,
+	no_gateway: bool,
+	rpc_port: Option<u16>,
+	dir: PathBuf,
+) -> Result<Option<(Arc<Apps>, AppsGateway)>, String> {
 	if args.no_apps || no_gateway {
 		return Ok(None);
 	}
+	let staging = dir.join("staging");
 	let apps = tokio::task::spawn_blocking(move || Apps::open(&dir, Limits::default()))
 		.await
 		.map_err(|e| e.to_string())?
 		.map_err(|e| format!("the node's apps: {e}"))?;
+	let apps = match rpc_port {
+		Some(port) => {
+			// What a previous run staged is the reader's own.
+			let _ = std::fs::remove_dir_all(&staging);
+			apps.with_files(Arc::new(AppFiles::new(format!("ws://127.0.0.1:{port}"), staging, FILES_KEPT)))
+		},
+		None => apps,
+	};
 	let apps = Arc::new(apps);
 	let config = AppsConfig {
 		listen: (args.apps_listen_ip, args.apps_port).into(),
@@ -72,7 +92,13 @@ pub trait AppsApi {
 	/// asks for if `grants` (`kv,http:HOST`) covers that; with `author` (SS58), only a
 	/// package that author signed.
 	#[method(name = "apps_install", with_extensions)]
-	async fn install(&self, path: String, grants: String, author: Option<String>) -> RpcResult<AppInfo>;
+	async fn install(
+		&self,
+		path: String,
+		grants: String,
+		author: Option<String>,
+		config: Option<BTreeMap<String, String>>,
+	) -> RpcResult<AppInfo>;
 
 	/// The installed apps.
 	#[method(name = "apps_list", with_extensions)]
@@ -123,6 +149,7 @@ impl AppsApiServer for AppsRpc {
 		path: String,
 		grants: String,
 		author: Option<String>,
+		config: Option<BTreeMap<String, String>>,
 	) -> RpcResult<AppInfo> {
 		check_unsafe(ext)?;
 		let grants = Grants::parse(&grants).map_err(error)?;
@@ -133,7 +160,7 @@ impl AppsApiServer for AppsRpc {
 		let package = read.await.map_err(std::io::Error::other).and_then(|read| read).map_err(|e| {
 			ErrorObjectOwned::owned(code::STORE, format!("the node cannot read {path}: {e}"), None::<()>)
 		})?;
-		self.apps.install_package(&package, &grants, author.as_deref()).await.map_err(error)
+		self.apps.install_package(&package, &grants, author.as_deref(), config.unwrap_or_default()).await.map_err(error)
 	}
 
 	fn list(&self, ext: &Extensions) -> RpcResult<Vec<AppInfo>> {
@@ -188,6 +215,10 @@ pub enum AppsCmd {
 		/// Install only a package signed by this author (SS58).
 		#[arg(long)]
 		author: Option<String>,
+		/// A setting for the app, `NAME=VALUE` (it reads them as its environment); repeat
+		/// for more.
+		#[arg(long = "config", value_name = "NAME=VALUE")]
+		config: Vec<String>,
 		/// The account whose contracts hold the package (SS58), for a `cairn:v1:`
 		/// capability.
 		#[arg(long, value_name = "ACCOUNT")]
@@ -224,8 +255,17 @@ pub fn run(cmd: &AppsCmd) -> Result<(), String> {
 	runtime.block_on(async {
 		match cmd {
 			AppsCmd::Pack { .. } => unreachable!("packed above"),
-			AppsCmd::Install { package, grant, author, client, node_url } => {
+			AppsCmd::Install { package, grant, author, config, client, node_url } => {
 				Grants::parse(grant).map_err(|e| e.to_string())?;
+				let config = config
+					.iter()
+					.map(|item| {
+						item.split_once('=')
+							.map(|(name, value)| (name.to_owned(), value.to_owned()))
+							.ok_or_else(|| format!("--config {item}: give NAME=VALUE"))
+					})
+					.collect::<Result<BTreeMap<_, _>, _>>()?;
+				cairn_apps::check_config(&config).map_err(|e| e.to_string())?;
 				let chain = crate::chain::Chain::connect(node_url).await?;
 				// A capability is fetched to a file of this machine that the node reads.
 				let fetched;
@@ -242,7 +282,7 @@ pub fn run(cmd: &AppsCmd) -> Result<(), String> {
 				};
 				let path = path.to_str().ok_or("the package's path is not UTF-8")?.to_owned();
 				let info: AppInfo = chain
-					.call("apps_install", rpc_params![path, grant, author])
+					.call("apps_install", rpc_params![path, grant, author, config])
 					.await
 					.map_err(|e| unsafe_hint(e, node_url))?;
 				let version = info.version.as_deref().unwrap_or_default();

@@ -161,7 +161,8 @@ pub fn run() -> sc_cli::Result<()> {
 					));
 				}
 				let base = config.base_path.config_dir(config.chain_spec.id());
-				let apps = crate::apps::open(&apps_args, gateway_args.no_gateway, base.join("apps"))
+				let rpc_port = crate::gateway::rpc_port(&config);
+				let apps = crate::apps::open(&apps_args, gateway_args.no_gateway, rpc_port, base.join("apps"))
 					.await
 					.map_err(sc_cli::Error::Input)?;
 				let apps_port = apps.as_ref().map(|(_, gateway)| gateway.local_addr().port());

@@ -19,16 +19,17 @@ use common::{cairn, failure, free_port, succeeded, Process};
 
 struct Ports {
 	rpc: u16,
+	p2p: u16,
 	gateway: u16,
 	apps: u16,
 }
 
 fn start(base: &Path, ports: &Ports, extra: &[&str]) -> Process {
 	let child = Command::new(env!("CARGO_BIN_EXE_cairn"))
-		.args(["--dev", "--no-prometheus", "--no-mdns", "--no-telemetry", "--no-fragment-service"])
+		.args(["--dev", "--no-prometheus", "--no-mdns", "--no-telemetry"])
 		.arg("--base-path")
 		.arg(base)
-		.args(["--rpc-port", &ports.rpc.to_string(), "--port", &free_port().to_string()])
+		.args(["--rpc-port", &ports.rpc.to_string(), "--port", &ports.p2p.to_string()])
 		.args(["--gateway-port", &ports.gateway.to_string(), "--apps-port", &ports.apps.to_string()])
 		.args(extra)
 		.stdout(Stdio::null())
@@ -101,17 +102,20 @@ fn pack(dir: &Path, component: &str, name: &str, ask: &str) -> String {
 }
 
 const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+/// Alice's network key on the dev chain, so that Bob finds her by her peer id.
+const ALICE_NODE_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+const ALICE_PEER_ID: &str = "12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp";
 
 #[test]
 fn apps_are_installed_by_the_operator_served_on_their_own_port_and_kept_across_a_restart() {
 	let base = tempfile::tempdir().unwrap();
 	let work = tempfile::tempdir().unwrap();
-	let ports = Ports { rpc: free_port(), gateway: free_port(), apps: free_port() };
+	let ports = Ports { rpc: free_port(), p2p: free_port(), gateway: free_port(), apps: free_port() };
 	let url = format!("ws://127.0.0.1:{}", ports.rpc);
 	let guestbook = pack(work.path(), "guestbook", "guestbook", "kv");
 	let hostile = pack(work.path(), "hostile", "hostile", "");
 
-	let node = start(base.path(), &ports, &[]);
+	let node = start(base.path(), &ports, &["--no-fragment-service"]);
 	// What it asks for must be granted, in words that say how.
 	let refused = failure(&cairn(&["apps", "install", &guestbook, "--node-url", &url]));
 	assert!(refused.contains("the app asks for kv") && refused.contains("--grant kv"), "{refused}");
@@ -155,11 +159,100 @@ fn apps_are_installed_by_the_operator_served_on_their_own_port_and_kept_across_a
 
 	// After a restart the guestbook is there with its entries; an RPC address that does not
 	// allow unsafe methods refuses the operator's commands.
-	let _node = start(base.path(), &ports, &["--rpc-methods", "safe"]);
+	let _node = start(base.path(), &ports, &["--no-fragment-service", "--rpc-methods", "safe"]);
 	let (status, entries) = http(ports.apps, "GET", "/apps/guestbook/entries", "", "");
 	assert_eq!(status, 200, "{entries}");
 	assert!(entries.contains("Ann: on a node"), "{entries}");
 	assert_eq!(http(ports.apps, "GET", "/apps/hostile/hello", "", "").0, 404);
 	let refused = failure(&cairn(&["apps", "list", "--node-url", &url]));
 	assert!(refused.contains("unsafe") && refused.contains("on the node's machine"), "{refused}");
+}
+
+/// Runs `check` every second until it holds, for at most `limit`.
+fn wait_for(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
+	let deadline = Instant::now() + limit;
+	while !check() {
+		assert!(Instant::now() < deadline, "gave up waiting for {what}");
+		std::thread::sleep(Duration::from_secs(1));
+	}
+}
+
+#[test]
+fn a_static_site_is_served_from_a_cairn_file_read_by_its_capability() {
+	let base = tempfile::tempdir().unwrap();
+	let work = tempfile::tempdir().unwrap();
+	let ports = Ports { rpc: free_port(), p2p: free_port(), gateway: free_port(), apps: free_port() };
+	let url = format!("ws://127.0.0.1:{}", ports.rpc);
+	let service = ["--fragment-port", "0", "--fragment-listen-ip", "127.0.0.1"];
+	let _alice = start(base.path(), &ports, &[&service[..], &["--node-key", ALICE_NODE_KEY]].concat());
+	// Two providers: a file is stored as at least two fragments, each with another.
+	let bob_rpc = free_port();
+	let bob_url = format!("ws://127.0.0.1:{bob_rpc}");
+	let _bob = Process(
+		Command::new(env!("CARGO_BIN_EXE_cairn"))
+			.args(["--chain", "dev", "--bob", "--tmp", "--node-key", &format!("{:064x}", 2)])
+			.args(["--bootnodes", &format!("/ip4/127.0.0.1/tcp/{}/p2p/{ALICE_PEER_ID}", ports.p2p)])
+			.args(["--no-prometheus", "--no-mdns", "--no-telemetry", "--no-gateway"])
+			.args(["--rpc-port", &bob_rpc.to_string(), "--port", &free_port().to_string()])
+			.args(service)
+			.stdout(Stdio::null())
+			.stderr(Stdio::null())
+			.spawn()
+			.expect("start Bob's node"),
+	);
+
+	// The site: a tar archive of three files, stored under a contract with the dev node.
+	let site = work.path().join("site");
+	std::fs::create_dir_all(site.join("notes")).unwrap();
+	std::fs::write(site.join("index.html"), "<h1>Our mesh</h1>").unwrap();
+	std::fs::write(site.join("style.css"), "h1 { color: teal }").unwrap();
+	std::fs::write(site.join("notes/index.html"), "<p>meeting on Friday</p>").unwrap();
+	let archive = work.path().join("site.tar");
+	let tar = Command::new("tar").arg("-cf").arg(&archive).arg("-C").arg(&site).arg(".").status().unwrap();
+	assert!(tar.success());
+	for (suri, node) in [("//Alice", &url), ("//Bob", &bob_url)] {
+		wait_for(Duration::from_secs(90), "the providers' offers", || {
+			let offer =
+				["provider", "offer", "--price", "0.01", "--capacity", "1G", "--suri", suri, "--node-url", node];
+			cairn(&offer).status.success()
+		});
+	}
+	let put = |max_price: &[&str]| {
+		let args = [&["client", "put", archive.to_str().unwrap(), "--k", "1", "--n", "2"][..], max_price];
+		cairn(&[&args.concat()[..], &["--duration", "30", "--suri", "//Ferdie", "--node-url", &url]].concat())
+	};
+	// Once Alice's endpoint is on chain a quote holds (and `--max-price 0` refuses it).
+	wait_for(Duration::from_secs(120), "Alice's endpoint", || {
+		String::from_utf8_lossy(&put(&["--max-price", "0"]).stderr).contains("above --max-price")
+	});
+	let capability = succeeded(put(&[]));
+	assert!(capability.starts_with("cairn:v2:"), "{capability}");
+
+	let app = pack(work.path(), "static_site", "site", "files:read");
+	let refused = failure(&cairn(&["apps", "install", &app, "--node-url", &url]));
+	assert!(refused.contains("--grant files:read"), "{refused}");
+	let setting = format!("SITE={capability}");
+	let args = ["apps", "install", &app, "--grant", "files:read", "--config", &setting, "--node-url", &url];
+	succeeded(cairn(&args));
+
+	let (status, index) = http(ports.apps, "GET", "/apps/site/", "", "");
+	assert_eq!(status, 200, "{index}");
+	assert!(index.contains("<h1>Our mesh</h1>") && index.contains("content-type: text/html"), "{index}");
+	let (status, css) = http(ports.apps, "GET", "/apps/site/style.css", "", "");
+	assert!(status == 200 && css.contains("content-type: text/css") && css.contains("color: teal"), "{css}");
+	let (status, notes) = http(ports.apps, "GET", "/apps/site/notes/", "", "");
+	assert!(status == 200 && notes.contains("meeting on Friday"), "{notes}");
+	let (status, missing) = http(ports.apps, "GET", "/apps/site/secret.txt", "", "");
+	assert!(status == 404 && missing.contains("no secret.txt in this site"), "{missing}");
+
+	// A setting that names no file: the app says why, the node goes on.
+	let args =
+		["apps", "install", &app, "--grant", "files:read", "--config", "SITE=cairn:v2:nothing", "--node-url", &url];
+	succeeded(cairn(&args));
+	let (status, broken) = http(ports.apps, "GET", "/apps/site/", "", "");
+	assert_eq!(status, 503, "{broken}");
+	assert!(broken.contains("SITE is not a read capability"), "{broken}");
+	let bad =
+		failure(&cairn(&["apps", "install", &app, "--grant", "files:read", "--config", "lower=x", "--node-url", &url]));
+	assert!(bad.contains("`lower` is not a setting name"), "{bad}");
 }

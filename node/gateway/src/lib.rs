@@ -37,9 +37,11 @@ use hyper::{
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::{net::TcpListener, sync::Semaphore};
 
+mod app_files;
 mod apps;
 mod files;
 
+pub use app_files::AppFiles;
 pub use apps::{AppsConfig, AppsGateway};
 pub use files::FilesConfig;
 

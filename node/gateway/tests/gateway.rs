@@ -384,7 +384,7 @@ async fn guestbook_host(dir: &Path) -> std::sync::Arc<cairn_apps::Apps> {
 	let author = sr25519::Pair::from_string("//Alice", None).unwrap();
 	let kv = Grants::parse("kv").unwrap();
 	let package = Package::build("guestbook", "1.0.0", "", kv.clone(), &examples::component("guestbook"), &author);
-	apps.install_package(&package.unwrap(), &kv, None).await.unwrap();
+	apps.install_package(&package.unwrap(), &kv, None, Default::default()).await.unwrap();
 	std::sync::Arc::new(apps)
 }
 
