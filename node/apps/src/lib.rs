@@ -594,8 +594,12 @@ impl Apps {
 	) -> Result<AppInfo, Error> {
 		check_config(&config)?;
 		use polkadot_sdk::sp_core::crypto::Ss58Codec;
-		if package.len() > self.limits.max_component + package::MAX_MANIFEST + 128 {
-			return Err(Error::TooLarge(package.len(), self.limits.max_component));
+		if package.len() > self.max_package() {
+			return Err(Error::BadPackage(format!(
+				"it has {} bytes; this node installs packages of at most {}",
+				package.len(),
+				self.max_package()
+			)));
 		}
 		let wanted = author.map(package::parse_author).transpose()?;
 		let package = Package::open(package)?;
@@ -632,15 +636,36 @@ impl Apps {
 		})
 	}
 
+	/// The largest package this node installs: its largest component and manifest.
+	pub fn max_package(&self) -> usize {
+		self.limits.max_component + package::MAX_MANIFEST + 128
+	}
+
+	/// Who signed the app installed as `name`, from memory or, for an app that did not load
+	/// (its data still there), from its `app.json`: `None` for no such app.
+	fn installed_author(&self, name: &str) -> Option<Option<String>> {
+		if let Ok(app) = self.app(name) {
+			return Some(app.info.author.clone());
+		}
+		let json = std::fs::read(self.dir.join("apps").join(name).join("app.json")).ok()?;
+		// An app.json that cannot be read names no author: only an unsigned install, or the
+		// operator's removal, replaces it.
+		Some(serde_json::from_slice::<AppInfo>(&json).ok().and_then(|info| info.author).or(Some(String::new())))
+	}
+
 	async fn install_as(&self, info: AppInfo, component: Vec<u8>) -> Result<AppInfo, Error> {
 		let name = info.name.as_str();
 		let _changing = self.changing.lock().await;
 		// A signed app is replaced only by its own author's package.
-		if let (Some(offered), Ok(installed)) = (&info.author, self.app(name)) {
-			if installed.info.author.as_ref() != Some(offered) {
+		if let (Some(offered), Some(installed)) = (&info.author, self.installed_author(name)) {
+			if installed.as_ref() != Some(offered) {
 				return Err(Error::OtherAuthor {
 					name: name.to_owned(),
-					installed: installed.info.author.clone().unwrap_or_else(|| "no signed package".into()),
+					installed: match installed.as_deref() {
+						None => "no signed package".into(),
+						Some("") => "an app whose record cannot be read".into(),
+						Some(author) => author.to_owned(),
+					},
 					offered: offered.clone(),
 				});
 			}

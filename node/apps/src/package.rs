@@ -65,6 +65,8 @@ impl Package {
 		author: &sr25519::Pair,
 	) -> Result<Vec<u8>, Error> {
 		crate::check_name(name)?;
+		check_text(version, description)?;
+		let asks = Grants::parse(&asks.to_text())?;
 		let manifest = Manifest {
 			name: name.to_owned(),
 			version: version.to_owned(),
@@ -115,8 +117,10 @@ impl Package {
 		let mut manifest: Manifest =
 			serde_json::from_slice(manifest_bytes).map_err(|e| Error::BadPackage(format!("its manifest: {e}")))?;
 		crate::check_name(&manifest.name)?;
+		check_text(&manifest.version, &manifest.description)?;
 		// Asks as the operator would write them: checked, hosts in lowercase.
-		manifest.asks = Grants::parse(&manifest.asks.to_text())?;
+		manifest.asks = Grants::parse(&manifest.asks.to_text())
+			.map_err(|e| Error::BadPackage(format!("its manifest asks for what no node grants: {e}")))?;
 		let component = &bytes[HEADER + length..];
 		if component.len() as u64 != manifest.size || blake3::hash(component).to_hex().as_str() != manifest.component {
 			return Err(Error::ManifestMismatch(
@@ -139,6 +143,27 @@ impl Package {
 		missing.extend(asks.http.iter().filter(|host| !granted.http.contains(host)).map(|host| format!("http:{host}")));
 		missing
 	}
+}
+
+/// The longest version and description.
+pub const MAX_VERSION: usize = 64;
+pub const MAX_DESCRIPTION: usize = 1024;
+
+/// A version and a description that show as they are on an operator's terminal: bounded,
+/// without control characters (which could hide or fake what the terminal shows).
+fn check_text(version: &str, description: &str) -> Result<(), Error> {
+	let plain = |text: &str| !text.chars().any(char::is_control);
+	if version.is_empty() || version.len() > MAX_VERSION || !plain(version) || version.contains(' ') {
+		return Err(Error::BadPackage(format!(
+			"its version must be 1 to {MAX_VERSION} printable characters without spaces"
+		)));
+	}
+	if description.len() > MAX_DESCRIPTION || !plain(description) {
+		return Err(Error::BadPackage(format!(
+			"its description must be at most {MAX_DESCRIPTION} bytes without control characters"
+		)));
+	}
+	Ok(())
 }
 
 /// An author as the operator names one: SS58 or `0x` and 64 hex digits.

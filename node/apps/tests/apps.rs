@@ -526,3 +526,74 @@ async fn tampered_packages_and_packages_asking_more_than_granted_are_refused_and
 	assert_eq!(listed, [("guestbook".to_owned(), Some(ss58("//Alice")))]);
 	assert_eq!(call(&apps, "guestbook", "GET", "/entries", b"").await, (200, "Ann: kept\n".into()));
 }
+
+/// A package as a hostile author would sign it: any manifest text at all.
+fn raw_package(manifest: &str, component: &[u8]) -> Vec<u8> {
+	use polkadot_sdk::sp_core::{sr25519, Pair};
+	let author = sr25519::Pair::from_string("//Mallory", None).unwrap();
+	let signature = author.sign(&[b"cairn-app-package-v1:", manifest.as_bytes()].concat());
+	[
+		&b"CAIRNAPP\x01"[..],
+		&author.public().0,
+		&signature.0,
+		&(manifest.len() as u32).to_le_bytes(),
+		manifest.as_bytes(),
+		component,
+	]
+	.concat()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_manifest_cannot_write_to_the_operators_terminal_nor_ask_for_nonsense() {
+	let dir = tempfile::tempdir().unwrap();
+	let apps = open(dir.path(), Limits::default());
+	let component = component("json_api");
+	let manifest = |version: &str, description: &str, asks: &str| {
+		let hash = blake3::hash(&component).to_hex().to_string();
+		let fields = serde_json::json!({
+			"name": "api", "version": version, "description": description, "component": hash, "size": component.len(),
+		});
+		let mut text = fields.to_string();
+		text.insert_str(text.len() - 1, &format!(",\"asks\":{asks}"));
+		raw_package(&text, &component)
+	};
+	let faked = "1.0 by 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY\ngranted: nothing\x1b[8m";
+	for package in [
+		manifest(faked, "", "{}"),
+		manifest("1.0", "hidden\x1b[8m", "{}"),
+		manifest(&"9".repeat(65), "", "{}"),
+		manifest("1.0", "", r#"{"http":["a b"]}"#),
+	] {
+		let refused = apps.install_package(&package, &Grants::default(), None, Default::default()).await.unwrap_err();
+		assert!(matches!(refused, Error::BadPackage(_)), "{refused}");
+	}
+	assert!(apps
+		.install_package(&manifest("1.0", "fine", "{}"), &Grants::default(), None, Default::default())
+		.await
+		.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_that_did_not_load_is_not_taken_over_by_another_author_with_its_data() {
+	let dir = tempfile::tempdir().unwrap();
+	let apps = open(dir.path(), Limits::default());
+	apps.install_package(&package("guestbook", "guestbook", "kv", "//Alice"), &kv(), None, Default::default())
+		.await
+		.unwrap();
+	call(&apps, "guestbook", "POST", "/", b"name=Ann&message=private").await;
+	apps.close().await;
+	// Its component is damaged: the app does not load, its data stays.
+	std::fs::write(dir.path().join("apps/guestbook/component.wasm"), b"damaged").unwrap();
+	let apps = open(dir.path(), Limits::default());
+	assert!(apps.list().is_empty());
+	let refused = apps
+		.install_package(&package("guestbook", "guestbook", "kv", "//Bob"), &kv(), None, Default::default())
+		.await
+		.unwrap_err();
+	assert!(matches!(refused, Error::OtherAuthor { .. }), "{refused}");
+	// Its author's package mends it, with its data.
+	apps.install_package(&package("guestbook", "guestbook", "kv", "//Alice"), &kv(), None, Default::default())
+		.await
+		.unwrap();
+	assert_eq!(call(&apps, "guestbook", "GET", "/entries", b"").await, (200, "Ann: private\n".into()));
+}

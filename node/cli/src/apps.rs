@@ -56,12 +56,17 @@ pub struct AppsArgs {
 pub async fn open(
 	args: &AppsArgs,
 	no_gateway: bool,
+	gateway_hosts: &[String],
 	rpc_port: Option<u16>,
 	dir: PathBuf,
-) -> Result<Option<(Arc<Apps>, AppsGateway)>, String> {
+) -> Result<Option<NodeApps>, String> {
 	if args.no_apps || no_gateway {
 		return Ok(None);
 	}
+	std::fs::create_dir_all(&dir).map_err(|e| format!("the apps' directory {}: {e}", dir.display()))?;
+	let token_file = dir.join(TOKEN_FILE);
+	let token = operator_token(&token_file)?;
+	log::info!("apps: the operator's token is in {} (`cairn apps` reads it there)", token_file.display());
 	let staging = dir.join("staging");
 	let apps = tokio::task::spawn_blocking(move || Apps::open(&dir, Limits::default()))
 		.await
@@ -78,22 +83,78 @@ pub async fn open(
 	let apps = Arc::new(apps);
 	let config = AppsConfig {
 		listen: (args.apps_listen_ip, args.apps_port).into(),
-		hosts: args.apps_host.clone(),
+		// The wallet's names too: its `/apps` sends a browser here under the same name.
+		hosts: args.apps_host.iter().chain(gateway_hosts).cloned().collect(),
 		..AppsConfig::loopback(args.apps_port, apps.clone())
 	};
 	let gateway = AppsGateway::bind(config).await?;
-	Ok(Some((apps, gateway)))
+	Ok(Some(NodeApps { rpc: AppsRpc { apps, token }, gateway }))
 }
 
-/// The operator's methods.
+/// The node's apps: their RPC methods and their listener.
+pub struct NodeApps {
+	pub rpc: AppsRpc,
+	pub gateway: AppsGateway,
+}
+
+/// The file, in the apps' directory, that holds the operator's token.
+const TOKEN_FILE: &str = "operator.token";
+
+/// The operator's token: read from `path`, or made and written there (readable by the
+/// node's user only) on the first start.
+fn operator_token(path: &Path) -> Result<String, String> {
+	use std::{io::Write, os::unix::fs::OpenOptionsExt};
+	match std::fs::read_to_string(path) {
+		Ok(token) if token.trim().len() == 64 => return Ok(token.trim().to_owned()),
+		Ok(_) | Err(_) if path.exists() => {
+			return Err(format!("{} does not hold an operator token: remove it", path.display()))
+		},
+		_ => {},
+	}
+	let token = hex::encode(rand::random::<[u8; 32]>());
+	let mut file = std::fs::OpenOptions::new()
+		.write(true)
+		.create_new(true)
+		.mode(0o600)
+		.open(path)
+		.map_err(|e| format!("{}: {e}", path.display()))?;
+	file.write_all(token.as_bytes()).and_then(|()| file.sync_all()).map_err(|e| format!("{}: {e}", path.display()))?;
+	Ok(token)
+}
+
+/// Reads a package the operator named by its path, refusing what is not a regular file
+/// (a FIFO would block) or is larger than `max`, before reading it.
+fn read_package(path: &str, max: usize) -> Result<Vec<u8>, String> {
+	use std::{io::Read, os::unix::fs::OpenOptionsExt};
+	let file = std::fs::OpenOptions::new()
+		.read(true)
+		.custom_flags(libc::O_NONBLOCK)
+		.open(path)
+		.map_err(|e| format!("the node cannot read {path}: {e}"))?;
+	let meta = file.metadata().map_err(|e| format!("the node cannot read {path}: {e}"))?;
+	if !meta.is_file() {
+		return Err(format!("{path} is not a regular file"));
+	}
+	if meta.len() > max as u64 {
+		return Err(format!("{path} has {} bytes; this node installs packages of at most {max}", meta.len()));
+	}
+	let mut bytes = Vec::with_capacity(meta.len() as usize);
+	file.take(max as u64 + 1).read_to_end(&mut bytes).map_err(|e| format!("the node cannot read {path}: {e}"))?;
+	Ok(bytes)
+}
+
+/// The operator's methods. Each takes the operator's token first: the node's RPC on
+/// loopback is reachable from every page the operator's browser opens (an app's own among
+/// them), and only the operator's `cairn apps` can read the token's file.
 #[rpc(server)]
 pub trait AppsApi {
 	/// Installs the signed package at `path` (on the node's machine), granting it what it
-	/// asks for if `grants` (`kv,http:HOST`) covers that; with `author` (SS58), only a
-	/// package that author signed.
+	/// asks for if `grants` (`kv,files:read,http:HOST`) covers that; with `author` (SS58),
+	/// only a package that author signed; `config` is the app's environment.
 	#[method(name = "apps_install", with_extensions)]
 	async fn install(
 		&self,
+		token: String,
 		path: String,
 		grants: String,
 		author: Option<String>,
@@ -102,20 +163,22 @@ pub trait AppsApi {
 
 	/// The installed apps.
 	#[method(name = "apps_list", with_extensions)]
-	fn list(&self) -> RpcResult<Vec<AppInfo>>;
+	fn list(&self, token: String) -> RpcResult<Vec<AppInfo>>;
 
 	/// Removes an app and its data.
 	#[method(name = "apps_remove", with_extensions)]
-	async fn remove(&self, name: String) -> RpcResult<()>;
+	async fn remove(&self, token: String, name: String) -> RpcResult<()>;
 
 	/// The last lines an app printed, and what the node said of its requests.
 	#[method(name = "apps_logs", with_extensions)]
-	fn logs(&self, name: String) -> RpcResult<Vec<String>>;
+	fn logs(&self, token: String, name: String) -> RpcResult<Vec<String>>;
 }
 
 /// Implements [`AppsApiServer`] on the node's apps.
+#[derive(Clone)]
 pub struct AppsRpc {
 	pub apps: Arc<Apps>,
+	token: String,
 }
 
 /// Error codes of the `apps_*` methods.
@@ -126,6 +189,8 @@ mod code {
 	pub const UNKNOWN_APP: i32 = 7101;
 	/// The node could not read the package or write the app.
 	pub const STORE: i32 = 7102;
+	/// Not the operator's token.
+	pub const TOKEN: i32 = 7103;
 }
 
 fn error(e: cairn_apps::Error) -> ErrorObjectOwned {
@@ -137,8 +202,17 @@ fn error(e: cairn_apps::Error) -> ErrorObjectOwned {
 	ErrorObjectOwned::owned(code, e.to_string(), None::<()>)
 }
 
-fn check_unsafe(ext: &Extensions) -> RpcResult<()> {
-	sc_rpc_api::check_if_safe(ext).map_err(Into::into)
+impl AppsRpc {
+	/// An unsafe method, for the operator alone.
+	fn check(&self, ext: &Extensions, token: &str) -> RpcResult<()> {
+		sc_rpc_api::check_if_safe(ext)?;
+		// Compared by hash: the time taken tells nothing of the token.
+		if blake3::hash(token.as_bytes()) != blake3::hash(self.token.as_bytes()) {
+			let message = format!("not the operator's token (`cairn apps` reads it from the node's apps/{TOKEN_FILE})");
+			return Err(ErrorObjectOwned::owned(code::TOKEN, message, None::<()>));
+		}
+		Ok(())
+	}
 }
 
 #[async_trait]
@@ -146,35 +220,35 @@ impl AppsApiServer for AppsRpc {
 	async fn install(
 		&self,
 		ext: &Extensions,
+		token: String,
 		path: String,
 		grants: String,
 		author: Option<String>,
 		config: Option<BTreeMap<String, String>>,
 	) -> RpcResult<AppInfo> {
-		check_unsafe(ext)?;
+		self.check(ext, &token)?;
 		let grants = Grants::parse(&grants).map_err(error)?;
-		let read = tokio::task::spawn_blocking({
-			let path = path.clone();
-			move || std::fs::read(path)
-		});
-		let package = read.await.map_err(std::io::Error::other).and_then(|read| read).map_err(|e| {
-			ErrorObjectOwned::owned(code::STORE, format!("the node cannot read {path}: {e}"), None::<()>)
-		})?;
+		let max = self.apps.max_package();
+		let package = tokio::task::spawn_blocking(move || read_package(&path, max))
+			.await
+			.map_err(|e| e.to_string())
+			.and_then(|read| read)
+			.map_err(|e| ErrorObjectOwned::owned(code::STORE, e, None::<()>))?;
 		self.apps.install_package(&package, &grants, author.as_deref(), config.unwrap_or_default()).await.map_err(error)
 	}
 
-	fn list(&self, ext: &Extensions) -> RpcResult<Vec<AppInfo>> {
-		check_unsafe(ext)?;
+	fn list(&self, ext: &Extensions, token: String) -> RpcResult<Vec<AppInfo>> {
+		self.check(ext, &token)?;
 		Ok(self.apps.list())
 	}
 
-	async fn remove(&self, ext: &Extensions, name: String) -> RpcResult<()> {
-		check_unsafe(ext)?;
+	async fn remove(&self, ext: &Extensions, token: String, name: String) -> RpcResult<()> {
+		self.check(ext, &token)?;
 		self.apps.remove(&name).await.map_err(error)
 	}
 
-	fn logs(&self, ext: &Extensions, name: String) -> RpcResult<Vec<String>> {
-		check_unsafe(ext)?;
+	fn logs(&self, ext: &Extensions, token: String, name: String) -> RpcResult<Vec<String>> {
+		self.check(ext, &token)?;
 		self.apps.logs(&name).map_err(error)
 	}
 }
@@ -223,27 +297,95 @@ pub enum AppsCmd {
 		/// capability.
 		#[arg(long, value_name = "ACCOUNT")]
 		client: Option<String>,
-		/// The node's RPC endpoint (unsafe methods: the node's own machine).
-		#[arg(long, value_name = "URL", default_value = crate::chain::DEFAULT_NODE_URL)]
-		node_url: String,
+		#[command(flatten)]
+		node: OperatorArgs,
 	},
 	/// List the installed apps.
 	List {
-		#[arg(long, value_name = "URL", default_value = crate::chain::DEFAULT_NODE_URL)]
-		node_url: String,
+		#[command(flatten)]
+		node: OperatorArgs,
 	},
 	/// Remove an app and its data.
 	Remove {
 		name: String,
-		#[arg(long, value_name = "URL", default_value = crate::chain::DEFAULT_NODE_URL)]
-		node_url: String,
+		#[command(flatten)]
+		node: OperatorArgs,
 	},
 	/// Print an app's last log lines.
 	Logs {
 		name: String,
-		#[arg(long, value_name = "URL", default_value = crate::chain::DEFAULT_NODE_URL)]
-		node_url: String,
+		#[command(flatten)]
+		node: OperatorArgs,
 	},
+}
+
+/// Which node, and the operator's token for it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OperatorArgs {
+	/// The node's RPC endpoint (its unsafe methods: the node's own machine).
+	#[arg(long, value_name = "URL", default_value = crate::chain::DEFAULT_NODE_URL)]
+	node_url: String,
+	/// The node's base path (its `--base-path`), where its token is: the file
+	/// `chains/CHAIN/apps/operator.token` under it. Default: the node's default.
+	#[arg(long, value_name = "DIR")]
+	base_path: Option<PathBuf>,
+	/// The chain's id, when the base path holds several chains.
+	#[arg(long, value_name = "ID")]
+	chain_id: Option<String>,
+	/// The token's file itself (the node logs where it is).
+	#[arg(long, value_name = "FILE", conflicts_with_all = ["base_path", "chain_id"])]
+	token_file: Option<PathBuf>,
+}
+
+impl OperatorArgs {
+	/// The operator's token, from its file.
+	fn token(&self) -> Result<String, String> {
+		let file = match &self.token_file {
+			Some(file) => file.clone(),
+			None => {
+				let base = match &self.base_path {
+					Some(base) => base.clone(),
+					None => sc_service::BasePath::from_project("", "", "cairn").path().to_owned(),
+				};
+				let chains = base.join("chains");
+				let with_token = |id: &str| chains.join(id).join("apps").join(TOKEN_FILE);
+				match &self.chain_id {
+					Some(id) => with_token(id),
+					None => {
+						let mut found: Vec<PathBuf> = std::fs::read_dir(&chains)
+							.map(|dir| {
+								dir.filter_map(|e| e.ok()).map(|e| e.path().join("apps").join(TOKEN_FILE)).collect()
+							})
+							.unwrap_or_default();
+						found.retain(|file| file.is_file());
+						match found.len() {
+							1 => found.remove(0),
+							0 => {
+								return Err(format!(
+									"no node's token under {}: give the node's --base-path, or --token-file (its log says where)",
+									base.display()
+								))
+							},
+							_ => return Err(format!("{} holds several chains: give --chain-id", chains.display())),
+						}
+					},
+				}
+			},
+		};
+		let token = std::fs::read_to_string(&file).map_err(|e| {
+			format!("cannot read the operator's token {}: {e} (run this as the node's user)", file.display())
+		})?;
+		Ok(token.trim().to_owned())
+	}
+
+	async fn call<T: serde::de::DeserializeOwned>(
+		&self,
+		chain: &crate::chain::Chain,
+		method: &str,
+		params: jsonrpsee::core::params::ArrayParams,
+	) -> Result<T, String> {
+		chain.call(method, params).await.map_err(|e| unsafe_hint(e, &self.node_url))
+	}
 }
 
 /// Runs a `cairn apps` command.
@@ -255,7 +397,7 @@ pub fn run(cmd: &AppsCmd) -> Result<(), String> {
 	runtime.block_on(async {
 		match cmd {
 			AppsCmd::Pack { .. } => unreachable!("packed above"),
-			AppsCmd::Install { package, grant, author, config, client, node_url } => {
+			AppsCmd::Install { package, grant, author, config, client, node } => {
 				Grants::parse(grant).map_err(|e| e.to_string())?;
 				let config = config
 					.iter()
@@ -266,7 +408,8 @@ pub fn run(cmd: &AppsCmd) -> Result<(), String> {
 					})
 					.collect::<Result<BTreeMap<_, _>, _>>()?;
 				cairn_apps::check_config(&config).map_err(|e| e.to_string())?;
-				let chain = crate::chain::Chain::connect(node_url).await?;
+				let token = node.token()?;
+				let chain = crate::chain::Chain::connect(&node.node_url).await?;
 				// A capability is fetched to a file of this machine that the node reads.
 				let fetched;
 				let path = if package.starts_with("cairn:") {
@@ -281,19 +424,17 @@ pub fn run(cmd: &AppsCmd) -> Result<(), String> {
 					std::fs::canonicalize(package).map_err(|e| format!("{package}: {e}"))?
 				};
 				let path = path.to_str().ok_or("the package's path is not UTF-8")?.to_owned();
-				let info: AppInfo = chain
-					.call("apps_install", rpc_params![path, grant, author, config])
-					.await
-					.map_err(|e| unsafe_hint(e, node_url))?;
+				let info: AppInfo =
+					node.call(&chain, "apps_install", rpc_params![token, path, grant, author, config]).await?;
 				let version = info.version.as_deref().unwrap_or_default();
 				println!("installed {} {version} by {}", info.name, author_of(&info));
 				println!("granted: {}", granted(&info.grants));
 				Ok(())
 			},
-			AppsCmd::List { node_url } => {
-				let chain = crate::chain::Chain::connect(node_url).await?;
-				let apps: Vec<AppInfo> =
-					chain.call("apps_list", rpc_params![]).await.map_err(|e| unsafe_hint(e, node_url))?;
+			AppsCmd::List { node } => {
+				let token = node.token()?;
+				let chain = crate::chain::Chain::connect(&node.node_url).await?;
+				let apps: Vec<AppInfo> = node.call(&chain, "apps_list", rpc_params![token]).await?;
 				for app in apps {
 					println!(
 						"{}\t{}\t{}\t{}\t{} bytes",
@@ -306,16 +447,17 @@ pub fn run(cmd: &AppsCmd) -> Result<(), String> {
 				}
 				Ok(())
 			},
-			AppsCmd::Remove { name, node_url } => {
-				let chain = crate::chain::Chain::connect(node_url).await?;
-				let () = chain.call("apps_remove", rpc_params![name]).await.map_err(|e| unsafe_hint(e, node_url))?;
+			AppsCmd::Remove { name, node } => {
+				let token = node.token()?;
+				let chain = crate::chain::Chain::connect(&node.node_url).await?;
+				let () = node.call(&chain, "apps_remove", rpc_params![token, name]).await?;
 				println!("removed {name} and its data");
 				Ok(())
 			},
-			AppsCmd::Logs { name, node_url } => {
-				let chain = crate::chain::Chain::connect(node_url).await?;
-				let lines: Vec<String> =
-					chain.call("apps_logs", rpc_params![name]).await.map_err(|e| unsafe_hint(e, node_url))?;
+			AppsCmd::Logs { name, node } => {
+				let token = node.token()?;
+				let chain = crate::chain::Chain::connect(&node.node_url).await?;
+				let lines: Vec<String> = node.call(&chain, "apps_logs", rpc_params![token, name]).await?;
 				for line in lines {
 					println!("{line}");
 				}

@@ -162,10 +162,16 @@ pub fn run() -> sc_cli::Result<()> {
 				}
 				let base = config.base_path.config_dir(config.chain_spec.id());
 				let rpc_port = crate::gateway::rpc_port(&config);
-				let apps = crate::apps::open(&apps_args, gateway_args.no_gateway, rpc_port, base.join("apps"))
-					.await
-					.map_err(sc_cli::Error::Input)?;
-				let apps_port = apps.as_ref().map(|(_, gateway)| gateway.local_addr().port());
+				let apps = crate::apps::open(
+					&apps_args,
+					gateway_args.no_gateway,
+					&gateway_args.gateway_host,
+					rpc_port,
+					base.join("apps"),
+				)
+				.await
+				.map_err(sc_cli::Error::Input)?;
+				let apps_port = apps.as_ref().map(|apps| apps.gateway.local_addr().port());
 				let gateway = crate::gateway::bind(
 					&gateway_args,
 					crate::gateway::rpc_port(&config),
@@ -194,7 +200,7 @@ pub fn run() -> sc_cli::Result<()> {
 				});
 				let task_manager = service::new_full::<
 					sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
-				>(config, local_endpoint, provider, apps.as_ref().map(|(apps, _)| apps.clone()))
+				>(config, local_endpoint, provider, apps.as_ref().map(|apps| apps.rpc.clone()))
 				.map_err(sc_cli::Error::Service)?;
 				if let Some(crate::fragments::FragmentService { handle, .. }) = fragments {
 					// The service runs while a handle exists: keep one for the node's lifetime.
@@ -206,8 +212,8 @@ pub fn run() -> sc_cli::Result<()> {
 				if let Some(gateway) = gateway {
 					task_manager.spawn_handle().spawn("gateway", None, gateway.serve());
 				}
-				if let Some((_, apps)) = apps {
-					task_manager.spawn_handle().spawn("apps", None, apps.serve());
+				if let Some(apps) = apps {
+					task_manager.spawn_handle().spawn("apps", None, apps.gateway.serve());
 				}
 				Ok(task_manager)
 			})

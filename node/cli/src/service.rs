@@ -249,7 +249,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	config: Configuration,
 	local_endpoint: Option<LocalEndpoint>,
 	provider: Option<ProviderParts>,
-	apps: Option<Arc<cairn_apps::Apps>>,
+	apps: Option<crate::apps::AppsRpc>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -409,7 +409,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 			if let Some(apps) = &apps {
 				use crate::apps::AppsApiServer;
 				module
-					.merge(crate::apps::AppsRpc { apps: apps.clone() }.into_rpc())
+					.merge(apps.clone().into_rpc())
 					.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
 			}
 			Ok(module)

@@ -61,10 +61,11 @@ fn http(port: u16, method: &str, target: &str, headers: &str, body: &str) -> (u1
 	(status, answer)
 }
 
-/// The best block's number, once the node answers.
-fn best_block(rpc: u16) -> Option<u64> {
-	let body = r#"{"jsonrpc":"2.0","id":1,"method":"chain_getHeader","params":[]}"#;
-	let mut stream = TcpStream::connect(("127.0.0.1", rpc)).ok()?;
+/// One JSON-RPC call over HTTP to the node's RPC port: the whole answer, once it answers.
+fn rpc(port: u16, method: &str, params: serde_json::Value) -> Option<serde_json::Value> {
+	let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+	let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+	stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
 	write!(
 		stream,
 		"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: \
@@ -74,7 +75,12 @@ fn best_block(rpc: u16) -> Option<u64> {
 	.ok()?;
 	let mut answer = String::new();
 	stream.read_to_string(&mut answer).ok()?;
-	let json: serde_json::Value = serde_json::from_str(answer.split_once("\r\n\r\n")?.1).ok()?;
+	serde_json::from_str(answer.split_once("\r\n\r\n")?.1).ok()
+}
+
+/// The best block's number, once the node answers.
+fn best_block(port: u16) -> Option<u64> {
+	let json = rpc(port, "chain_getHeader", serde_json::json!([]))?;
 	u64::from_str_radix(json["result"]["number"].as_str()?.trim_start_matches("0x"), 16).ok()
 }
 
@@ -112,21 +118,52 @@ fn apps_are_installed_by_the_operator_served_on_their_own_port_and_kept_across_a
 	let work = tempfile::tempdir().unwrap();
 	let ports = Ports { rpc: free_port(), p2p: free_port(), gateway: free_port(), apps: free_port() };
 	let url = format!("ws://127.0.0.1:{}", ports.rpc);
+	let base_arg = base.path().to_str().unwrap();
 	let guestbook = pack(work.path(), "guestbook", "guestbook", "kv");
 	let hostile = pack(work.path(), "hostile", "hostile", "");
 
 	let node = start(base.path(), &ports, &["--no-fragment-service"]);
 	// What it asks for must be granted, in words that say how.
-	let refused = failure(&cairn(&["apps", "install", &guestbook, "--node-url", &url]));
+	let refused = failure(&cairn(&["apps", "install", &guestbook, "--node-url", &url, "--base-path", base_arg]));
 	assert!(refused.contains("the app asks for kv") && refused.contains("--grant kv"), "{refused}");
-	let installed = succeeded(cairn(&["apps", "install", &guestbook, "--grant", "kv", "--node-url", &url]));
+	let installed = succeeded(cairn(&[
+		"apps",
+		"install",
+		&guestbook,
+		"--grant",
+		"kv",
+		"--node-url",
+		&url,
+		"--base-path",
+		base_arg,
+	]));
 	assert_eq!(installed, format!("installed guestbook 1.2.0 by {ALICE}\ngranted: kv"));
-	succeeded(cairn(&["apps", "install", &hostile, "--author", ALICE, "--node-url", &url]));
-	let listed = succeeded(cairn(&["apps", "list", "--node-url", &url]));
+	succeeded(cairn(&["apps", "install", &hostile, "--author", ALICE, "--node-url", &url, "--base-path", base_arg]));
+	let listed = succeeded(cairn(&["apps", "list", "--node-url", &url, "--base-path", base_arg]));
 	assert!(listed.contains("guestbook\t1.2.0\t") && listed.contains("\tkv\t"), "{listed}");
 	assert!(listed.contains("hostile\t1.2.0\t") && listed.contains("\tnothing\t"), "{listed}");
-	let missing = failure(&cairn(&["apps", "install", "/nonexistent.cairnapp", "--node-url", &url]));
+	let missing =
+		failure(&cairn(&["apps", "install", "/nonexistent.cairnapp", "--node-url", &url, "--base-path", base_arg]));
 	assert!(missing.contains("/nonexistent.cairnapp"), "{missing}");
+
+	// The operator's methods want the token only the node's user can read: a page that
+	// reaches the RPC port (an app's own page) cannot use them.
+	let token_file = base.path().join("chains/cairn_dev/apps/operator.token");
+	use std::os::unix::fs::PermissionsExt;
+	assert_eq!(std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777, 0o600);
+	let token = std::fs::read_to_string(&token_file).unwrap();
+	let forged = rpc(ports.rpc, "apps_remove", serde_json::json!(["0".repeat(64), "guestbook"])).unwrap();
+	assert_eq!(forged["error"]["code"], 7103, "{forged}");
+	let nobody = failure(&cairn(&["apps", "list", "--node-url", &url, "--base-path", "/nonexistent"]));
+	assert!(nobody.contains("no node's token under /nonexistent") && nobody.contains("--token-file"), "{nobody}");
+	// A FIFO would block the reader: refused before it is opened for reading.
+	let fifo = work.path().join("fifo");
+	assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+	let started = Instant::now();
+	let refused = rpc(ports.rpc, "apps_install", serde_json::json!([token, fifo, "", null, null])).unwrap();
+	assert_eq!(refused["error"]["code"], 7102, "{refused}");
+	assert!(refused["error"]["message"].as_str().unwrap().contains("is not a regular file"), "{refused}");
+	assert!(started.elapsed() < Duration::from_secs(10));
 
 	// Called over HTTP on the apps' port; the wallet's origin sends apps there.
 	let form = "Content-Type: application/x-www-form-urlencoded\r\n";
@@ -144,7 +181,7 @@ fn apps_are_installed_by_the_operator_served_on_their_own_port_and_kept_across_a
 	let (status, stopped) = http(ports.apps, "GET", "/apps/hostile/spin", "", "");
 	assert_eq!(status, 503, "{stopped}");
 	assert!(stopped.contains("app `hostile` was stopped: it ran past its deadline"), "{stopped}");
-	let logs = succeeded(cairn(&["apps", "logs", "hostile", "--node-url", &url]));
+	let logs = succeeded(cairn(&["apps", "logs", "hostile", "--node-url", &url, "--base-path", base_arg]));
 	assert!(logs.contains("ran past its deadline"), "{logs}");
 	assert_eq!(http(ports.apps, "GET", "/apps/guestbook/entries", "", "").0, 200);
 	let deadline = Instant::now() + Duration::from_secs(30);
@@ -152,8 +189,11 @@ fn apps_are_installed_by_the_operator_served_on_their_own_port_and_kept_across_a
 		assert!(Instant::now() < deadline, "no block after the hostile app ran");
 		std::thread::sleep(Duration::from_millis(500));
 	}
-	assert_eq!(succeeded(cairn(&["apps", "remove", "hostile", "--node-url", &url])), "removed hostile and its data");
-	let unknown = failure(&cairn(&["apps", "logs", "hostile", "--node-url", &url]));
+	assert_eq!(
+		succeeded(cairn(&["apps", "remove", "hostile", "--node-url", &url, "--base-path", base_arg])),
+		"removed hostile and its data"
+	);
+	let unknown = failure(&cairn(&["apps", "logs", "hostile", "--node-url", &url, "--base-path", base_arg]));
 	assert!(unknown.contains("no app named `hostile` is installed"), "{unknown}");
 	drop(node);
 
@@ -164,7 +204,7 @@ fn apps_are_installed_by_the_operator_served_on_their_own_port_and_kept_across_a
 	assert_eq!(status, 200, "{entries}");
 	assert!(entries.contains("Ann: on a node"), "{entries}");
 	assert_eq!(http(ports.apps, "GET", "/apps/hostile/hello", "", "").0, 404);
-	let refused = failure(&cairn(&["apps", "list", "--node-url", &url]));
+	let refused = failure(&cairn(&["apps", "list", "--node-url", &url, "--base-path", base_arg]));
 	assert!(refused.contains("unsafe") && refused.contains("on the node's machine"), "{refused}");
 }
 
@@ -183,6 +223,7 @@ fn a_static_site_is_served_from_a_cairn_file_read_by_its_capability() {
 	let work = tempfile::tempdir().unwrap();
 	let ports = Ports { rpc: free_port(), p2p: free_port(), gateway: free_port(), apps: free_port() };
 	let url = format!("ws://127.0.0.1:{}", ports.rpc);
+	let base_arg = base.path().to_str().unwrap();
 	let service = ["--fragment-port", "0", "--fragment-listen-ip", "127.0.0.1"];
 	let _alice = start(base.path(), &ports, &[&service[..], &["--node-key", ALICE_NODE_KEY]].concat());
 	// Two providers: a file is stored as at least two fragments, each with another.
@@ -229,11 +270,15 @@ fn a_static_site_is_served_from_a_cairn_file_read_by_its_capability() {
 	assert!(capability.starts_with("cairn:v2:"), "{capability}");
 
 	let app = pack(work.path(), "static_site", "site", "files:read");
-	let refused = failure(&cairn(&["apps", "install", &app, "--node-url", &url]));
+	let refused = failure(&cairn(&["apps", "install", &app, "--node-url", &url, "--base-path", base_arg]));
 	assert!(refused.contains("--grant files:read"), "{refused}");
-	let setting = format!("SITE={capability}");
-	let args = ["apps", "install", &app, "--grant", "files:read", "--config", &setting, "--node-url", &url];
-	succeeded(cairn(&args));
+	let install = |setting: &str| {
+		let node = ["--node-url", url.as_str(), "--base-path", base_arg];
+		cairn(
+			&[&["apps", "install", app.as_str(), "--grant", "files:read", "--config", setting][..], &node[..]].concat(),
+		)
+	};
+	succeeded(install(&format!("SITE={capability}")));
 
 	let (status, index) = http(ports.apps, "GET", "/apps/site/", "", "");
 	assert_eq!(status, 200, "{index}");
@@ -246,13 +291,10 @@ fn a_static_site_is_served_from_a_cairn_file_read_by_its_capability() {
 	assert!(status == 404 && missing.contains("no secret.txt in this site"), "{missing}");
 
 	// A setting that names no file: the app says why, the node goes on.
-	let args =
-		["apps", "install", &app, "--grant", "files:read", "--config", "SITE=cairn:v2:nothing", "--node-url", &url];
-	succeeded(cairn(&args));
+	succeeded(install("SITE=cairn:v2:nothing"));
 	let (status, broken) = http(ports.apps, "GET", "/apps/site/", "", "");
 	assert_eq!(status, 503, "{broken}");
 	assert!(broken.contains("SITE is not a read capability"), "{broken}");
-	let bad =
-		failure(&cairn(&["apps", "install", &app, "--grant", "files:read", "--config", "lower=x", "--node-url", &url]));
+	let bad = failure(&install("lower=x"));
 	assert!(bad.contains("`lower` is not a setting name"), "{bad}");
 }

@@ -188,11 +188,16 @@ impl Gateway {
 
 /// What answers the requests of one listener: the wallet, or the apps.
 trait Site: Send + Sync + 'static {
-	fn answer(self: Arc<Self>, req: Request<Incoming>) -> impl std::future::Future<Output = Response<Body>> + Send;
+	/// Answers `req`, which came from `peer`.
+	fn answer(
+		self: Arc<Self>,
+		peer: SocketAddr,
+		req: Request<Incoming>,
+	) -> impl std::future::Future<Output = Response<Body>> + Send;
 }
 
 impl Site for State {
-	async fn answer(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
+	async fn answer(self: Arc<Self>, _peer: SocketAddr, req: Request<Incoming>) -> Response<Body> {
 		handle(&self, req).await
 	}
 }
@@ -224,7 +229,7 @@ async fn serve_connections<S: Site>(
 		tokio::spawn(async move {
 			let service = hyper::service::service_fn(move |req| {
 				let site = site.clone();
-				async move { Ok::<_, Infallible>(site.answer(req).await) }
+				async move { Ok::<_, Infallible>(site.answer(peer, req).await) }
 			});
 			let connection = hyper::server::conn::http1::Builder::new()
 				.timer(TokioTimer::new())

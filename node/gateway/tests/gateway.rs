@@ -435,3 +435,50 @@ async fn apps_answer_on_their_own_origin_and_the_wallets_sends_them_there() {
 	assert_eq!(status(&none), 404, "{none}");
 	assert!(none.contains("--no-apps"), "{none}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_bodies_hold_no_app_slots_and_other_sites_pages_cannot_post_to_apps() {
+	use cairn_gateway::{AppsConfig, AppsGateway};
+	let dir = tempfile::tempdir().unwrap();
+	let host = AppsGateway::bind(AppsConfig::loopback(0, guestbook_host(dir.path()).await)).await.unwrap();
+	let apps = host.local_addr();
+	tokio::spawn(host.serve());
+
+	// Four posts whose bodies never come (the guestbook's four slots, were they taken).
+	let mut stalled = Vec::new();
+	for _ in 0..4 {
+		let mut stream = TcpStream::connect(apps).await.unwrap();
+		let head = "POST /apps/guestbook/ HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4000\r\n\r\nname=";
+		stream.write_all(head.as_bytes()).await.unwrap();
+		stalled.push(stream);
+	}
+	tokio::time::sleep(Duration::from_millis(300)).await;
+	let entries = send(apps, "GET /apps/guestbook/entries HTTP/1.1\r\nHost: localhost").await;
+	assert_eq!(status(&entries), 200, "{entries}");
+	// A fifth body from the same address waits for none of them: it is refused at once.
+	let fifth = post(apps, "localhost", "/apps/guestbook/", b"name=Eve&message=more").await;
+	assert_eq!(status(&fifth), 503, "{fifth}");
+	drop(stalled);
+
+	let huge = post(apps, "localhost", "/apps/guestbook/", &vec![b'a'; (1 << 20) + 1]).await;
+	assert_eq!(status(&huge), 413, "{huge}");
+
+	// Another site's page posting through a visitor's browser.
+	let mut stream = TcpStream::connect(apps).await.unwrap();
+	let body = "name=Mallory&message=spam";
+	let forged = format!(
+		"POST /apps/guestbook/ HTTP/1.1\r\nHost: localhost\r\nOrigin: http://evil.example\r\nContent-Length: {}\r\n\
+		 Connection: close\r\n\r\n{body}",
+		body.len()
+	);
+	stream.write_all(forged.as_bytes()).await.unwrap();
+	let mut answer = Vec::new();
+	stream.read_to_end(&mut answer).await.unwrap();
+	let answer = String::from_utf8_lossy(&answer);
+	assert_eq!(status(&answer), 403, "{answer}");
+	// Its own page, and a request from no page at all, are taken.
+	let own = post(apps, "localhost", "/apps/guestbook/", b"name=Ann&message=mine").await;
+	assert_eq!(status(&own), 303, "{own}");
+	let entries = send(apps, "GET /apps/guestbook/entries HTTP/1.1\r\nHost: localhost").await;
+	assert!(entries.contains("Ann: mine") && !entries.contains("Mallory"), "{entries}");
+}
