@@ -7,12 +7,20 @@ import { developmentAccounts } from './accounts';
 import type { Chain } from './chain';
 import { connect, rpcUrl, shortAddress } from './chain';
 import { AccountsScreen } from './screens/accounts';
+import { AppsScreen } from './screens/apps';
 import { ChainScreen } from './screens/chain';
 import { FilesScreen } from './screens/files';
 import { NodesScreen } from './screens/nodes';
 import { ProvidersScreen } from './screens/providers';
 
-const SCREENS = { accounts: 'Accounts', files: 'Files', providers: 'Providers', nodes: 'Nodes', chain: 'Chain' } as const;
+const SCREENS = {
+  accounts: 'Accounts',
+  files: 'Files',
+  providers: 'Providers',
+  nodes: 'Nodes',
+  apps: 'Apps',
+  chain: 'Chain',
+} as const;
 type Screen = keyof typeof SCREENS;
 
 function screenFromHash(): Screen {
@@ -151,6 +159,7 @@ export function App() {
         {screen === 'files' && <FilesScreen {...props} />}
         {screen === 'providers' && <ProvidersScreen {...props} />}
         {screen === 'nodes' && <NodesScreen {...props} />}
+        {screen === 'apps' && <AppsScreen {...props} />}
         {screen === 'chain' && <ChainScreen {...props} />}
       </main>
     </div>

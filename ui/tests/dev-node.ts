@@ -3,8 +3,8 @@
 // providers can store a file's two fragments. The binary: `$CAIRN_BIN`, else the release
 // build in `$CARGO_TARGET_DIR`.
 
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -85,6 +85,33 @@ async function startNode(name: string, args: string[]): Promise<Node> {
   };
 }
 
+/**
+ * Installs the hello-world example app (built for wasm32-wasip2, as the Rust tests build
+ * it) on `node` with `cairn apps`, with the operator's token its log names.
+ */
+async function installHello(node: Node) {
+  const target = process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache/cairn-target');
+  const examples = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'apps', 'Cargo.toml');
+  execFileSync('cargo', ['build', '--quiet', '--release', '--target', 'wasm32-wasip2', '--manifest-path', examples], {
+    env: { ...process.env, CARGO_TARGET_DIR: join(target, 'apps') },
+    stdio: 'inherit',
+  });
+  const deadline = Date.now() + 30_000;
+  let token: string | undefined;
+  while (!token) {
+    token = /the operator's token is in (\S+)/.exec(readFileSync(node.logPath, 'utf8'))?.[1];
+    if (!token && Date.now() > deadline) throw new Error(`no operator's token in ${node.logPath}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const packageFile = join(mkdtempSync(join(tmpdir(), 'cairn-wallet-app-')), 'hello.cairnapp');
+  const hello = join(target, 'apps', 'wasm32-wasip2', 'release', 'hello.wasm');
+  const description = 'Hello world, for the wallet test';
+  execFileSync(cairnBin(), ['apps', 'pack', hello, '--name', 'hello', '--description', description, '--suri', '//Alice', '-o', packageFile]);
+  execFileSync(cairnBin(), [
+    'apps', 'install', packageFile, '--node-url', `ws://127.0.0.1:${node.rpcPort}`, '--token-file', token,
+  ]);
+}
+
 /** Waits until `node` has imported block `number`; a minute is plenty on a dev chain. */
 async function waitForBlock(node: Node, number: number) {
   const deadline = Date.now() + 60_000;
@@ -118,6 +145,7 @@ export default async function startDevChain(): Promise<() => Promise<void>> {
     ]);
     nodes.push(bob);
     await waitForBlock(bob, 2);
+    await installHello(alice);
   } catch (e) {
     await Promise.all(nodes.map((n) => n.stop()));
     throw e;

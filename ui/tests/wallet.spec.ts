@@ -328,9 +328,23 @@ test('the node registry lists the dev nodes and the validator', async ({ page })
   await screenshot(page, 'nodes');
 });
 
+test("the apps screen lists what the node hosts, each on the apps' own origin", async ({ page, request }) => {
+  await open(page, 'apps');
+  const row = page.getByTestId('apps').locator('tbody tr', { hasText: 'hello' });
+  await expect(row).toContainText('Hello world, for the wallet test');
+  await expect(row).toContainText('5Grwva…GKutQY');
+  const href = await row.getByRole('link', { name: 'hello' }).getAttribute('href');
+  const address = new URL(href!);
+  // Its own origin: another port than the wallet's, where its pages cannot reach the wallet's.
+  expect(address.port).not.toBe(new URL(wallet()).port);
+  expect(address.pathname).toBe('/apps/hello/');
+  expect(await (await request.get(href!)).text()).toBe('hello from an app\n');
+  await screenshot(page, 'apps');
+});
+
 test('every screen fits a phone-width window, and the tabs work from the keyboard', async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const screen of ['accounts', 'files', 'providers', 'nodes', 'chain']) {
+  for (const screen of ['accounts', 'files', 'providers', 'nodes', 'apps', 'chain']) {
     await open(page, screen);
     await use(page, 'Alice');
     await expect(page.locator('main h2').first()).toBeVisible();

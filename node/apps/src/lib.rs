@@ -324,6 +324,12 @@ pub struct Apps {
 	ticking: Arc<AtomicBool>,
 }
 
+impl std::fmt::Debug for Apps {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.debug_struct("Apps").field("dir", &self.dir).field("apps", &self.list().len()).finish_non_exhaustive()
+	}
+}
+
 impl Drop for Apps {
 	fn drop(&mut self) {
 		self.ticking.store(false, Ordering::Relaxed);

@@ -171,11 +171,11 @@ pub fn run() -> sc_cli::Result<()> {
 				)
 				.await
 				.map_err(sc_cli::Error::Input)?;
-				let apps_port = apps.as_ref().map(|apps| apps.gateway.local_addr().port());
+				let hosted = apps.as_ref().map(|apps| (apps.gateway.local_addr().port(), apps.rpc.apps.clone()));
 				let gateway = crate::gateway::bind(
 					&gateway_args,
 					crate::gateway::rpc_port(&config),
-					apps_port,
+					hosted,
 					base.join("gateway"),
 				)
 				.await

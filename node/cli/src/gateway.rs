@@ -1,7 +1,7 @@
 //! The node's HTTP gateway (`cairn-gateway`): its flags, and binding it before the node
 //! starts so that a taken port is one clear line.
 
-use std::{net::IpAddr, path::PathBuf};
+use std::{net::IpAddr, path::PathBuf, sync::Arc};
 
 use cairn_gateway::{Config, FilesConfig, FilesSetting, Gateway};
 
@@ -50,11 +50,12 @@ fn checkout_ui_dir() -> PathBuf {
 }
 
 /// Binds the gateway, unless `--no-gateway`; `rpc_port` is told to the wallet's pages,
-/// `/apps` is sent to the apps' port, and `/files` stages under `staging`.
+/// `/apps` is sent to the apps' port (`/apps.json` lists `apps`), and `/files` stages
+/// under `staging`.
 pub async fn bind(
 	args: &GatewayArgs,
 	rpc_port: Option<u16>,
-	apps_port: Option<u16>,
+	apps: Option<(u16, Arc<cairn_apps::Apps>)>,
 	staging: PathBuf,
 ) -> Result<Option<Gateway>, String> {
 	if args.no_gateway {
@@ -71,7 +72,8 @@ pub async fn bind(
 		ui_dir: Some(args.ui_dir.clone().unwrap_or_else(checkout_ui_dir)),
 		hosts: args.gateway_host.clone(),
 		rpc_port,
-		apps_port,
+		apps_port: apps.as_ref().map(|(port, _)| *port),
+		apps: apps.map(|(_, apps)| apps),
 		..Config::loopback(args.gateway_port, None)
 	};
 	Gateway::bind(config).await.map(Some)

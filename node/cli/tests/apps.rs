@@ -121,6 +121,7 @@ fn apps_are_installed_by_the_operator_served_on_their_own_port_and_kept_across_a
 	let base_arg = base.path().to_str().unwrap();
 	let guestbook = pack(work.path(), "guestbook", "guestbook", "kv");
 	let hostile = pack(work.path(), "hostile", "hostile", "");
+	let api = pack(work.path(), "json_api", "api", "");
 
 	let node = start(base.path(), &ports, &["--no-fragment-service"]);
 	// What it asks for must be granted, in words that say how.
@@ -172,6 +173,11 @@ fn apps_are_installed_by_the_operator_served_on_their_own_port_and_kept_across_a
 	let (status, entries) = http(ports.apps, "GET", "/apps/guestbook/entries", "", "");
 	assert_eq!(status, 200, "{entries}");
 	assert!(entries.contains("Ann: on a node"), "{entries}");
+	succeeded(cairn(&["apps", "install", &api, "--node-url", &url, "--base-path", base_arg]));
+	let (status, time) = http(ports.apps, "GET", "/apps/api/time", "", "");
+	assert!(status == 200 && time.contains("\"seconds\":"), "{time}");
+	let (status, counted) = http(ports.apps, "POST", "/apps/api/count", "", "one two\nthree");
+	assert!(status == 200 && counted.contains(r#"{"bytes":13,"words":3,"lines":2}"#), "{counted}");
 	let (status, sent) = http(ports.gateway, "GET", "/apps/guestbook/", "", "");
 	assert_eq!(status, 307, "{sent}");
 	assert!(sent.contains(&format!("location: http://localhost:{}/apps/guestbook/", ports.apps)), "{sent}");
@@ -258,10 +264,11 @@ fn a_static_site_is_served_from_a_cairn_file_read_by_its_capability() {
 			cairn(&offer).status.success()
 		});
 	}
-	let put = |max_price: &[&str]| {
-		let args = [&["client", "put", archive.to_str().unwrap(), "--k", "1", "--n", "2"][..], max_price];
+	let put_file = |file: &str, max_price: &[&str]| {
+		let args = [&["client", "put", file, "--k", "1", "--n", "2"][..], max_price];
 		cairn(&[&args.concat()[..], &["--duration", "30", "--suri", "//Ferdie", "--node-url", &url]].concat())
 	};
+	let put = |max_price: &[&str]| put_file(archive.to_str().unwrap(), max_price);
 	// Once Alice's endpoint is on chain a quote holds (and `--max-price 0` refuses it).
 	wait_for(Duration::from_secs(120), "Alice's endpoint", || {
 		String::from_utf8_lossy(&put(&["--max-price", "0"]).stderr).contains("above --max-price")
@@ -272,10 +279,15 @@ fn a_static_site_is_served_from_a_cairn_file_read_by_its_capability() {
 	let app = pack(work.path(), "static_site", "site", "files:read");
 	let refused = failure(&cairn(&["apps", "install", &app, "--node-url", &url, "--base-path", base_arg]));
 	assert!(refused.contains("--grant files:read"), "{refused}");
+	// The package itself is a Cairn file: installed by its capability, fetched from the
+	// providers.
+	let package = succeeded(put_file(&app, &[]));
+	assert!(package.starts_with("cairn:v2:"), "{package}");
 	let install = |setting: &str| {
 		let node = ["--node-url", url.as_str(), "--base-path", base_arg];
 		cairn(
-			&[&["apps", "install", app.as_str(), "--grant", "files:read", "--config", setting][..], &node[..]].concat(),
+			&[&["apps", "install", package.as_str(), "--grant", "files:read", "--config", setting][..], &node[..]]
+				.concat(),
 		)
 	};
 	succeeded(install(&format!("SITE={capability}")));

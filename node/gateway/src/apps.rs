@@ -217,23 +217,7 @@ impl AppsSite {
 
 	/// The hosted apps, as JSON: what a wallet or another node shows of them.
 	fn list(&self) -> Response<Body> {
-		let apps: Vec<_> = self
-			.config
-			.apps
-			.list()
-			.into_iter()
-			.map(|app| {
-				serde_json::json!({
-					"name": app.name,
-					"version": app.version,
-					"author": app.author,
-					"description": app.description,
-					"codeHash": app.code_hash,
-					"path": format!("/apps/{}/", app.name),
-				})
-			})
-			.collect();
-		let mut response = full(StatusCode::OK, serde_json::json!({ "apps": apps }).to_string());
+		let mut response = full(StatusCode::OK, serde_json::json!({ "apps": listing(&self.config.apps) }).to_string());
 		let headers = response.headers_mut();
 		headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
 		headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -241,6 +225,24 @@ impl AppsSite {
 		headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
 		response
 	}
+}
+
+/// What a node tells of each app it hosts: name, version, author, description, code hash
+/// and path.
+pub(crate) fn listing(apps: &Apps) -> Vec<serde_json::Value> {
+	apps.list()
+		.into_iter()
+		.map(|app| {
+			serde_json::json!({
+				"name": app.name,
+				"version": app.version,
+				"author": app.author,
+				"description": app.description,
+				"codeHash": app.code_hash,
+				"path": format!("/apps/{}/", app.name),
+			})
+		})
+		.collect()
 }
 
 fn too_large() -> Response<Body> {

@@ -74,6 +74,8 @@ pub struct Config {
 	/// The port of the node's apps listener ([`AppsGateway`]): `/apps/...` on the wallet's
 	/// origin is sent there, so that no app's page ever runs in the wallet's origin.
 	pub apps_port: Option<u16>,
+	/// The node's apps, which `/apps.json` lists for the wallet.
+	pub apps: Option<Arc<cairn_apps::Apps>>,
 }
 
 /// Whether the gateway stores and reads files for the page.
@@ -119,6 +121,7 @@ impl Config {
 			header_timeout: Duration::from_secs(10),
 			files: FilesSetting::Off("this gateway does not store or read files".into()),
 			apps_port: None,
+			apps: None,
 		}
 	}
 }
@@ -294,6 +297,14 @@ async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
 		};
 	}
 	match req.uri().path() {
+		"/apps.json" => {
+			let apps = state.config.apps.as_deref().map(apps::listing).unwrap_or_default();
+			let body = serde_json::json!({ "port": state.config.apps_port, "apps": apps }).to_string();
+			let mut response = full(StatusCode::OK, body);
+			response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+			response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+			response
+		},
 		"/config.json" => {
 			let body =
 				serde_json::json!({ "rpcPort": state.config.rpc_port, "appsPort": state.config.apps_port }).to_string();

@@ -392,7 +392,8 @@ async fn guestbook_host(dir: &Path) -> std::sync::Arc<cairn_apps::Apps> {
 async fn apps_answer_on_their_own_origin_and_the_wallets_sends_them_there() {
 	use cairn_gateway::{AppsConfig, AppsGateway};
 	let dir = tempfile::tempdir().unwrap();
-	let host = AppsGateway::bind(AppsConfig::loopback(0, guestbook_host(dir.path()).await)).await.unwrap();
+	let hosted = guestbook_host(dir.path()).await;
+	let host = AppsGateway::bind(AppsConfig::loopback(0, hosted.clone())).await.unwrap();
 	let apps = host.local_addr();
 	tokio::spawn(host.serve());
 
@@ -423,14 +424,24 @@ async fn apps_answer_on_their_own_origin_and_the_wallets_sends_them_there() {
 	// The wallet's origin never answers for an app.
 	let dir = tempfile::tempdir().unwrap();
 	wallet(dir.path());
-	let with_apps =
-		start(Config { apps_port: Some(apps.port()), ..Config::loopback(0, Some(dir.path().into())) }).await;
+	let with_apps = start(Config {
+		apps_port: Some(apps.port()),
+		apps: Some(hosted),
+		..Config::loopback(0, Some(dir.path().into()))
+	})
+	.await;
+	// The wallet lists them for its Apps screen, with their port.
+	let listed = json_body(&send(with_apps, "GET /apps.json HTTP/1.1\r\nHost: localhost").await);
+	assert_eq!(listed["port"], apps.port());
+	assert_eq!(listed["apps"][0]["name"], "guestbook");
 	let sent = send(with_apps, "GET /apps/guestbook/entries?all HTTP/1.1\r\nHost: localhost").await;
 	let expected = format!("http://localhost:{}/apps/guestbook/entries?all", apps.port());
 	assert_eq!((status(&sent), header(&sent, "location")), (307, Some(expected.as_str())), "{sent}");
 	let config = send(with_apps, "GET /config.json HTTP/1.1\r\nHost: localhost").await;
 	assert_eq!(json_body(&config)["appsPort"], apps.port());
 	let without = start(Config::loopback(0, Some(dir.path().into()))).await;
+	let listed = json_body(&send(without, "GET /apps.json HTTP/1.1\r\nHost: localhost").await);
+	assert_eq!(listed, serde_json::json!({ "port": null, "apps": [] }));
 	let none = send(without, "GET /apps/guestbook/ HTTP/1.1\r\nHost: localhost").await;
 	assert_eq!(status(&none), 404, "{none}");
 	assert!(none.contains("--no-apps"), "{none}");
