@@ -378,9 +378,11 @@ fn link(
 	ProxyPre::new(pre).map_err(|e| Error::NotAProxy(format!("{e:#}")))
 }
 
+/// Writes `bytes` to a new file at `path`, readable by the node's user only (an app's
+/// record holds the operator's settings, which may be secrets), synced.
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-	use std::io::Write;
-	let mut file = std::fs::File::create(path)?;
+	use std::{io::Write, os::unix::fs::OpenOptionsExt};
+	let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
 	file.write_all(bytes)?;
 	file.sync_all()
 }

@@ -152,15 +152,21 @@ pub const MAX_DESCRIPTION: usize = 1024;
 /// A version and a description that show as they are on an operator's terminal: bounded,
 /// without control characters (which could hide or fake what the terminal shows).
 fn check_text(version: &str, description: &str) -> Result<(), Error> {
-	let plain = |text: &str| !text.chars().any(char::is_control);
-	if version.is_empty() || version.len() > MAX_VERSION || !plain(version) || version.contains(' ') {
+	if version.is_empty() || version.len() > MAX_VERSION || !version.bytes().all(|b| b.is_ascii_graphic()) {
 		return Err(Error::BadPackage(format!(
-			"its version must be 1 to {MAX_VERSION} printable characters without spaces"
+			"its version must be 1 to {MAX_VERSION} printable ASCII characters without spaces"
 		)));
 	}
-	if description.len() > MAX_DESCRIPTION || !plain(description) {
+	// Control and format characters (bidirectional overrides, zero-width ones) and spaces
+	// other than the plain one could make a terminal show what is not there.
+	let hidden = |c: char| {
+		c.is_control()
+			|| (c.is_whitespace() && c != ' ')
+			|| matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}')
+	};
+	if description.len() > MAX_DESCRIPTION || description.chars().any(hidden) {
 		return Err(Error::BadPackage(format!(
-			"its description must be at most {MAX_DESCRIPTION} bytes without control characters"
+			"its description must be at most {MAX_DESCRIPTION} bytes without control or invisible characters"
 		)));
 	}
 	Ok(())

@@ -434,6 +434,10 @@ async fn a_signed_package_installs_with_what_it_asked_for_and_nothing_more() {
 	assert_eq!(info.version.as_deref(), Some("1.0.0"));
 	assert_eq!(info.code_hash, blake3::hash(&component("guestbook")).to_hex().to_string());
 	assert_eq!(call(&apps, "guestbook", "POST", "/", b"name=Ann&message=signed").await.0, 303);
+	// Its record (with the operator's settings) is the node user's alone.
+	use std::os::unix::fs::PermissionsExt;
+	let record = std::fs::metadata(dir.path().join("apps/guestbook/app.json")).unwrap();
+	assert_eq!(record.permissions().mode() & 0o777, 0o600);
 	// Its author's next version replaces it and keeps its data; the author may be pinned.
 	let again = apps
 		.install_package(
@@ -560,6 +564,8 @@ async fn a_manifest_cannot_write_to_the_operators_terminal_nor_ask_for_nonsense(
 	let faked = "1.0 by 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY\ngranted: nothing\x1b[8m";
 	for package in [
 		manifest(faked, "", "{}"),
+		manifest("1.0\u{2003}by\u{2003}5Grwva", "", "{}"),
+		manifest("1.0", "an app \u{202e}reversed", "{}"),
 		manifest("1.0", "hidden\x1b[8m", "{}"),
 		manifest(&"9".repeat(65), "", "{}"),
 		manifest("1.0", "", r#"{"http":["a b"]}"#),

@@ -103,13 +103,24 @@ const TOKEN_FILE: &str = "operator.token";
 /// The operator's token: read from `path`, or made and written there (readable by the
 /// node's user only) on the first start.
 fn operator_token(path: &Path) -> Result<String, String> {
-	use std::{io::Write, os::unix::fs::OpenOptionsExt};
-	match std::fs::read_to_string(path) {
-		Ok(token) if token.trim().len() == 64 => return Ok(token.trim().to_owned()),
-		Ok(_) | Err(_) if path.exists() => {
-			return Err(format!("{} does not hold an operator token: remove it", path.display()))
-		},
-		_ => {},
+	use std::{
+		io::Write,
+		os::unix::fs::{MetadataExt, OpenOptionsExt},
+	};
+	if let Ok(meta) = std::fs::metadata(path) {
+		if meta.mode() & 0o077 != 0 {
+			return Err(format!(
+				"{} may be read by others than the node's user: `chmod 600` it, or remove it for a new token",
+				path.display()
+			));
+		}
+		let token = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+		match token.trim() {
+			token if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) => return Ok(token.to_owned()),
+			// Made, but not written, when the node stopped: made again.
+			"" => std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))?,
+			_ => return Err(format!("{} does not hold an operator token: remove it", path.display())),
+		}
 	}
 	let token = hex::encode(rand::random::<[u8; 32]>());
 	let mut file = std::fs::OpenOptions::new()
@@ -338,8 +349,18 @@ pub struct OperatorArgs {
 }
 
 impl OperatorArgs {
-	/// The operator's token, from its file.
+	/// The operator's token, from its file; only for a node on this machine.
 	fn token(&self) -> Result<String, String> {
+		let host = self.node_url.split("://").nth(1).unwrap_or_default();
+		let host = host.split(['/', '?']).next().unwrap_or_default();
+		let host = host.rsplit_once(':').map_or(host, |(name, _)| name);
+		if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+			return Err(format!(
+				"--node-url {} is not this machine's: `cairn apps` gives the operator's token only to a node on \
+				 loopback (run it on the node's machine)",
+				self.node_url
+			));
+		}
 		let file = match &self.token_file {
 			Some(file) => file.clone(),
 			None => {

@@ -155,6 +155,8 @@ fn apps_are_installed_by_the_operator_served_on_their_own_port_and_kept_across_a
 	let token = std::fs::read_to_string(&token_file).unwrap();
 	let forged = rpc(ports.rpc, "apps_remove", serde_json::json!(["0".repeat(64), "guestbook"])).unwrap();
 	assert_eq!(forged["error"]["code"], 7103, "{forged}");
+	let remote = failure(&cairn(&["apps", "list", "--node-url", "ws://10.9.9.9:9944", "--base-path", base_arg]));
+	assert!(remote.contains("gives the operator's token only to a node on loopback"), "{remote}");
 	let nobody = failure(&cairn(&["apps", "list", "--node-url", &url, "--base-path", "/nonexistent"]));
 	assert!(nobody.contains("no node's token under /nonexistent") && nobody.contains("--token-file"), "{nobody}");
 	// A FIFO would block the reader: refused before it is opened for reading.

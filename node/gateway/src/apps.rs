@@ -169,6 +169,14 @@ impl AppsSite {
 		let Ok(uri) = target.parse::<Uri>() else {
 			return text(StatusCode::BAD_REQUEST, "not a path an app can take\n");
 		};
+		// All apps of a node share its origin: a service worker one app registered would
+		// answer for every app in the visitor's browser, and outlive its removal.
+		if req.headers().contains_key("service-worker") {
+			return text(
+				StatusCode::FORBIDDEN,
+				"apps may not register service workers: one would answer for every app of this node\n",
+			);
+		}
 		// The body is read whole before an instance is taken: a client that sends it slowly
 		// holds a connection, never an app's slots.
 		let mut req = match self.read_body(peer.ip(), req).await {
@@ -183,7 +191,12 @@ impl AppsSite {
 			headers.insert(PREFIX, prefix);
 		}
 		let request = req.map(cairn_apps::body_from);
-		let response = self.config.apps.handle(&name, request).await;
+		let mut response = self.config.apps.handle(&name, request).await;
+		// Nor may an app widen a worker's scope or clear what the browser keeps for the
+		// other apps of the origin.
+		for shared in ["service-worker-allowed", "clear-site-data"] {
+			response.headers_mut().remove(shared);
+		}
 		response.map(|body| body.map_err(|e| std::io::Error::other(format!("the app's body: {e:?}"))).boxed())
 	}
 

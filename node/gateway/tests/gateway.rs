@@ -414,6 +414,9 @@ async fn apps_answer_on_their_own_origin_and_the_wallets_sends_them_there() {
 	let page = send(apps, &format!("GET /apps/guestbook/ HTTP/1.1\r\nHost: {apps}")).await;
 	assert!(page.contains("<b>Ann</b>: through the gateway"), "{page}");
 
+	// A service worker of one app would answer for all of them.
+	let worker = send(apps, "GET /apps/guestbook/ HTTP/1.1\r\nHost: localhost\r\nService-Worker: script").await;
+	assert_eq!(status(&worker), 403, "{worker}");
 	let missing = send(apps, "GET /apps/wiki/ HTTP/1.1\r\nHost: localhost").await;
 	assert_eq!(status(&missing), 404, "{missing}");
 	assert!(missing.contains("no app named `wiki`"), "{missing}");
