@@ -54,6 +54,26 @@ pub struct ProviderView {
 	pub endpoint: Option<ResolvedEndpoint>,
 }
 
+/// The web apps a node lists on chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostedAppsView {
+	/// The node's account.
+	pub account: String,
+	/// Where it serves them (`http(s)://HOST[:PORT]`, checked by the chain).
+	pub origin: String,
+	/// Each app's name and address (`origin/apps/NAME/`), sorted by name.
+	pub apps: Vec<HostedApp>,
+	/// The block at which the listing expires unless refreshed.
+	pub expires_at: BlockNumber,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostedApp {
+	pub name: String,
+	pub url: String,
+}
+
 /// A node certified under a CA.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -198,6 +218,11 @@ pub trait CairnApi<BlockHash> {
 	#[method(name = "cairn_holdings")]
 	fn holdings(&self, provider: AccountId, at: Option<BlockHash>) -> RpcResult<Vec<ContractView>>;
 
+	/// The web apps each node lists on chain (attested nodes with a live endpoint), by
+	/// account.
+	#[method(name = "cairn_apps")]
+	fn apps(&self, at: Option<BlockHash>) -> RpcResult<Vec<HostedAppsView>>;
+
 	/// The nodes whose EK certificates CA `caId` issued, directly or through a CA under
 	/// it, with their EK ids: the sweep governance makes after revoking a CA.
 	#[method(name = "cairn_nodesUnderCa")]
@@ -290,6 +315,27 @@ where
 			.collect()
 	}
 
+	fn apps(&self, at: Option<Block::Hash>) -> RpcResult<Vec<HostedAppsView>> {
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		let listings = self.client.runtime_api().hosted_apps(at).map_err(runtime_error)?;
+		Ok(listings
+			.into_iter()
+			.map(|(account, listing)| {
+				// Checked by the chain: ASCII; lossy only for a runtime that did not check.
+				let origin = String::from_utf8_lossy(&listing.origin).into_owned();
+				let apps = listing
+					.apps
+					.iter()
+					.map(|name| {
+						let name = String::from_utf8_lossy(name).into_owned();
+						HostedApp { url: format!("{origin}/apps/{name}/"), name }
+					})
+					.collect();
+				HostedAppsView { account: account.to_string(), origin, apps, expires_at: listing.expires_at }
+			})
+			.collect())
+	}
+
 	fn quote(&self, size: u64, k: u16, n: u16, duration: Period, at: Option<Block::Hash>) -> RpcResult<Quote> {
 		if duration == 0 {
 			return Err(bad_params("the duration is at least one proving window"));
@@ -377,7 +423,10 @@ where
 		let nodes = self.client.runtime_api().nodes_under_ca(at, ca_id).map_err(runtime_error)?;
 		Ok(nodes
 			.into_iter()
-			.map(|(account, ek_id)| CertifiedNode { account: account.to_string(), ek_id: format!("0x{}", hex::encode(ek_id)) })
+			.map(|(account, ek_id)| CertifiedNode {
+				account: account.to_string(),
+				ek_id: format!("0x{}", hex::encode(ek_id)),
+			})
 			.collect())
 	}
 }

@@ -188,9 +188,14 @@ impl_runtime_apis! {
 		}
 	}
 
+	#[api_version(2)]
 	impl pallet_endpoints::EndpointsApi<Block, AccountId, BlockNumber> for Runtime {
 		fn resolve(who: AccountId) -> Option<pallet_endpoints::Endpoint<BlockNumber>> {
 			Endpoints::resolve(&who)
+		}
+
+		fn hosted_apps() -> Vec<(AccountId, pallet_endpoints::HostedApps<BlockNumber>)> {
+			Endpoints::all_hosted_apps()
 		}
 	}
 

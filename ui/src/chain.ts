@@ -172,6 +172,37 @@ export function providers(chain: Chain): Promise<Provider[]> {
   return chain.provider.send<Provider[]>('cairn_providers', []);
 }
 
+/** An app a node lists on chain, at `url` (`origin/apps/NAME/`). */
+export interface ListedApp {
+  name: string;
+  url: string;
+}
+
+/** The web apps a node lists on chain (pallet-endpoints), where wallets find them. */
+export interface NodeApps {
+  account: string;
+  origin: string;
+  apps: ListedApp[];
+  expiresAt: number;
+}
+
+export function networkApps(chain: Chain): Promise<NodeApps[]> {
+  return chain.provider.send<NodeApps[]>('cairn_apps', []);
+}
+
+/**
+ * `url` if it is an http(s) address, else undefined: the chain checks listed origins, and
+ * the page checks again before it makes a link of what another node wrote.
+ */
+export function webAddress(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function resolveEndpoint(chain: Chain, account: string): Promise<Endpoint | null> {
   return chain.provider.send<Endpoint | null>('cairn_resolve', [account]);
 }

@@ -131,9 +131,12 @@ export default async function startDevChain(): Promise<() => Promise<void>> {
   if (!existsSync(join(WALLET, 'index.html'))) throw new Error(`no built wallet in ${WALLET}: run npm run build`);
   const p2pPort = await freePort();
   const gatewayPort = await freePort();
+  const appsPort = await freePort();
   const alice = await startNode('alice', [
     '--dev', '--node-key', ALICE_NODE_KEY, '--listen-addr', `/ip4/127.0.0.1/tcp/${p2pPort}`,
-    '--gateway-port', String(gatewayPort), '--apps-port', '0', '--ui-dir', WALLET,
+    '--gateway-port', String(gatewayPort), '--ui-dir', WALLET,
+    // Alice lists her apps on chain at this address (a dev chain takes loopback ones).
+    '--apps-port', String(appsPort), '--apps-public-url', `http://127.0.0.1:${appsPort}`,
   ]);
   const nodes = [alice];
   try {

@@ -3,7 +3,7 @@
 // runs these as plain Node.js tests: `npm run test:unit`.)
 
 import { expect, test } from '@playwright/test';
-import { accountLabel, describeRpcError, formatAmount, formatBytes, parseAmount, rpcMessage, shortAddress } from '../src/chain';
+import { accountLabel, describeRpcError, formatAmount, formatBytes, parseAmount, rpcMessage, shortAddress, webAddress } from '../src/chain';
 import type { Contract } from '../src/chain';
 import { readable } from '../src/events';
 import { downloadUrl } from '../src/gateway';
@@ -119,4 +119,12 @@ test('a fragment\'s state, as the grid colours it', () => {
   expect(fragmentState({ ...base, lastProven: 6 })).toEqual({ kind: 'proven', words: 'active, proven in window 6' });
   // A miss outweighs an older proof.
   expect(fragmentState({ ...base, lastProven: 6, misses: 2 })).toEqual({ kind: 'missing', words: 'active, 2 window(s) missed in a row' });
+});
+
+test("only http(s) addresses another node listed become links", () => {
+  expect(webAddress('http://10.0.0.7:8090/apps/wiki/')).toBe('http://10.0.0.7:8090/apps/wiki/');
+  expect(webAddress('https://mesh.example.org/apps/map/')).toBe('https://mesh.example.org/apps/map/');
+  for (const bad of ['javascript:alert(1)//apps/x/', 'data:text/html,hi', 'file:///etc/passwd', 'not a url', '']) {
+    expect(webAddress(bad)).toBeUndefined();
+  }
 });

@@ -339,6 +339,12 @@ test("the apps screen lists what the node hosts, each on the apps' own origin", 
   expect(address.port).not.toBe(new URL(wallet()).port);
   expect(address.pathname).toBe('/apps/hello/');
   expect(await (await request.get(href!)).text()).toBe('hello from an app\n');
+  // Alice's node lists it on chain, where every wallet finds it (once a block carries it).
+  const listed = page.getByTestId('network-apps').locator('tbody tr', { hasText: 'hello' });
+  await expect(listed).toContainText('5Grwva…GKutQY', { timeout: 90_000 });
+  const listedHref = await listed.getByRole('link', { name: 'hello' }).getAttribute('href');
+  expect(new URL(listedHref!).pathname).toBe('/apps/hello/');
+  expect(await (await request.get(listedHref!)).text()).toBe('hello from an app\n');
   await screenshot(page, 'apps');
 });
 

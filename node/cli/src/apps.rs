@@ -44,9 +44,66 @@ pub struct AppsArgs {
 	#[arg(long, value_name = "NAME", value_delimiter = ',')]
 	pub apps_host: Vec<String>,
 
+	/// Where others reach this node's apps (`http://HOST[:PORT]` or `https://...`, no
+	/// path): the node lists its apps on chain under it, each at `URL/apps/NAME/`, so that
+	/// wallets find them. Without it the node lists none (and withdraws a listing it made).
+	#[arg(long, value_name = "URL", value_parser = parse_public_url)]
+	pub apps_public_url: Option<pallet_endpoints::OriginBytes>,
+
 	/// Run without apps.
-	#[arg(long, conflicts_with_all = ["apps_port", "apps_listen_ip", "apps_host"])]
+	#[arg(long, conflicts_with_all = ["apps_port", "apps_listen_ip", "apps_host", "apps_public_url"])]
 	pub no_apps: bool,
+}
+
+/// An origin for `--apps-public-url`; whether its host may be loopback is the chain's
+/// call (the off-chain worker checks it).
+fn parse_public_url(text: &str) -> Result<pallet_endpoints::OriginBytes, String> {
+	let text = text.strip_suffix('/').unwrap_or(text);
+	pallet_endpoints::check_origin(text.as_bytes(), true).map_err(|_| {
+		format!(
+			"`{text}` is not `http://HOST[:PORT]` or `https://HOST[:PORT]` (a lowercase name or an IP address, no path)"
+		)
+	})?;
+	text.as_bytes().to_vec().try_into().map_err(|_| format!("`{text}` is longer than 128 bytes"))
+}
+
+/// How often the node looks at its apps to keep their listing on chain current.
+const LISTING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Keeps what pallet-endpoints' off-chain worker lists on chain
+/// (`pallet_endpoints::offchain::LOCAL_APPS_KEY`) equal to the apps this node hosts,
+/// under `origin`; nothing without one, so that a listing made before is withdrawn.
+pub async fn keep_listed<S: polkadot_sdk::sp_core::offchain::OffchainStorage>(
+	mut offchain_db: S,
+	apps: Arc<Apps>,
+	origin: Option<pallet_endpoints::OriginBytes>,
+) {
+	use codec::Encode;
+	use polkadot_sdk::sp_core::offchain::STORAGE_PREFIX;
+	let mut written = None;
+	loop {
+		let listing = match &origin {
+			Some(origin) => {
+				let mut names: Vec<String> = apps.list().into_iter().map(|app| app.name).collect();
+				names.sort();
+				if names.len() > pallet_endpoints::MAX_APPS as usize {
+					log::warn!("apps: only the first {} apps by name are listed on chain", pallet_endpoints::MAX_APPS);
+				}
+				let names: Vec<pallet_endpoints::AppName> = names
+					.into_iter()
+					.filter_map(|name| name.into_bytes().try_into().ok())
+					.take(pallet_endpoints::MAX_APPS as usize)
+					.collect();
+				(origin.clone(), pallet_endpoints::AppNames::truncate_from(names))
+			},
+			None => Default::default(),
+		};
+		if written.as_ref() != Some(&listing) {
+			offchain_db.set(STORAGE_PREFIX, pallet_endpoints::offchain::LOCAL_APPS_KEY, &listing.encode());
+			written = Some(listing);
+		}
+		tokio::time::sleep(LISTING_INTERVAL).await;
+	}
 }
 
 /// Opens the apps kept under `dir` (compiling each) and binds their listener, unless
@@ -88,7 +145,12 @@ pub async fn open(
 		..AppsConfig::loopback(args.apps_port, apps.clone())
 	};
 	let gateway = AppsGateway::bind(config).await?;
-	Ok(Some(NodeApps { rpc: AppsRpc { apps, token }, gateway }))
+	if let Some(url) = &args.apps_public_url {
+		let url = String::from_utf8_lossy(url);
+		log::info!("apps: listed on chain at {url}/apps/NAME/ (this node serves them at {})", gateway.local_addr());
+	}
+	let rpc = AppsRpc { apps, token, public_url: args.apps_public_url.clone() };
+	Ok(Some(NodeApps { rpc, gateway }))
 }
 
 /// The node's apps: their RPC methods and their listener.
@@ -190,6 +252,8 @@ pub trait AppsApi {
 pub struct AppsRpc {
 	pub apps: Arc<Apps>,
 	token: String,
+	/// Where others reach the apps (`--apps-public-url`): the node lists them on chain.
+	pub public_url: Option<pallet_endpoints::OriginBytes>,
 }
 
 /// Error codes of the `apps_*` methods.

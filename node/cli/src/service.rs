@@ -298,6 +298,15 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 			},
 			None => offchain_db.remove(STORAGE_PREFIX, key),
 		}
+		match &apps {
+			Some(apps) => task_manager.spawn_handle().spawn(
+				"apps-listing",
+				None,
+				crate::apps::keep_listed(offchain_db.clone(), apps.apps.clone(), apps.public_url.clone()),
+			),
+			// No apps: a listing made before is withdrawn.
+			None => offchain_db.remove(STORAGE_PREFIX, pallet_endpoints::offchain::LOCAL_APPS_KEY),
+		}
 	}
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<Block, <Block as BlockT>::Hash, N>::new(

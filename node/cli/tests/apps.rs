@@ -233,7 +233,9 @@ fn a_static_site_is_served_from_a_cairn_file_read_by_its_capability() {
 	let url = format!("ws://127.0.0.1:{}", ports.rpc);
 	let base_arg = base.path().to_str().unwrap();
 	let service = ["--fragment-port", "0", "--fragment-listen-ip", "127.0.0.1"];
-	let _alice = start(base.path(), &ports, &[&service[..], &["--node-key", ALICE_NODE_KEY]].concat());
+	let public_url = format!("http://127.0.0.1:{}", ports.apps);
+	let listing = ["--node-key", ALICE_NODE_KEY, "--apps-public-url", &public_url];
+	let _alice = start(base.path(), &ports, &[&service[..], &listing[..]].concat());
 	// Two providers: a file is stored as at least two fragments, each with another.
 	let bob_rpc = free_port();
 	let bob_url = format!("ws://127.0.0.1:{bob_rpc}");
@@ -311,4 +313,20 @@ fn a_static_site_is_served_from_a_cairn_file_read_by_its_capability() {
 	assert!(broken.contains("SITE is not a read capability"), "{broken}");
 	let bad = failure(&install("lower=x"));
 	assert!(bad.contains("`lower` is not a setting name"), "{bad}");
+
+	// Alice's node lists the site on chain, where wallets find it; removed, it is unlisted.
+	let listed = || rpc(ports.rpc, "cairn_apps", serde_json::json!([])).expect("cairn_apps answers")["result"].clone();
+	let site_url = format!("{public_url}/apps/site/");
+	wait_for(Duration::from_secs(60), "the site's listing on chain", || {
+		listed()
+			== serde_json::json!([{
+				"account": ALICE,
+				"origin": public_url,
+				"apps": [{ "name": "site", "url": site_url }],
+				"expiresAt": listed()[0]["expiresAt"],
+			}])
+	});
+	assert!(listed()[0]["expiresAt"].as_u64().unwrap() > best_block(ports.rpc).unwrap());
+	succeeded(cairn(&["apps", "remove", "site", "--node-url", &url, "--base-path", base_arg]));
+	wait_for(Duration::from_secs(60), "the listing withdrawn", || listed() == serde_json::json!([]));
 }

@@ -98,6 +98,16 @@ fn unknown_flag_is_a_clear_error() {
 }
 
 #[test]
+fn an_apps_public_url_that_is_not_an_origin_is_a_clear_error() {
+	for bad in ["javascript:alert(1)", "http://mesh.example.org/apps", "http://Mesh.org", "http://10.0.0.7:99999"] {
+		let output = cairn(&["--dev", "--tmp", "--apps-public-url", bad]);
+		assert_clean_failure(&output, &format!("`{bad}` is not `http://HOST[:PORT]` or `https://HOST[:PORT]`"));
+	}
+	let output = cairn(&["--dev", "--tmp", "--no-apps", "--apps-public-url", "http://10.0.0.7"]);
+	assert_clean_failure(&output, "cannot be used with");
+}
+
+#[test]
 fn malformed_chain_spec_is_a_clear_error() {
 	let dir = std::env::temp_dir().join(format!("cairn-cli-test-{}", std::process::id()));
 	std::fs::create_dir_all(&dir).unwrap();

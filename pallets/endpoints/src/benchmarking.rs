@@ -1,4 +1,4 @@
-//! Benchmarks of the three calls at their worst case.
+//! Benchmarks of the calls at their worst case.
 
 use super::*;
 use crate::Pallet as EndpointsPallet;
@@ -25,6 +25,26 @@ fn longest_addresses() -> Addresses {
 	assert!(check_address(&address, false).is_ok());
 	let address: AddressBytes = address.try_into().expect("128 bytes");
 	alloc::vec![address; MAX_ADDRESSES as usize].try_into().expect("the most addresses")
+}
+
+/// `n` apps of 32-byte names at a 128-byte origin.
+fn most_apps<T: Config>(n: u32, expires_at: BlockNumberFor<T>) -> HostedApps<BlockNumberFor<T>> {
+	let host = [b"https://".as_slice(), &[b'a'; 114], b":65535"].concat();
+	assert!(check_origin(&host, false).is_err(), "a label is at most 63 bytes");
+	let origin = [b"https://".as_slice(), &[b'a'; 60], b".", &[b'b'; 53], b":65535"].concat();
+	assert!(check_origin(&origin, false).is_ok());
+	let apps = (0..n)
+		.map(|i| {
+			let mut name = alloc::vec![b'a'; 32];
+			name[24..].copy_from_slice(alloc::format!("{i:08}").as_bytes());
+			AppName::try_from(name).expect("32 bytes")
+		})
+		.collect::<alloc::vec::Vec<_>>();
+	HostedApps {
+		origin: origin.try_into().expect("128 bytes"),
+		apps: apps.try_into().expect("at most MAX_APPS"),
+		expires_at,
+	}
 }
 
 /// An attested node's account with an endpoint of its own.
@@ -67,16 +87,29 @@ mod benchmarks {
 		assert!(!PeerOwners::<T>::contains_key(key.0));
 	}
 
-	/// Anyone prunes an expired endpoint.
+	/// Anyone prunes an expired endpoint, with the most apps listed.
 	#[benchmark]
 	fn prune() {
 		let (stale, key) = node::<T>(0, One::one());
+		Apps::<T>::insert(&stale, most_apps::<T>(MAX_APPS, One::one()));
 		frame_system::Pallet::<T>::set_block_number(T::Ttl::get());
 		let caller: T::AccountId = whitelisted_caller();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), stale.clone());
 		assert!(!Endpoints::<T>::contains_key(&stale));
 		assert!(!PeerOwners::<T>::contains_key(key.0));
+		assert!(!Apps::<T>::contains_key(&stale));
+	}
+
+	/// A node replaces its listing with `n` apps of the longest names, at the longest origin.
+	#[benchmark]
+	fn publish_apps(n: Linear<1, MAX_APPS>) {
+		let (who, _) = node::<T>(0, T::Ttl::get());
+		Apps::<T>::insert(&who, most_apps::<T>(MAX_APPS, One::one()));
+		let listing = most_apps::<T>(n, One::one());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), listing.origin, listing.apps);
+		assert_eq!(Apps::<T>::get(&who).map(|apps| apps.apps.len() as u32), Some(n));
 	}
 
 	impl_benchmark_test_suite!(EndpointsPallet, crate::mock::bench_ext(), crate::mock::Test);

@@ -20,6 +20,11 @@
 //! loopback and unspecified hosts are refused unless the chain allows them (dev and test
 //! chains, whose nodes all run on one machine). Private ranges such as 10.x are valid:
 //! mesh networks use them. Reachability is not checked.
+//!
+//! A node with a live endpoint may also list the web apps it hosts (`publish_apps`): the
+//! origin they are served at (`http(s)://HOST[:PORT]`, each app under `/apps/NAME/`) and
+//! their names, so that wallets and others find them. A listing lives as long as an
+//! endpoint (`Ttl`), only while its node's endpoint is live, and goes with it.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -55,6 +60,24 @@ pub type PeerIdBytes = BoundedVec<u8, ConstU32<64>>;
 /// One multiaddr's bytes.
 pub type AddressBytes = BoundedVec<u8, ConstU32<128>>;
 pub type Addresses = BoundedVec<AddressBytes, ConstU32<MAX_ADDRESSES>>;
+
+/// The most apps a node lists.
+pub const MAX_APPS: u32 = 32;
+/// An app's name: 1 to 32 lowercase letters, digits and dashes, not starting with a dash.
+pub type AppName = BoundedVec<u8, ConstU32<32>>;
+pub type AppNames = BoundedVec<AppName, ConstU32<MAX_APPS>>;
+/// An origin apps are served at: `http://` or `https://`, a host, an optional port.
+pub type OriginBytes = BoundedVec<u8, ConstU32<128>>;
+
+/// The web apps a node hosts, until when.
+#[derive(Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct HostedApps<BlockNumber> {
+	/// Where they are served: app `NAME` at `ORIGIN/apps/NAME/`.
+	pub origin: OriginBytes,
+	/// Their names, sorted and distinct.
+	pub apps: AppNames,
+	pub expires_at: BlockNumber,
+}
 
 /// Where a node listens, until when.
 #[derive(Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
@@ -134,8 +157,8 @@ fn local_name(name: &[u8]) -> bool {
 		return true;
 	}
 	let octets: alloc::vec::Vec<_> = name.split(|b| *b == b'.').collect();
-	let numeric = octets.len() == 4 &&
-		octets.iter().all(|o| !o.is_empty() && o.len() <= 3 && o.iter().all(u8::is_ascii_digit));
+	let numeric =
+		octets.len() == 4 && octets.iter().all(|o| !o.is_empty() && o.len() <= 3 && o.iter().all(u8::is_ascii_digit));
 	numeric && {
 		let parse = |o: &[u8]| o.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
 		let ip: alloc::vec::Vec<u16> = octets.iter().map(|o| parse(o)).collect();
@@ -173,6 +196,98 @@ pub fn check_address(bytes: &[u8], allow_local: bool) -> Result<(), AddressError
 	if !matches!(transport, code::TCP | code::UDP) || rest.len() < 2 {
 		return Err(AddressError::Malformed);
 	}
+	if local && !allow_local {
+		return Err(AddressError::Local);
+	}
+	Ok(())
+}
+
+/// Whether `name` is an app's name: 1 to 32 lowercase letters, digits and dashes, not
+/// starting with a dash (what nodes accept at install, and safe in a URL's path).
+pub fn is_app_name(name: &[u8]) -> bool {
+	!name.is_empty()
+		&& name.len() <= 32
+		&& name[0] != b'-'
+		&& name.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
+/// An IPv6 address in hex groups (with at most one `::`), without IPv4 forms.
+fn parse_ipv6(text: &[u8]) -> Option<[u16; 8]> {
+	let group = |g: &[u8]| -> Option<u16> {
+		(!g.is_empty() && g.len() <= 4 && g.iter().all(u8::is_ascii_hexdigit))
+			.then(|| g.iter().fold(0u16, |n, d| n << 4 | (*d as char).to_digit(16).unwrap_or(0) as u16))
+	};
+	let groups = |part: &[u8]| -> Option<alloc::vec::Vec<u16>> {
+		if part.is_empty() {
+			return Some(alloc::vec::Vec::new());
+		}
+		part.split(|b| *b == b':').map(group).collect()
+	};
+	let position = text.windows(2).position(|w| w == b"::");
+	let (head, tail) = match position {
+		Some(at) => (groups(&text[..at])?, groups(&text[at + 2..])?),
+		None => (groups(text)?, alloc::vec::Vec::new()),
+	};
+	let missing = 8usize.checked_sub(head.len() + tail.len())?;
+	if (position.is_some() && missing == 0) || (position.is_none() && missing != 0) {
+		return None;
+	}
+	let mut all = [0u16; 8];
+	all[..head.len()].copy_from_slice(&head);
+	all[8 - tail.len()..].copy_from_slice(&tail);
+	Some(all)
+}
+
+/// Checks a web origin: `http://` or `https://`, then a host (a DNS name of lowercase
+/// letters, digits, dashes and dots, an IPv4 address, or an IPv6 one in brackets), then
+/// an optional `:PORT`, and nothing else (no user, path, query or fragment, so a page
+/// showing it as a link cannot be made to run a script or hide where it leads). The host
+/// is not loopback or unspecified unless `allow_local`.
+pub fn check_origin(bytes: &[u8], allow_local: bool) -> Result<(), AddressError> {
+	let rest =
+		bytes.strip_prefix(b"https://").or_else(|| bytes.strip_prefix(b"http://")).ok_or(AddressError::Malformed)?;
+	let (host, port) = match rest.strip_prefix(b"[") {
+		Some(v6) => {
+			let end = v6.iter().position(|b| *b == b']').ok_or(AddressError::Malformed)?;
+			(&rest[..end + 2], &v6[end + 1..])
+		},
+		None => match rest.iter().position(|b| *b == b':') {
+			Some(colon) => (&rest[..colon], &rest[colon..]),
+			None => (rest, &[][..]),
+		},
+	};
+	if !port.is_empty() {
+		let digits = port.strip_prefix(b":").ok_or(AddressError::Malformed)?;
+		let valid = !digits.is_empty()
+			&& digits.len() <= 5
+			&& digits.iter().all(u8::is_ascii_digit)
+			&& digits.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')) <= 65535;
+		if !valid {
+			return Err(AddressError::Malformed);
+		}
+	}
+	let local = match host.strip_prefix(b"[").and_then(|h| h.strip_suffix(b"]")) {
+		Some(v6) => {
+			let groups = parse_ipv6(v6).ok_or(AddressError::Malformed)?;
+			let loopback = groups == [0, 0, 0, 0, 0, 0, 0, 1];
+			let link_local = groups[0] & 0xffc0 == 0xfe80;
+			loopback || link_local || groups == [0; 8]
+		},
+		None => {
+			let valid = !host.is_empty()
+				&& host.len() <= 100
+				&& host.split(|b| *b == b'.').all(|label| {
+					!label.is_empty()
+						&& label.len() <= 63
+						&& label[0] != b'-'
+						&& label.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+				});
+			if !valid {
+				return Err(AddressError::Malformed);
+			}
+			local_name(host)
+		},
+	};
 	if local && !allow_local {
 		return Err(AddressError::Local);
 	}
@@ -229,6 +344,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PeerOwners<T: Config> = StorageMap<_, Identity, [u8; 32], (T::AccountId, BlockNumberFor<T>)>;
 
+	/// The web apps each node lists, by node account (see [`HostedApps`]).
+	#[pallet::storage]
+	pub type Apps<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, HostedApps<BlockNumberFor<T>>>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -236,6 +355,11 @@ pub mod pallet {
 		EndpointPublished { who: T::AccountId, expires_at: BlockNumberFor<T> },
 		/// `who` withdrew its endpoint, or a stale one was pruned.
 		EndpointRemoved { who: T::AccountId },
+		/// `who` hosts `count` web apps at the origin it listed, until `expires_at`.
+		AppsPublished { who: T::AccountId, count: u32, expires_at: BlockNumberFor<T> },
+		/// `who` no longer lists web apps: it listed none, or its listing or endpoint
+		/// was withdrawn or pruned.
+		AppsRemoved { who: T::AccountId },
 	}
 
 	#[pallet::error]
@@ -263,13 +387,26 @@ pub mod pallet {
 		UnknownEndpoint,
 		/// The endpoint is live and its node attested; only its owner may withdraw it.
 		NotStale,
+		/// Apps are listed by a node whose endpoint is live: publish the endpoint first.
+		NoEndpoint,
+		/// The origin is not `http://` or `https://`, a host and an optional port.
+		BadOrigin,
+		/// The origin's host is loopback or unspecified, on a chain that does not allow it.
+		LocalOrigin,
+		/// An app's name is not 1 to 32 lowercase letters, digits and dashes, not starting
+		/// with a dash.
+		BadAppName,
+		/// App names are listed sorted and once each.
+		AppsNotSorted,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// Publishes this node's endpoint when it is missing or old (see [`offchain`]).
+		/// Publishes this node's endpoint and the apps it hosts when the chain's copies are
+		/// missing, different or old (see [`offchain`]).
 		fn offchain_worker(now: BlockNumberFor<T>) {
 			Self::offchain_publish(now);
+			Self::offchain_publish_apps(now);
 		}
 	}
 
@@ -299,10 +436,7 @@ pub mod pallet {
 				})?;
 			}
 			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(
-				signed_at <= now && now < signed_at.saturating_add(T::Ttl::get()),
-				Error::<T>::StalePeerSignature
-			);
+			ensure!(signed_at <= now && now < signed_at.saturating_add(T::Ttl::get()), Error::<T>::StalePeerSignature);
 			let payload = endpoint_payload(Self::genesis_hash().as_ref(), &who, &signed_at);
 			ensure!(
 				sp_io::crypto::ed25519_verify(
@@ -316,6 +450,7 @@ pub mod pallet {
 				let live = Self::resolve(&owner).is_some_and(|e| e.peer_id == peer_id);
 				ensure!(!live || owner_signed_at < signed_at, Error::<T>::PeerIdTaken);
 				Endpoints::<T>::remove(&owner);
+				Self::remove_apps(&owner);
 			}
 			if let Some(old) = Endpoints::<T>::get(&who) {
 				Self::release_peer(&who, &old.peer_id);
@@ -333,21 +468,61 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let endpoint = Endpoints::<T>::take(&who).ok_or(Error::<T>::UnknownEndpoint)?;
 			Self::release_peer(&who, &endpoint.peer_id);
+			Self::remove_apps(&who);
 			Self::deposit_event(Event::EndpointRemoved { who });
 			Ok(())
 		}
 
-		/// Anyone: removes an expired endpoint, or one whose node is no longer attested.
-		/// Free when it succeeds. Emits `EndpointRemoved`.
+		/// Anyone: removes an expired endpoint, or one whose node is no longer attested,
+		/// with its apps' listing; or an expired listing of apps. Free when it succeeds.
+		/// Emits `EndpointRemoved` and `AppsRemoved`.
 		#[pallet::call_index(2)]
 		pub fn prune(origin: OriginFor<T>, who: T::AccountId) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
-			let endpoint = Endpoints::<T>::get(&who).ok_or(Error::<T>::UnknownEndpoint)?;
-			ensure!(!Self::is_live(&who, &endpoint), Error::<T>::NotStale);
-			Endpoints::<T>::remove(&who);
-			Self::release_peer(&who, &endpoint.peer_id);
-			Self::deposit_event(Event::EndpointRemoved { who });
+			let apps = Apps::<T>::get(&who);
+			match Endpoints::<T>::get(&who) {
+				Some(endpoint) if !Self::is_live(&who, &endpoint) => {
+					Endpoints::<T>::remove(&who);
+					Self::release_peer(&who, &endpoint.peer_id);
+					Self::remove_apps(&who);
+					Self::deposit_event(Event::EndpointRemoved { who });
+				},
+				Some(_) => {
+					let now = frame_system::Pallet::<T>::block_number();
+					ensure!(apps.is_some_and(|apps| apps.expires_at <= now), Error::<T>::NotStale);
+					Self::remove_apps(&who);
+				},
+				None => {
+					ensure!(apps.is_some(), Error::<T>::UnknownEndpoint);
+					Self::remove_apps(&who);
+				},
+			}
 			Ok(Pays::No.into())
+		}
+
+		/// Signed by a node whose endpoint is live: lists the web apps it hosts, each at
+		/// `origin/apps/NAME/`, for `Ttl` blocks (no longer than its endpoint lives). No
+		/// names withdraws the listing. Emits `AppsPublished` or `AppsRemoved`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(<T as Config>::WeightInfo::publish_apps(apps.len() as u32))]
+		pub fn publish_apps(origin: OriginFor<T>, origin_url: OriginBytes, apps: AppNames) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(Self::resolve(&who).is_some(), Error::<T>::NoEndpoint);
+			if apps.is_empty() {
+				Self::remove_apps(&who);
+				return Ok(());
+			}
+			check_origin(&origin_url, T::AllowLocalAddresses::get()).map_err(|e| match e {
+				AddressError::Malformed => Error::<T>::BadOrigin,
+				AddressError::Local => Error::<T>::LocalOrigin,
+			})?;
+			ensure!(apps.iter().all(|name| is_app_name(name)), Error::<T>::BadAppName);
+			ensure!(apps.windows(2).all(|pair| pair[0] < pair[1]), Error::<T>::AppsNotSorted);
+			let expires_at = frame_system::Pallet::<T>::block_number().saturating_add(T::Ttl::get());
+			let count = apps.len() as u32;
+			Apps::<T>::insert(&who, HostedApps { origin: origin_url, apps, expires_at });
+			Self::deposit_event(Event::AppsPublished { who, count, expires_at });
+			Ok(())
 		}
 	}
 
@@ -355,6 +530,24 @@ pub mod pallet {
 		/// The genesis hash, which binds the peer key's signature to this chain.
 		pub fn genesis_hash() -> T::Hash {
 			frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero())
+		}
+
+		/// Removes the apps `who` listed, if any.
+		fn remove_apps(who: &T::AccountId) {
+			if Apps::<T>::take(who).is_some() {
+				Self::deposit_event(Event::AppsRemoved { who: who.clone() });
+			}
+		}
+
+		/// The web apps `who` lists, if the listing and the node's endpoint are live.
+		pub fn hosted_apps(who: &T::AccountId) -> Option<HostedApps<BlockNumberFor<T>>> {
+			let now = frame_system::Pallet::<T>::block_number();
+			Self::resolve(who).and(Apps::<T>::get(who)).filter(|apps| apps.expires_at > now)
+		}
+
+		/// Every live listing of web apps (one per node account; for RPC, off chain).
+		pub fn all_hosted_apps() -> alloc::vec::Vec<(T::AccountId, HostedApps<BlockNumberFor<T>>)> {
+			Apps::<T>::iter_keys().filter_map(|who| Self::hosted_apps(&who).map(|apps| (who, apps))).collect()
 		}
 
 		/// Forgets that `who` uses `peer_id`, if it is the one recorded.
@@ -378,12 +571,17 @@ pub mod pallet {
 }
 
 polkadot_sdk::sp_api::decl_runtime_apis! {
-	/// Endpoint queries for RPC and clients.
+	/// Endpoint queries for RPC and clients. Version 2: `hosted_apps`.
+	#[api_version(2)]
 	pub trait EndpointsApi<AccountId, BlockNumber> where
 		AccountId: codec::Codec,
 		BlockNumber: codec::Codec,
 	{
 		/// Where `who` listens, if its endpoint is live and it is attested.
 		fn resolve(who: AccountId) -> Option<Endpoint<BlockNumber>>;
+
+		/// Every live listing of web apps, by node account: one per attested node at most.
+		#[api_version(2)]
+		fn hosted_apps() -> alloc::vec::Vec<(AccountId, HostedApps<BlockNumber>)>;
 	}
 }

@@ -4,8 +4,13 @@
 //! ([`peer_proof_key`]). The off-chain worker publishes them for each attested node key
 //! whenever the chain's copy differs or has less than half its `Ttl` left, leaving out
 //! loopback and unspecified addresses on chains that refuse them.
+//!
+//! Likewise for the web apps the node hosts: the node writes the origin they are served at
+//! and their names ([`LOCAL_APPS_KEY`]), and the off-chain worker lists them
+//! (`publish_apps`) for the node key whose endpoint this node serves, when the chain's
+//! listing differs or is past half its life, and withdraws it when the node lists none.
 
-use crate::{check_address, pallet::*, Addresses, PeerIdBytes};
+use crate::{check_address, check_origin, pallet::*, Addresses, AppNames, OriginBytes, PeerIdBytes};
 use alloc::vec::Vec;
 use cairn_primitives::traits::NodeRegistry;
 use codec::Encode;
@@ -15,6 +20,7 @@ use polkadot_sdk::{
 		offchain::{AppCrypto, SendSignedTransaction, Signer},
 		pallet_prelude::BlockNumberFor,
 	},
+	sp_io::hashing::blake2_256,
 	sp_runtime::{
 		offchain::storage::{StorageRetrievalError, StorageValueRef},
 		traits::{IdentifyAccount, Saturating},
@@ -29,14 +35,24 @@ pub const LOCAL_ENDPOINT_KEY: &[u8] = b"cairn/endpoints/local";
 /// Prefix of the persistent off-chain storage key of the peer key's signature for an
 /// account, written by the node: SCALE `(block number signed at, [u8; 64])`.
 pub const PEER_PROOF_PREFIX: &[u8] = b"cairn/endpoints/proof/";
+/// Persistent off-chain storage key of the web apps the node hosts, written by the node:
+/// SCALE `(OriginBytes, AppNames)`, the names sorted; none when it lists no apps.
+pub const LOCAL_APPS_KEY: &[u8] = b"cairn/endpoints/apps";
 /// Off-chain storage of the block the endpoint of an account was last sent at.
 const SENT_KEY: &[u8] = b"cairn/endpoints/sent/";
+/// Off-chain storage of the block the apps' listing of an account was last sent at.
+const APPS_SENT_KEY: &[u8] = b"cairn/endpoints/apps-sent/";
 /// Blocks to wait for a sent endpoint to be included before sending it again.
 pub const RESEND_AFTER: u32 = 10;
 
 /// The node's own endpoint, as its service plane wrote it.
 pub fn local_endpoint() -> Option<(PeerIdBytes, Addresses)> {
 	StorageValueRef::persistent(LOCAL_ENDPOINT_KEY).get().ok().flatten()
+}
+
+/// The web apps the node hosts, as it wrote them: none if it wrote none.
+pub fn local_apps() -> (OriginBytes, AppNames) {
+	StorageValueRef::persistent(LOCAL_APPS_KEY).get().ok().flatten().unwrap_or_default()
 }
 
 /// The off-chain storage key of the peer key's signature for `account`.
@@ -71,16 +87,16 @@ impl<T: Config> Pallet<T> {
 				continue;
 			};
 			// Another of this node's keys serves this peer id: one of them, not both in turn.
-			let served_by_another = local.iter().any(|(_, other)| {
-				*other != account && Self::resolve(other).is_some_and(|e| e.peer_id == peer_id)
-			});
+			let served_by_another = local
+				.iter()
+				.any(|(_, other)| *other != account && Self::resolve(other).is_some_and(|e| e.peer_id == peer_id));
 			if served_by_another {
 				continue;
 			}
 			let current = Endpoints::<T>::get(&account);
 			let fresh = current
 				.is_some_and(|e| e.peer_id == peer_id && e.addresses == addresses && e.expires_at > refresh_before);
-			if fresh || !Self::due_to_send(&account, now) {
+			if fresh || !Self::due_to_send(SENT_KEY, &account, now) {
 				continue;
 			}
 			let sent = Signer::<T, T::NodeKey>::all_accounts()
@@ -110,10 +126,66 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
-	/// Whether `account`'s endpoint was not sent within the last [`RESEND_AFTER`] blocks;
-	/// if so, records that it is sent now.
-	fn due_to_send(account: &T::AccountId, now: BlockNumberFor<T>) -> bool {
-		let key = [SENT_KEY, &account.encode()].concat();
+	/// Lists the web apps the node hosts for the node key whose live endpoint has this
+	/// node's peer id, when the chain's listing is missing, different, or past half its
+	/// life; withdraws the listing when the node hosts none.
+	pub(crate) fn offchain_publish_apps(now: BlockNumberFor<T>) {
+		let Some((peer_id, _)) = local_endpoint() else { return };
+		let (origin, apps) = local_apps();
+		let apps = match check_origin(&origin, T::AllowLocalAddresses::get()) {
+			Ok(()) => apps,
+			Err(_) if apps.is_empty() => apps,
+			Err(_) => {
+				log::warn!(target: LOG_TARGET, "the apps' origin is not valid on this chain: pass --apps-public-url");
+				AppNames::default()
+			},
+		};
+		let refresh_before = now.saturating_add(T::Ttl::get() / 2u32.into());
+		for (public, account) in Self::local_accounts() {
+			if Self::resolve(&account).is_none_or(|e| e.peer_id != peer_id) {
+				continue;
+			}
+			let fresh = match Apps::<T>::get(&account) {
+				None => apps.is_empty(),
+				Some(listed) => {
+					!apps.is_empty()
+						&& listed.origin == origin
+						&& listed.apps == apps
+						&& listed.expires_at > refresh_before
+				},
+			};
+			if fresh || !Self::listing_due(&account, now, (&origin, &apps).using_encoded(blake2_256)) {
+				continue;
+			}
+			let count = apps.len();
+			let sent = Signer::<T, T::NodeKey>::all_accounts()
+				.with_filter(alloc::vec![public])
+				.send_signed_transaction(|_| Call::publish_apps { origin_url: origin.clone(), apps: apps.clone() });
+			match sent.first() {
+				Some((_, Ok(()))) => log::info!(target: LOG_TARGET, "listing of {count} apps of {account:?} sent"),
+				_ => log::warn!(target: LOG_TARGET, "listing of the apps of {account:?} could not be sent"),
+			}
+		}
+	}
+
+	/// Whether the listing whose hash is `listing` was not sent for `account` within the
+	/// last [`RESEND_AFTER`] blocks (another one may go at once); if so, records that it is
+	/// sent now.
+	fn listing_due(account: &T::AccountId, now: BlockNumberFor<T>, listing: [u8; 32]) -> bool {
+		let key = [APPS_SENT_KEY, &account.encode()].concat();
+		type Last<N> = Result<Option<(N, [u8; 32])>, StorageRetrievalError>;
+		StorageValueRef::persistent(&key)
+			.mutate(|last: Last<BlockNumberFor<T>>| match last {
+				Ok(Some((at, sent))) if sent == listing && now < at.saturating_add(RESEND_AFTER.into()) => Err(()),
+				_ => Ok((now, listing)),
+			})
+			.is_ok()
+	}
+
+	/// Whether what `account` sends under `prefix` was not sent within the last
+	/// [`RESEND_AFTER`] blocks; if so, records that it is sent now.
+	fn due_to_send(prefix: &[u8], account: &T::AccountId, now: BlockNumberFor<T>) -> bool {
+		let key = [prefix, &account.encode()].concat();
 		StorageValueRef::persistent(&key)
 			.mutate(|last: Result<Option<BlockNumberFor<T>>, StorageRetrievalError>| match last {
 				Ok(Some(at)) if now < at.saturating_add(RESEND_AFTER.into()) => Err(()),

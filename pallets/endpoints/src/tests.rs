@@ -1,8 +1,8 @@
 //! Every call and every error of the endpoints pallet.
 
 use crate::{
-	check_address, ed25519_key_of, endpoint_payload, mock::*, pallet, AddressBytes, AddressError, Addresses, Error,
-	Event, PeerIdBytes,
+	check_address, check_origin, ed25519_key_of, endpoint_payload, is_app_name, mock::*, pallet, AddressBytes,
+	AddressError, Addresses, AppName, AppNames, Error, Event, HostedApps, OriginBytes, PeerIdBytes,
 };
 use polkadot_sdk::{
 	frame_support::{assert_noop, assert_ok, dispatch::Pays},
@@ -86,10 +86,7 @@ fn an_attested_node_publishes_and_is_resolved_until_expiry() {
 #[test]
 fn only_attested_nodes_publish() {
 	new_test_ext().execute_with(|| {
-		assert_noop!(
-			publish(9, vec![address()]),
-			Error::<Test>::NotAttested
-		);
+		assert_noop!(publish(9, vec![address()]), Error::<Test>::NotAttested);
 		assert_noop!(
 			Endpoints::publish(RuntimeOrigin::none(), peer_id(), addresses(vec![address()]), 1, proof(&peer_key(7), 1)),
 			DispatchError::BadOrigin
@@ -101,7 +98,13 @@ fn only_attested_nodes_publish() {
 fn malformed_endpoints_are_refused() {
 	new_test_ext().execute_with(|| {
 		let publish_peer = |peer: Vec<u8>, addrs: Vec<AddressBytes>| {
-			Endpoints::publish(RuntimeOrigin::signed(1), peer.try_into().unwrap(), addresses(addrs), 1, proof(&peer_key(7), 1))
+			Endpoints::publish(
+				RuntimeOrigin::signed(1),
+				peer.try_into().unwrap(),
+				addresses(addrs),
+				1,
+				proof(&peer_key(7), 1),
+			)
 		};
 		assert_noop!(publish_peer(vec![], vec![address()]), Error::<Test>::BadPeerId);
 		assert_noop!(publish_peer(vec![0x00, 5, 1, 2], vec![address()]), Error::<Test>::BadPeerId);
@@ -262,7 +265,13 @@ fn a_peer_signature_is_good_for_a_while_and_a_newer_one_takes_the_peer_id_over()
 	new_test_ext().execute_with(|| {
 		System::set_block_number(50);
 		let publish_signed_at = |who: u64, at: u64| {
-			Endpoints::publish(RuntimeOrigin::signed(who), peer_id(), addresses(vec![address()]), at, proof_at(&peer_key(7), who, at))
+			Endpoints::publish(
+				RuntimeOrigin::signed(who),
+				peer_id(),
+				addresses(vec![address()]),
+				at,
+				proof_at(&peer_key(7), who, at),
+			)
 		};
 		// Signed at a block to come, or too long ago.
 		assert_noop!(publish_signed_at(1, 51), Error::<Test>::StalePeerSignature);
@@ -303,10 +312,187 @@ fn one_peer_id_serves_one_live_node() {
 	});
 }
 
+fn origin(text: &str) -> OriginBytes {
+	text.as_bytes().to_vec().try_into().unwrap()
+}
+
+fn names(list: &[&str]) -> AppNames {
+	list.iter().map(|n| AppName::try_from(n.as_bytes().to_vec()).unwrap()).collect::<Vec<_>>().try_into().unwrap()
+}
+
+fn publish_apps(who: u64, at: &str, list: &[&str]) -> DispatchResult {
+	Endpoints::publish_apps(RuntimeOrigin::signed(who), origin(at), names(list))
+}
+
+#[test]
+fn a_node_lists_its_apps_while_its_endpoint_lives() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(publish_apps(1, "http://10.0.0.7:8090", &["wiki"]), Error::<Test>::NoEndpoint);
+		assert_noop!(publish_apps(9, "http://10.0.0.7:8090", &["wiki"]), Error::<Test>::NoEndpoint);
+		assert_ok!(publish(1, vec![address()]));
+		assert_ok!(publish_apps(1, "http://10.0.0.7:8090", &["guestbook", "wiki"]));
+		assert_eq!(last_event(), Event::AppsPublished { who: 1, count: 2, expires_at: 1 + TTL });
+		let listed = Endpoints::hosted_apps(&1).unwrap();
+		let expected = HostedApps {
+			origin: origin("http://10.0.0.7:8090"),
+			apps: names(&["guestbook", "wiki"]),
+			expires_at: 1 + TTL,
+		};
+		assert_eq!(listed, expected);
+		// A new listing replaces the old one.
+		System::set_block_number(5);
+		assert_ok!(publish_apps(1, "https://mesh.example.org", &["map"]));
+		assert_eq!(Endpoints::hosted_apps(&1).unwrap().apps, names(&["map"]));
+		// It is shown only while the endpoint lives and the node is attested.
+		Attested::set(vec![2, 3]);
+		assert_eq!(Endpoints::hosted_apps(&1), None);
+		Attested::set(vec![1, 2, 3]);
+		System::set_block_number(1 + TTL);
+		assert_eq!(Endpoints::hosted_apps(&1), None, "the endpoint expired");
+		assert_noop!(publish_apps(1, "http://10.0.0.7:8090", &["wiki"]), Error::<Test>::NoEndpoint);
+		// Listing no apps withdraws the listing.
+		assert_ok!(publish(1, vec![address()]));
+		assert_ok!(publish_apps(1, "http://10.0.0.7:8090", &["wiki"]));
+		assert_ok!(publish_apps(1, "", &[]));
+		assert_eq!(last_event(), Event::AppsRemoved { who: 1 });
+		assert!(pallet::Apps::<Test>::get(1).is_none());
+		let events = System::events().len();
+		assert_ok!(publish_apps(1, "", &[]));
+		assert_eq!(System::events().len(), events, "nothing to withdraw");
+	});
+}
+
+#[test]
+fn the_listing_expires_and_goes_with_its_endpoint() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(publish(1, vec![address()]));
+		assert_ok!(publish_apps(1, "http://10.0.0.7", &["wiki"]));
+		System::set_block_number(TTL / 2);
+		assert_ok!(publish(1, vec![address()]));
+		// The endpoint was refreshed later: the listing expires first.
+		System::set_block_number(TTL + 10);
+		assert!(Endpoints::resolve(&1).is_some());
+		assert_eq!(Endpoints::hosted_apps(&1), None);
+		// A stale listing is anyone's to prune, for free; a live one is not.
+		assert_ok!(publish_as(2, &peer_key(8), vec![address()]));
+		assert_ok!(publish_apps(2, "http://10.0.0.8", &["map"]));
+		assert_noop!(Endpoints::prune(RuntimeOrigin::signed(5), 2), Error::<Test>::NotStale);
+		let info = Endpoints::prune(RuntimeOrigin::signed(5), 1).unwrap();
+		assert_eq!(info.pays_fee, Pays::No);
+		assert_eq!(last_event(), Event::AppsRemoved { who: 1 });
+		assert!(pallet::Apps::<Test>::get(1).is_none());
+		assert!(Endpoints::resolve(&1).is_some(), "the endpoint stays");
+		// Withdrawing the endpoint withdraws the listing.
+		assert_ok!(Endpoints::withdraw(RuntimeOrigin::signed(2)));
+		assert!(pallet::Apps::<Test>::get(2).is_none());
+		// Pruning an endpoint prunes its listing.
+		assert_ok!(publish_as(3, &peer_key(9), vec![address()]));
+		assert_ok!(publish_apps(3, "http://10.0.0.9", &["wiki"]));
+		System::set_block_number(3 * TTL);
+		assert_ok!(Endpoints::prune(RuntimeOrigin::signed(5), 3));
+		assert!(pallet::Apps::<Test>::get(3).is_none());
+		assert!(pallet::Endpoints::<Test>::get(3).is_none());
+		// A listing left without its endpoint (the pallet never leaves one) is pruned too.
+		let orphan = HostedApps { origin: origin("http://10.0.0.4"), apps: names(&["x"]), expires_at: 10 * TTL };
+		pallet::Apps::<Test>::insert(4, orphan);
+		assert_ok!(Endpoints::prune(RuntimeOrigin::signed(5), 4));
+		assert!(pallet::Apps::<Test>::get(4).is_none());
+	});
+}
+
+#[test]
+fn a_node_taking_a_peer_id_over_removes_the_old_owners_listing() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(publish(1, vec![address()]));
+		assert_ok!(publish_apps(1, "http://10.0.0.7", &["wiki"]));
+		System::set_block_number(2);
+		assert_ok!(publish(2, vec![address()]));
+		assert!(pallet::Apps::<Test>::get(1).is_none());
+	});
+}
+
+#[test]
+fn bad_listings_are_refused() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(publish(1, vec![address()]));
+		for bad in [
+			"javascript:alert(1)",
+			"ftp://10.0.0.7",
+			"http://",
+			"http://10.0.0.7/apps",
+			"http://10.0.0.7:8090/",
+			"http://user@10.0.0.7",
+			"http://10.0.0.7:99999",
+			"http://10.0.0.7:",
+			"http://Mesh.Example.org",
+			"http://mesh..org",
+			"http://-mesh.org",
+			"http://[::ffff:10.0.0.7]",
+			"http://[fe80::1:2:3:4:5:6:7:8]",
+			"http://[::1",
+			"http://10.0.0.7\\@evil",
+			"http://10.0.0.7?x",
+			"http://10.0.0.7#x",
+			"http://10.0.0.7 ",
+		] {
+			assert_noop!(publish_apps(1, bad, &["wiki"]), Error::<Test>::BadOrigin);
+		}
+		for bad in ["", "-wiki", "Wiki", "wi ki", "wiki/../x", "wiki\u{200b}"] {
+			let name = AppName::try_from(bad.as_bytes().to_vec()).unwrap();
+			assert!(!is_app_name(&name), "{bad:?}");
+			let list: AppNames = vec![name].try_into().unwrap();
+			assert_noop!(
+				Endpoints::publish_apps(RuntimeOrigin::signed(1), origin("http://10.0.0.7"), list),
+				Error::<Test>::BadAppName
+			);
+		}
+		assert_noop!(publish_apps(1, "http://10.0.0.7", &["wiki", "guestbook"]), Error::<Test>::AppsNotSorted);
+		assert_noop!(publish_apps(1, "http://10.0.0.7", &["wiki", "wiki"]), Error::<Test>::AppsNotSorted);
+		// Loopback only where the chain allows it.
+		assert_ok!(publish_apps(1, "http://127.0.0.1:8090", &["wiki"]));
+		AllowLocal::set(false);
+		let local = [
+			"http://127.0.0.1:8090",
+			"http://localhost",
+			"https://a.localhost",
+			"http://[::1]",
+			"http://[0:0::1]",
+			"http://[fe80::1]",
+			"http://0.0.0.0",
+		];
+		for local in local {
+			assert_noop!(publish_apps(1, local, &["wiki"]), Error::<Test>::LocalOrigin);
+		}
+		// Too long or too many do not decode.
+		assert!(OriginBytes::try_from(vec![b'a'; 129]).is_err());
+		assert!(AppName::try_from(vec![b'a'; 33]).is_err());
+		assert!(AppNames::try_from(vec![AppName::default(); 33]).is_err());
+	});
+}
+
+#[test]
+fn origin_shapes() {
+	for good in [
+		"http://10.0.0.7",
+		"https://10.0.0.7:8090",
+		"http://mesh.example.org",
+		"https://xn--bcher-kva.example:443",
+		"http://[2001:db8::7]:8090",
+		"http://[2001:db8:0:0:0:0:0:7]",
+	] {
+		assert_eq!(check_origin(good.as_bytes(), false), Ok(()), "{good}");
+	}
+	assert_eq!(check_origin(b"http://[::1]:8090", true), Ok(()));
+	assert_eq!(check_origin(b"http://[::1]:8090", false), Err(AddressError::Local));
+	assert_eq!(check_origin(b"http://[1:2:3:4:5:6:7:8:9]", true), Err(AddressError::Malformed));
+	assert_eq!(check_origin(b"http://[1::2::3]", true), Err(AddressError::Malformed));
+	assert_eq!(check_origin(b"http://[12345::]", true), Err(AddressError::Malformed));
+}
+
 /// The node's off-chain worker publishing its own endpoint.
 mod offchain_worker {
 	use super::*;
-	use crate::offchain::{peer_proof_key, LOCAL_ENDPOINT_KEY, RESEND_AFTER};
+	use crate::offchain::{peer_proof_key, LOCAL_APPS_KEY, LOCAL_ENDPOINT_KEY, RESEND_AFTER};
 	use codec::{Decode, Encode};
 	use polkadot_sdk::{
 		frame_support::traits::Hooks,
@@ -493,6 +679,123 @@ mod offchain_worker {
 		ext.execute_with(|| {
 			Endpoints::offchain_worker(1);
 			assert!(include(&pool).is_empty(), "no node key");
+		});
+	}
+
+	/// As the node writes the apps it hosts.
+	fn host_apps(at: &str, list: &[&str]) {
+		sp_io::offchain::local_storage_set(
+			polkadot_sdk::sp_core::offchain::StorageKind::PERSISTENT,
+			LOCAL_APPS_KEY,
+			&(origin(at), names(list)).encode(),
+		);
+	}
+
+	/// Dispatches the apps' listings in the pool; returns how many there were.
+	fn include_listings(pool: &Pool) -> usize {
+		let sent: Vec<_> = pool.write().transactions.drain(..).collect();
+		for bytes in &sent {
+			let xt = Extrinsic::decode(&mut &bytes[..]).unwrap();
+			let Preamble::Signed(signer, ..) = xt.preamble else { panic!("unsigned") };
+			assert!(matches!(xt.function, RuntimeCall::Endpoints(pallet::Call::publish_apps { .. })));
+			xt.function.dispatch(RuntimeOrigin::signed(signer)).unwrap();
+		}
+		sent.len()
+	}
+
+	fn run(n: u64) {
+		System::set_block_number(n);
+		Endpoints::offchain_worker(n);
+	}
+
+	#[test]
+	fn a_node_lists_its_apps_once_its_endpoint_is_on_chain_and_withdraws_them() {
+		let (mut ext, pool) = node(vec![1], Some(mine()));
+		ext.execute_with(|| {
+			host_apps("http://127.0.0.1:8090", &["guestbook", "wiki"]);
+			Endpoints::offchain_worker(1);
+			assert_eq!(include(&pool), vec![1], "the endpoint first");
+			run(2);
+			assert_eq!(include_listings(&pool), 1);
+			let listed = Endpoints::hosted_apps(&1).unwrap();
+			assert_eq!((listed.origin, listed.apps), (origin("http://127.0.0.1:8090"), names(&["guestbook", "wiki"])));
+			// Left alone while fresh; refreshed at half its life (with the endpoint).
+			for n in [3, 2 + RESEND_AFTER as u64, TTL / 2] {
+				run(n);
+				assert_eq!(pool.read().transactions.len(), 0, "sent at block {n}");
+			}
+			run(1 + TTL / 2);
+			assert_eq!(include(&pool), vec![1]);
+			run(2 + TTL / 2);
+			assert_eq!(include_listings(&pool), 1);
+			assert!(Endpoints::hosted_apps(&1).unwrap().expires_at > listed.expires_at);
+			// An app installed: the new list goes out at once.
+			host_apps("http://127.0.0.1:8090", &["guestbook", "map", "wiki"]);
+			let later = 3 + TTL / 2;
+			run(later);
+			assert_eq!(include_listings(&pool), 1);
+			assert_eq!(Endpoints::hosted_apps(&1).unwrap().apps, names(&["guestbook", "map", "wiki"]));
+			// The node hosts none: the listing is withdrawn, then nothing more is sent.
+			host_apps("http://127.0.0.1:8090", &[]);
+			run(later + 1);
+			assert_eq!(include_listings(&pool), 1);
+			assert!(pallet::Apps::<Test>::get(1).is_none());
+			run(later + 2);
+			run(later + 2 + RESEND_AFTER as u64);
+			assert_eq!(pool.read().transactions.len(), 0);
+			// A listing sent but not included is sent again after a while, not before.
+			host_apps("http://127.0.0.1:8090", &["wiki"]);
+			run(later + 20);
+			pool.write().transactions.clear();
+			run(later + 21);
+			assert_eq!(pool.read().transactions.len(), 0);
+			run(later + 20 + RESEND_AFTER as u64);
+			assert_eq!(include_listings(&pool), 1);
+		});
+	}
+
+	#[test]
+	fn apps_at_an_origin_the_chain_refuses_are_not_listed() {
+		let (mut ext, pool) = node(vec![1], Some((peer_id(), addresses(vec![mesh_address()]))));
+		ext.execute_with(|| {
+			AllowLocal::set(false);
+			host_apps("http://127.0.0.1:8090", &["wiki"]);
+			Endpoints::offchain_worker(1);
+			assert_eq!(include(&pool), vec![1]);
+			run(2);
+			assert_eq!(pool.read().transactions.len(), 0);
+			// Listed before at a good origin: the listing is withdrawn.
+			host_apps("http://10.0.0.7:8090", &["wiki"]);
+			run(3);
+			assert_eq!(include_listings(&pool), 1);
+			assert!(Endpoints::hosted_apps(&1).is_some());
+			host_apps("http://127.0.0.1:8090", &["wiki"]);
+			run(4);
+			assert_eq!(include_listings(&pool), 1);
+			assert!(pallet::Apps::<Test>::get(1).is_none());
+		});
+	}
+
+	#[test]
+	fn a_node_lists_apps_only_for_the_key_that_serves_its_peer_id() {
+		let (mut ext, pool) = node(vec![1, 2], Some(mine()));
+		ext.execute_with(|| {
+			// Key 2's endpoint names another box.
+			assert_ok!(publish_as(2, &peer_key(8), vec![address()]));
+			host_apps("http://127.0.0.1:8090", &["wiki"]);
+			Endpoints::offchain_worker(1);
+			// Both keys try box 7's peer id at first; the chain takes one.
+			for bytes in pool.write().transactions.drain(..) {
+				let xt = Extrinsic::decode(&mut &bytes[..]).unwrap();
+				let Preamble::Signed(signer, ..) = xt.preamble else { panic!("unsigned") };
+				let _ = xt.function.dispatch(RuntimeOrigin::signed(signer));
+			}
+			assert!(Endpoints::resolve(&1).is_some_and(|e| e.peer_id == peer_id()));
+			assert!(Endpoints::resolve(&2).is_some_and(|e| e.peer_id != peer_id()));
+			run(2);
+			assert_eq!(include_listings(&pool), 1);
+			assert!(Endpoints::hosted_apps(&1).is_some());
+			assert!(pallet::Apps::<Test>::get(2).is_none());
 		});
 	}
 }

@@ -1,9 +1,10 @@
 // Apps: what this node hosts (the gateway's `/apps.json`), each a link to the app on the
-// apps' own origin (their port), where its pages cannot touch the wallet's.
+// apps' own origin (their port), where its pages cannot touch the wallet's; and what every
+// node lists on chain (`cairn_apps`), each at the address its node gave.
 
 import { useEffect, useState } from 'preact/hooks';
 import type { ScreenProps } from '../app';
-import { shortAddress } from '../chain';
+import { networkApps, shortAddress, webAddress, type NodeApps } from '../chain';
 
 interface HostedApp {
   name: string;
@@ -24,9 +25,21 @@ export function appAddress(port: number, app: HostedApp, location: Location = wi
   return `${location.protocol}//${location.hostname}:${port}${app.path}`;
 }
 
-export function AppsScreen({ heads }: ScreenProps) {
+export function AppsScreen({ chain, heads }: ScreenProps) {
   const [hosted, setHosted] = useState<Hosted>();
   const [error, setError] = useState<string>();
+  const [listed, setListed] = useState<NodeApps[]>();
+  const [listedError, setListedError] = useState<string>();
+
+  useEffect(() => {
+    let current = true;
+    networkApps(chain)
+      .then((nodes) => current && (setListed(nodes), setListedError(undefined)))
+      .catch((e: unknown) => current && setListedError(`cairn_apps failed: ${e instanceof Error ? e.message : e}`));
+    return () => {
+      current = false;
+    };
+  }, [chain, heads.best]);
 
   useEffect(() => {
     let current = true;
@@ -76,6 +89,52 @@ export function AppsScreen({ heads }: ScreenProps) {
                 <td>{app.description}</td>
               </tr>
             ))}
+          </tbody>
+        </table>
+      )}
+
+      <h3>On the network</h3>
+      <p class="muted">
+        Apps other nodes list on chain, each served by its node at the address it gave. They are the nodes'
+        operators' own: the wallet does not vouch for them.
+      </p>
+      {listedError && <p class="error">{listedError}</p>}
+      {!listed && !listedError && <p>Loading the chain's listings…</p>}
+      {listed && listed.length === 0 && (
+        <p data-testid="no-network-apps">
+          No node lists apps yet (a node does with <code>--apps-public-url</code>).
+        </p>
+      )}
+      {listed && listed.length > 0 && (
+        <table data-testid="network-apps">
+          <thead>
+            <tr>
+              <th>App</th>
+              <th>Node</th>
+              <th>Served at</th>
+            </tr>
+          </thead>
+          <tbody>
+            {listed.flatMap((node) =>
+              node.apps.map((app) => {
+                const href = webAddress(app.url);
+                return (
+                  <tr>
+                    <td>
+                      {href ? (
+                        <a href={href} target="_blank" rel="noopener noreferrer">
+                          {app.name}
+                        </a>
+                      ) : (
+                        app.name
+                      )}
+                    </td>
+                    <td title={node.account}>{shortAddress(node.account)}</td>
+                    <td>{node.origin}</td>
+                  </tr>
+                );
+              }),
+            )}
           </tbody>
         </table>
       )}
