@@ -275,7 +275,6 @@ pub fn check_origin(bytes: &[u8], allow_local: bool) -> Result<(), AddressError>
 		},
 		None => {
 			let valid = !host.is_empty()
-				&& host.len() <= 100
 				&& host.split(|b| *b == b'.').all(|label| {
 					!label.is_empty()
 						&& label.len() <= 63
