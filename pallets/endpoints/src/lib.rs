@@ -404,8 +404,8 @@ pub mod pallet {
 		/// Publishes this node's endpoint and the apps it hosts when the chain's copies are
 		/// missing, different or old (see [`offchain`]).
 		fn offchain_worker(now: BlockNumberFor<T>) {
-			Self::offchain_publish(now);
-			Self::offchain_publish_apps(now);
+			let busy = Self::offchain_publish(now);
+			Self::offchain_publish_apps(now, &busy);
 		}
 	}
 

@@ -62,16 +62,17 @@ pub fn peer_proof_key(account: &impl Encode) -> Vec<u8> {
 
 impl<T: Config> Pallet<T> {
 	/// Publishes the node's endpoint for each attested node key whose published one is
-	/// missing, different, or past half its life.
-	pub(crate) fn offchain_publish(now: BlockNumberFor<T>) {
-		let Some((peer_id, mut addresses)) = local_endpoint() else { return };
+	/// missing, different, or past half its life. Returns the accounts it sent for.
+	pub(crate) fn offchain_publish(now: BlockNumberFor<T>) -> Vec<T::AccountId> {
+		let mut sent_for = Vec::new();
+		let Some((peer_id, mut addresses)) = local_endpoint() else { return sent_for };
 		addresses.retain(|a| check_address(a, T::AllowLocalAddresses::get()).is_ok());
 		if addresses.is_empty() {
 			log::warn!(
 				target: LOG_TARGET,
 				"no address of this node is valid on this chain (loopback ones are not): pass --fragment-public-addr"
 			);
-			return;
+			return sent_for;
 		}
 		let refresh_before = now.saturating_add(T::Ttl::get() / 2u32.into());
 		let local = Self::local_accounts();
@@ -108,10 +109,17 @@ impl<T: Config> Pallet<T> {
 					peer_signature,
 				});
 			match sent.first() {
-				Some((_, Ok(()))) => log::info!(target: LOG_TARGET, "endpoint of {account:?} sent"),
-				_ => log::warn!(target: LOG_TARGET, "endpoint of {account:?} could not be sent"),
+				Some((_, Ok(()))) => {
+					log::info!(target: LOG_TARGET, "endpoint of {account:?} sent");
+					sent_for.push(account);
+				},
+				_ => {
+					log::warn!(target: LOG_TARGET, "endpoint of {account:?} could not be sent; trying again next block");
+					Self::forget_sent(SENT_KEY, &account);
+				},
 			}
 		}
+		sent_for
 	}
 
 	/// The accounts of the node keys in this node's keystore.
@@ -129,7 +137,11 @@ impl<T: Config> Pallet<T> {
 	/// Lists the web apps the node hosts for the node key whose live endpoint has this
 	/// node's peer id, when the chain's listing is missing, different, or past half its
 	/// life; withdraws the listing when the node hosts none.
-	pub(crate) fn offchain_publish_apps(now: BlockNumberFor<T>) {
+	///
+	/// Skips the accounts in `busy`, which sent a transaction in this block already: the
+	/// transaction takes the account's nonce from the chain, so a second one would carry
+	/// the same nonce and the pool would refuse it. It goes in the next block instead.
+	pub(crate) fn offchain_publish_apps(now: BlockNumberFor<T>, busy: &[T::AccountId]) {
 		let Some((peer_id, _)) = local_endpoint() else { return };
 		let (origin, apps) = local_apps();
 		let apps = match check_origin(&origin, T::AllowLocalAddresses::get()) {
@@ -142,7 +154,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let refresh_before = now.saturating_add(T::Ttl::get() / 2u32.into());
 		for (public, account) in Self::local_accounts() {
-			if Self::resolve(&account).is_none_or(|e| e.peer_id != peer_id) {
+			if busy.contains(&account) || Self::resolve(&account).is_none_or(|e| e.peer_id != peer_id) {
 				continue;
 			}
 			let fresh = match Apps::<T>::get(&account) {
@@ -163,7 +175,10 @@ impl<T: Config> Pallet<T> {
 				.send_signed_transaction(|_| Call::publish_apps { origin_url: origin.clone(), apps: apps.clone() });
 			match sent.first() {
 				Some((_, Ok(()))) => log::info!(target: LOG_TARGET, "listing of {count} apps of {account:?} sent"),
-				_ => log::warn!(target: LOG_TARGET, "listing of the apps of {account:?} could not be sent"),
+				_ => {
+					log::warn!(target: LOG_TARGET, "listing of the apps of {account:?} could not be sent; trying again next block");
+					Self::forget_sent(APPS_SENT_KEY, &account);
+				},
 			}
 		}
 	}
@@ -180,6 +195,13 @@ impl<T: Config> Pallet<T> {
 				_ => Ok((now, listing)),
 			})
 			.is_ok()
+	}
+
+	/// Forgets that what `account` sends under `prefix` was sent: the pool refused it
+	/// (say, another transaction of the account's took its nonce), so waiting
+	/// [`RESEND_AFTER`] blocks for its inclusion would only delay it.
+	fn forget_sent(prefix: &[u8], account: &T::AccountId) {
+		StorageValueRef::persistent(&[prefix, &account.encode()].concat()).clear();
 	}
 
 	/// Whether what `account` sends under `prefix` was not sent within the last

@@ -498,7 +498,7 @@ mod offchain_worker {
 		frame_support::traits::Hooks,
 		sp_core::offchain::{
 			testing::{PoolState, TestOffchainExt, TestTransactionPoolExt},
-			OffchainDbExt, OffchainStorage, OffchainWorkerExt, TransactionPoolExt,
+			OffchainDbExt, OffchainStorage, OffchainWorkerExt, TransactionPool, TransactionPoolExt,
 		},
 		sp_io::{self, TestExternalities},
 		sp_runtime::{generic::Preamble, testing::UintAuthorityId, traits::Dispatchable},
@@ -506,6 +506,24 @@ mod offchain_worker {
 	use std::sync::Arc;
 
 	type Pool = Arc<parking_lot::RwLock<PoolState>>;
+
+	std::thread_local! {
+		/// Whether the node's pool refuses what it is sent, as a real pool refuses a
+		/// transaction whose nonce another one of the account's took.
+		static REFUSING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+	}
+
+	/// The test pool, refusing transactions while [`REFUSING`] is set.
+	struct RefusingPool(TestTransactionPoolExt);
+
+	impl TransactionPool for RefusingPool {
+		fn submit_transaction(&mut self, extrinsic: Vec<u8>) -> Result<(), ()> {
+			if REFUSING.get() {
+				return Err(());
+			}
+			self.0.submit_transaction(extrinsic)
+		}
+	}
 
 	/// A node holding `keys` whose service plane wrote `endpoint`, if any.
 	fn node(keys: Vec<u64>, endpoint: Option<(PeerIdBytes, Addresses)>) -> (TestExternalities, Pool) {
@@ -525,7 +543,7 @@ mod offchain_worker {
 		let (pool, pool_state) = TestTransactionPoolExt::new();
 		ext.register_extension(OffchainDbExt::new(offchain.clone()));
 		ext.register_extension(OffchainWorkerExt::new(offchain));
-		ext.register_extension(TransactionPoolExt::new(pool));
+		ext.register_extension(TransactionPoolExt::new(RefusingPool(pool)));
 		(ext, pool_state)
 	}
 
@@ -751,6 +769,41 @@ mod offchain_worker {
 			assert_eq!(pool.read().transactions.len(), 0);
 			run(later + 20 + RESEND_AFTER as u64);
 			assert_eq!(include_listings(&pool), 1);
+		});
+	}
+
+	#[test]
+	fn a_send_the_pool_refuses_goes_again_next_block_and_one_goes_per_block() {
+		let (mut ext, pool) = node(vec![1], Some(mine()));
+		ext.execute_with(|| {
+			host_apps("http://127.0.0.1:8090", &["wiki"]);
+			REFUSING.set(true);
+			run(1);
+			REFUSING.set(false);
+			run(2);
+			assert_eq!(include(&pool), vec![1], "the endpoint, again at once");
+			REFUSING.set(true);
+			run(3);
+			REFUSING.set(false);
+			run(4);
+			assert_eq!(include_listings(&pool), 1, "the listing, again at once");
+			assert!(Endpoints::hosted_apps(&1).is_some());
+
+			// A new address and a new app in one block: both transactions would take the
+			// account's nonce from the chain, so the endpoint goes first, the listing next.
+			let moved: AddressBytes = vec![0x04, 10, 0, 0, 7, 0x06, 0x76, 0xEC].try_into().unwrap();
+			sp_io::offchain::local_storage_set(
+				polkadot_sdk::sp_core::offchain::StorageKind::PERSISTENT,
+				LOCAL_ENDPOINT_KEY,
+				&(peer_id(), addresses(vec![moved])).encode(),
+			);
+			host_apps("http://127.0.0.1:8090", &["map", "wiki"]);
+			let later = 2 + RESEND_AFTER as u64;
+			run(later);
+			assert_eq!(include(&pool), vec![1]);
+			run(later + 1);
+			assert_eq!(include_listings(&pool), 1);
+			assert_eq!(Endpoints::hosted_apps(&1).unwrap().apps, names(&["map", "wiki"]));
 		});
 	}
 
