@@ -2,9 +2,12 @@
 //! bounded buffers, its key-value store, outbound requests to granted hosts, and a memory
 //! cap over all its memories.
 
-use std::sync::{
-	atomic::{AtomicBool, Ordering},
-	Arc,
+use std::{
+	sync::{
+		atomic::{AtomicBool, AtomicU64, Ordering},
+		Arc,
+	},
+	time::Instant,
 };
 
 use tokio::sync::Semaphore;
@@ -17,7 +20,10 @@ use wasmtime_wasi_http::{
 	HttpResult, WasiHttpCtx, WasiHttpView,
 };
 
-use crate::{files_wit, kv_wit, outbound, App, FileError, FileReader, Kv, KvError};
+use crate::{
+	files_wit, kv_wit, outbound, store, store_wit, App, FileError, FileReader, Kv, KvError, PutState, StoreError,
+	StoreOptions,
+};
 
 /// The most bytes of headers one `fields` (or request) may hold on the host.
 pub(crate) const FIELDS_LIMIT: usize = 32 * 1024;
@@ -65,6 +71,10 @@ pub(crate) struct Instance {
 	/// The node's client for Cairn files, and the largest file it reads for the app.
 	pub files: Option<Arc<dyn FileReader>>,
 	pub max_file_read: u64,
+	/// Who pays for the app's files, and the node's client that stores them.
+	pub payers: Option<Arc<store::Payers>>,
+	/// Nanoseconds the instance waited for Cairn's host calls: its deadline moves by them.
+	pub waited: Arc<AtomicU64>,
 }
 
 impl Instance {
@@ -74,7 +84,26 @@ impl Instance {
 		let mut table = ResourceTable::new();
 		table.set_max_capacity(MAX_RESOURCES);
 		let outbound = Arc::new(Semaphore::new(outbound));
-		Instance { wasi, http, table, memory, app, kv, kv_quota, outbound, files: None, max_file_read: 0 }
+		Instance {
+			wasi,
+			http,
+			table,
+			memory,
+			app,
+			kv,
+			kv_quota,
+			outbound,
+			files: None,
+			max_file_read: 0,
+			payers: None,
+			waited: Arc::default(),
+		}
+	}
+
+	/// Counts the time since `started` as waited for the host.
+	fn waited_since(&self, started: Instant) {
+		let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+		self.waited.fetch_add(nanos, Ordering::Relaxed);
 	}
 
 	/// Runs a store operation of this app off the executor, as the app interface's error;
@@ -177,7 +206,9 @@ impl files_wit::Host for Instance {
 		let Some(files) = self.files.clone() else {
 			return Ok(Err(files_wit::Error::Unavailable("this node reads no Cairn files for apps".into())));
 		};
+		let started = Instant::now();
 		let read = files.read(capability, self.max_file_read).await;
+		self.waited_since(started);
 		if let Err(e) = &read {
 			self.app.log(format!("reading a file failed: {e:?}"));
 		}
@@ -185,6 +216,45 @@ impl files_wit::Host for Instance {
 			FileError::BadCapability(why) => files_wit::Error::BadCapability(why),
 			FileError::TooLarge(size) => files_wit::Error::TooLarge(size),
 			FileError::Unavailable(why) => files_wit::Error::Unavailable(why),
+		}))
+	}
+}
+
+impl store_wit::Host for Instance {
+	async fn put(
+		&mut self,
+		data: Vec<u8>,
+		options: store_wit::Options,
+	) -> wasmtime::Result<Result<String, store_wit::Error>> {
+		let Some(payers) = self.payers.clone() else {
+			return Ok(Err(store_wit::Error::Unavailable("this node stores no files for apps".into())));
+		};
+		let options = StoreOptions {
+			data_fragments: options.data_fragments,
+			total_fragments: options.total_fragments,
+			windows: options.windows,
+		};
+		let started = Instant::now();
+		let put = payers.put(&self.app.info.name, data, options).await;
+		self.waited_since(started);
+		// Not the capability: it holds the file's key.
+		if let Err(e) = &put {
+			self.app.log(format!("storing a file failed: {e:?}"));
+		}
+		Ok(put.map_err(|e| match e {
+			StoreError::TooLarge(max) => store_wit::Error::TooLarge(max),
+			StoreError::OverBudget(why) => store_wit::Error::OverBudget(why),
+			StoreError::BadOptions(why) => store_wit::Error::BadOptions(why),
+			StoreError::Unavailable(why) => store_wit::Error::Unavailable(why),
+		}))
+	}
+
+	async fn status(&mut self, capability: String) -> wasmtime::Result<Option<store_wit::State>> {
+		let state = self.payers.as_ref().and_then(|payers| payers.status(&self.app.info.name, &capability));
+		Ok(state.map(|state| match state {
+			PutState::Placing => store_wit::State::Placing,
+			PutState::Stored => store_wit::State::Stored,
+			PutState::Failed(why) => store_wit::State::Failed(why),
 		}))
 	}
 }

@@ -54,9 +54,11 @@ mod instance;
 pub mod kv;
 mod outbound;
 pub mod package;
+pub mod store;
 
 pub use kv::{Kv, KvError};
 pub use package::{Manifest, Package};
+pub use store::{FileStorer, Payment, PutState, Started, StoreError, StoreOptions};
 
 const LOG_TARGET: &str = "cairn-apps";
 
@@ -66,7 +68,7 @@ wasmtime::component::bindgen!({
 	imports: { default: async | trappable },
 });
 
-use cairn::app::{files as files_wit, kv as kv_wit};
+use cairn::app::{files as files_wit, kv as kv_wit, store as store_wit};
 
 /// How long an epoch lasts: the deadline's resolution.
 const TICK: Duration = Duration::from_millis(10);
@@ -101,6 +103,8 @@ pub struct Limits {
 	pub max_component: usize,
 	/// Largest Cairn file an app reads (`cairn:app/files`), in bytes.
 	pub max_file_read: u64,
+	/// Largest Cairn file an app stores (`cairn:app/store`), in bytes.
+	pub max_file_store: u64,
 }
 
 impl Default for Limits {
@@ -115,6 +119,7 @@ impl Default for Limits {
 			kv_quota: 16 << 20,
 			max_component: 32 << 20,
 			max_file_read: 16 << 20,
+			max_file_store: 16 << 20,
 		}
 	}
 }
@@ -132,6 +137,10 @@ pub struct Grants {
 	/// Reading Cairn files by capability through the node (`cairn:app/files`).
 	#[serde(default)]
 	pub files_read: bool,
+	/// Storing new Cairn files through the node (`cairn:app/store`), paid by the account
+	/// the operator chose for the app, within its budget.
+	#[serde(default)]
+	pub files_write: bool,
 }
 
 impl Grants {
@@ -142,6 +151,7 @@ impl Grants {
 			match item.split_once(':') {
 				None if item == "kv" => grants.kv = true,
 				Some(("files", "read")) => grants.files_read = true,
+				Some(("files", "write")) => grants.files_write = true,
 				Some(("http", host)) if valid_host(host) => grants.http.push(host.to_ascii_lowercase()),
 				_ => return Err(Error::BadGrant(item.to_owned())),
 			}
@@ -238,7 +248,7 @@ pub enum FileError {
 pub enum Error {
 	#[error("`{0}` is not an app name: 1 to {MAX_NAME} lowercase letters, digits and dashes, starting with a letter or digit")]
 	BadName(String),
-	#[error("`{0}` is not a grant: use kv, files:read, or http:HOST (http:HOST:PORT for one port)")]
+	#[error("`{0}` is not a grant: use kv, files:read, files:write, or http:HOST (http:HOST:PORT for one port)")]
 	BadGrant(String),
 	#[error("the component has {0} bytes; this node installs at most {1}")]
 	TooLarge(usize, usize),
@@ -272,6 +282,8 @@ pub enum Error {
 	AsksMore(String),
 	#[error("bad settings: {0}")]
 	BadConfig(String),
+	#[error("bad payer: {0}")]
+	BadPayer(String),
 	#[error("the app store: {0}")]
 	Store(String),
 	#[error(transparent)]
@@ -315,6 +327,8 @@ pub struct Apps {
 	kv: Arc<Kv>,
 	/// The node's client for `cairn:app/files`; without one, reads are unavailable.
 	files: Option<Arc<dyn FileReader>>,
+	/// Who pays for each app's files (`cairn:app/store`), and the client that stores them.
+	payers: Arc<store::Payers>,
 	limits: Limits,
 	installed: RwLock<BTreeMap<String, Arc<App>>>,
 	/// Held while apps are installed or removed: one change on disk at a time.
@@ -374,13 +388,16 @@ fn link(
 	if imports("cairn:app/files") && !info.grants.files_read {
 		return Err(Error::NotGranted("files:read"));
 	}
+	if imports("cairn:app/store") && !info.grants.files_write {
+		return Err(Error::NotGranted("files:write"));
+	}
 	let pre = linker.instantiate_pre(&compiled).map_err(|e| Error::NotAProxy(format!("{e:#}")))?;
 	ProxyPre::new(pre).map_err(|e| Error::NotAProxy(format!("{e:#}")))
 }
 
 /// Writes `bytes` to a new file at `path`, readable by the node's user only (an app's
 /// record holds the operator's settings, which may be secrets), synced.
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 	use std::{io::Write, os::unix::fs::OpenOptionsExt};
 	let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
 	file.write_all(bytes)?;
@@ -388,7 +405,7 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Makes the entries of `dir` durable (a rename or removal in it).
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
 	std::fs::File::open(dir)?.sync_all()
 }
 
@@ -435,7 +452,10 @@ impl Apps {
 			.map_err(|e| Error::Store(e.to_string()))?;
 		files_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |instance| instance)
 			.map_err(|e| Error::Store(e.to_string()))?;
+		store_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |instance| instance)
+			.map_err(|e| Error::Store(e.to_string()))?;
 		let kv = Arc::new(Kv::open(&dir.join("kv"))?);
+		let payers = Arc::new(store::Payers::open(&dir.join("payers"), limits.max_file_store)?);
 		let mut installed = BTreeMap::new();
 		for entry in std::fs::read_dir(&apps_dir)? {
 			let path = entry?.path();
@@ -482,6 +502,7 @@ impl Apps {
 			dir: dir.to_owned(),
 			kv,
 			files: None,
+			payers,
 			limits,
 			installed: RwLock::new(installed),
 			changing: tokio::sync::Mutex::new(()),
@@ -495,6 +516,27 @@ impl Apps {
 	pub fn with_files(mut self, reader: Arc<dyn FileReader>) -> Self {
 		self.files = Some(reader);
 		self
+	}
+
+	/// Stores Cairn files for apps granted `files:write` with `storer`.
+	pub fn with_storer(self, storer: Arc<dyn FileStorer>) -> Self {
+		self.payers.with_storer(storer);
+		self
+	}
+
+	/// Makes the account of secret URI `suri` pay for the files app `name` stores, up to
+	/// `budget` in all (in the chain's smallest unit; what it spent before counts).
+	pub fn pay(&self, name: &str, suri: &str, budget: u128) -> Result<Payment, Error> {
+		let app = self.app(name)?;
+		if !app.info.grants.files_write {
+			return Err(Error::BadPayer(format!("app `{name}` stores no files: it was not granted files:write")));
+		}
+		self.payers.set(name, suri, budget)
+	}
+
+	/// Who pays for the files app `name` stores, if anyone.
+	pub fn payment(&self, name: &str) -> Option<Payment> {
+		self.payers.payment(name)
 	}
 
 	/// Starts the epoch ticker: it runs while the host is open, and after that while any
@@ -554,6 +596,8 @@ impl Apps {
 		let memory = MemoryCap { cap: self.limits.memory, used: 0, hit: ending.memory.clone() };
 		let mut state = Instance::new(wasi, memory, app, self.kv.clone(), self.limits.kv_quota, self.limits.outbound);
 		state.files = self.files.clone();
+		state.payers = Some(self.payers.clone());
+		let waited = state.waited.clone();
 		state.max_file_read = self.limits.max_file_read.min(self.limits.memory as u64);
 		let mut store = Store::new(&self.engine, state);
 		store.limiter(|instance| &mut instance.memory);
@@ -563,7 +607,10 @@ impl Apps {
 		let ending = ending.clone();
 		store.set_epoch_deadline(1);
 		store.epoch_deadline_callback(move |_| {
-			if Instant::now() >= deadline {
+			// What it waited for Cairn's host calls (a file fetched, a file encoded) does
+			// not count: the request's own limit, its deadline and grace, still does.
+			let waited = Duration::from_nanos(waited.load(Ordering::Relaxed));
+			if Instant::now() >= deadline + waited {
 				ending.late.store(true, Ordering::Relaxed);
 				return Err(Trap::Interrupt.into());
 			}
@@ -750,7 +797,9 @@ impl Apps {
 		app.removed.store(true, Ordering::Release);
 		self.installed.write().unwrap_or_else(|e| e.into_inner()).remove(name);
 		let (kv, app_name, dir) = (self.kv.clone(), name.to_owned(), self.dir.join("apps").join(name));
+		let payers = self.payers.clone();
 		tokio::task::spawn_blocking(move || -> Result<(), Error> {
+			payers.remove(&app_name)?;
 			kv.purge(&app_name)?;
 			std::fs::remove_dir_all(&dir)?;
 			Ok(())

@@ -140,6 +140,9 @@ impl Package {
 		if asks.files_read && !granted.files_read {
 			missing.push("files:read".to_owned());
 		}
+		if asks.files_write && !granted.files_write {
+			missing.push("files:write".to_owned());
+		}
 		missing.extend(asks.http.iter().filter(|host| !granted.http.contains(host)).map(|host| format!("http:{host}")));
 		missing
 	}
@@ -193,6 +196,9 @@ impl Grants {
 		}
 		if self.files_read {
 			items.push("files:read".into());
+		}
+		if self.files_write {
+			items.push("files:write".into());
 		}
 		items.extend(self.http.iter().map(|host| format!("http:{host}")));
 		items.join(",")

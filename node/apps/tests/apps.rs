@@ -394,14 +394,56 @@ async fn removing_an_app_waits_for_its_running_requests() {
 	assert!(!dir.path().join("apps/hostile").exists());
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_stores_files_only_when_granted_and_paid_for() {
+	let dir = tempfile::tempdir().unwrap();
+	let apps = open(dir.path(), Limits::default());
+	let ungranted = apps.install("paste", component("paste"), Grants::default()).await.unwrap_err();
+	assert_eq!(
+		ungranted.to_string(),
+		"the app asks for files:write, which it was not granted: grant it with --grant files:write"
+	);
+	apps.install("api", component("json_api"), Grants::default()).await.unwrap();
+	apps.install("paste", component("paste"), Grants { files_write: true, ..Grants::default() }).await.unwrap();
+	let unpaid = apps.pay("api", "//Ferdie", 5).unwrap_err();
+	assert_eq!(unpaid.to_string(), "bad payer: app `api` stores no files: it was not granted files:write");
+	assert!(matches!(apps.pay("nobody", "//Ferdie", 5), Err(Error::UnknownApp(_))));
+	assert!(matches!(apps.pay("paste", "//Ferdie//bad key", 5), Ok(_)), "a derived dev key is a key");
+	assert!(matches!(apps.pay("paste", "no such words", 5), Err(Error::BadPayer(_))));
+	apps.remove("paste").await.unwrap();
+	apps.install("paste", component("paste"), Grants { files_write: true, ..Grants::default() }).await.unwrap();
+	assert_eq!(apps.payment("paste"), None, "a removed app's payer is forgotten");
+
+	// No payer yet: the app is told so, and tells its client.
+	let (status, body) = call(&apps, "paste", "POST", "/", b"words").await;
+	assert!(status == 503 && body.contains("`cairn apps pay paste`"), "{body}");
+	let payment = apps.pay("paste", "//Ferdie", 5).unwrap();
+	assert_eq!((payment.budget, payment.spent), (5, 0));
+	// This host was given no client to store with: refused, nothing spent.
+	let (status, body) = call(&apps, "paste", "POST", "/", b"words").await;
+	assert!(status == 503 && body.contains("stores no files"), "{body}");
+	let (status, body) = call(&apps, "paste", "GET", "/status/cairn:v2:nothing", b"").await;
+	assert!(status == 404 && body.contains("no such file"), "{body}");
+
+	// The payer is kept across a restart and a reinstall, and goes with the app.
+	apps.close().await;
+	let apps = open(dir.path(), Limits::default());
+	assert_eq!(apps.payment("paste"), Some(payment));
+	apps.install("paste", component("paste"), Grants { files_write: true, ..Grants::default() }).await.unwrap();
+	assert!(apps.payment("paste").is_some());
+	apps.remove("paste").await.unwrap();
+	assert_eq!(apps.payment("paste"), None);
+	assert!(!dir.path().join("payers/paste.json").exists());
+}
+
 #[test]
 fn grants_are_parsed_or_refused_in_words() {
 	assert_eq!(Grants::parse("").unwrap(), Grants::default());
-	let grants = Grants::parse("kv, http:Example.org,http:10.0.0.2:8080,files:read").unwrap();
+	let grants = Grants::parse("kv, http:Example.org,http:10.0.0.2:8080,files:read,files:write").unwrap();
 	let http = vec!["example.org".into(), "10.0.0.2:8080".into()];
-	assert_eq!(grants, Grants { kv: true, http, files_read: true });
-	assert_eq!(grants.to_text(), "kv,files:read,http:example.org,http:10.0.0.2:8080");
-	for bad in ["files", "files:write", "http:", "http:exa mple.org", "kv:yes", "https:example.org"] {
+	assert_eq!(grants, Grants { kv: true, http, files_read: true, files_write: true });
+	assert_eq!(grants.to_text(), "kv,files:read,files:write,http:example.org,http:10.0.0.2:8080");
+	for bad in ["files", "files:delete", "http:", "http:exa mple.org", "kv:yes", "https:example.org"] {
 		let refused = Grants::parse(bad).unwrap_err();
 		assert!(matches!(refused, Error::BadGrant(_)), "{bad}: {refused}");
 	}

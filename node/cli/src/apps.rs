@@ -12,7 +12,7 @@ use std::{
 	sync::Arc,
 };
 
-use cairn_apps::{AppInfo, Apps, Grants, Limits, Package};
+use cairn_apps::{AppInfo, Apps, Grants, Limits, Package, Payment};
 use cairn_gateway::{AppFiles, AppsConfig, AppsGateway};
 
 /// Bytes of recently read Cairn files kept for apps.
@@ -133,7 +133,8 @@ pub async fn open(
 		Some(port) => {
 			// What a previous run staged is the reader's own.
 			let _ = std::fs::remove_dir_all(&staging);
-			apps.with_files(Arc::new(AppFiles::new(format!("ws://127.0.0.1:{port}"), staging, FILES_KEPT)))
+			let files = Arc::new(AppFiles::new(format!("ws://127.0.0.1:{port}"), staging, FILES_KEPT));
+			apps.with_files(files.clone()).with_storer(files)
 		},
 		None => apps,
 	};
@@ -245,6 +246,12 @@ pub trait AppsApi {
 	/// The last lines an app printed, and what the node said of its requests.
 	#[method(name = "apps_logs", with_extensions)]
 	fn logs(&self, token: String, name: String) -> RpcResult<Vec<String>>;
+
+	/// Makes the account of secret URI `suri` pay for the files app `name` stores
+	/// (`cairn:app/store`), up to `budget` CRN in all; what the app spent before counts.
+	/// The node keeps the secret, readable by its user only.
+	#[method(name = "apps_pay", with_extensions)]
+	fn pay(&self, token: String, name: String, suri: String, budget: String) -> RpcResult<Payment>;
 }
 
 /// Implements [`AppsApiServer`] on the node's apps.
@@ -326,6 +333,13 @@ impl AppsApiServer for AppsRpc {
 		self.check(ext, &token)?;
 		self.apps.logs(&name).map_err(error)
 	}
+
+	fn pay(&self, ext: &Extensions, token: String, name: String, suri: String, budget: String) -> RpcResult<Payment> {
+		self.check(ext, &token)?;
+		let budget = cairn_client::market::parse_crn(&budget)
+			.map_err(|e| ErrorObjectOwned::owned(code::REFUSED, e, None::<()>))?;
+		self.apps.pay(&name, &suri, budget).map_err(error)
+	}
 }
 
 /// `cairn apps ...`: the apps of a running node on this machine.
@@ -342,7 +356,8 @@ pub enum AppsCmd {
 		version: String,
 		#[arg(long, default_value = "")]
 		description: String,
-		/// What the app asks for: `kv`, `http:HOST`, comma-separated.
+		/// What the app asks for: `kv`, `files:read`, `files:write`, `http:HOST`,
+		/// comma-separated.
 		#[arg(long, default_value = "")]
 		ask: String,
 		/// The author's secret URI (mnemonic, 0x seed or //Name).
@@ -389,6 +404,20 @@ pub enum AppsCmd {
 	/// Print an app's last log lines.
 	Logs {
 		name: String,
+		#[command(flatten)]
+		node: OperatorArgs,
+	},
+	/// Choose the account that pays for the files an app granted `files:write` stores,
+	/// and the most they may cost in all. The node keeps the account's secret.
+	Pay {
+		name: String,
+		/// The paying account's secret URI (mnemonic, 0x seed or //Name).
+		#[arg(long, value_name = "SECRET_URI")]
+		suri: String,
+		/// The most the app's files may cost in all, in CRN (escrow and fees); what it
+		/// spent before counts.
+		#[arg(long, value_name = "CRN")]
+		budget: String,
 		#[command(flatten)]
 		node: OperatorArgs,
 	},
@@ -546,6 +575,19 @@ pub fn run(cmd: &AppsCmd) -> Result<(), String> {
 				for line in lines {
 					println!("{line}");
 				}
+				Ok(())
+			},
+			AppsCmd::Pay { name, suri, budget, node } => {
+				cairn_client::market::parse_crn(budget)?;
+				let token = node.token()?;
+				let chain = crate::chain::Chain::connect(&node.node_url).await?;
+				let paid: Payment = node.call(&chain, "apps_pay", rpc_params![token, name, suri, budget]).await?;
+				println!(
+					"{name}'s files are paid by {}, up to {} ({} spent)",
+					paid.account,
+					cairn_client::market::format_crn(paid.budget),
+					cairn_client::market::format_crn(paid.spent)
+				);
 				Ok(())
 			},
 		}

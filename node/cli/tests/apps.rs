@@ -317,7 +317,7 @@ fn a_static_site_is_served_from_a_cairn_file_read_by_its_capability() {
 	// Alice's node lists the site on chain, where wallets find it; removed, it is unlisted.
 	let listed = || rpc(ports.rpc, "cairn_apps", serde_json::json!([])).expect("cairn_apps answers")["result"].clone();
 	let site_url = format!("{public_url}/apps/site/");
-	wait_for(Duration::from_secs(60), "the site's listing on chain", || {
+	wait_for(Duration::from_secs(90), "the site's listing on chain", || {
 		listed()
 			== serde_json::json!([{
 				"account": ALICE,
@@ -328,5 +328,50 @@ fn a_static_site_is_served_from_a_cairn_file_read_by_its_capability() {
 	});
 	assert!(listed()[0]["expiresAt"].as_u64().unwrap() > best_block(ports.rpc).unwrap());
 	succeeded(cairn(&["apps", "remove", "site", "--node-url", &url, "--base-path", base_arg]));
-	wait_for(Duration::from_secs(60), "the listing withdrawn", || listed() == serde_json::json!([]));
+	wait_for(Duration::from_secs(90), "the listing withdrawn", || listed() == serde_json::json!([]));
+
+	// An app that stores files, paid by the account the operator chose, within its budget.
+	let paste = pack(work.path(), "paste", "paste", "files:write");
+	let node = ["--node-url", url.as_str(), "--base-path", base_arg];
+	let settings = ["--config", "DATA_FRAGMENTS=1", "--config", "TOTAL_FRAGMENTS=2"];
+	let refused = failure(&cairn(&[&["apps", "install", &paste][..], &settings, &node].concat()));
+	assert!(refused.contains("--grant files:write"), "{refused}");
+	succeeded(cairn(&[&["apps", "install", &paste, "--grant", "files:write"][..], &settings, &node].concat()));
+	let paste_text = |text: &str| {
+		let (status, answer) = http(ports.apps, "POST", "/apps/paste/", "", text);
+		let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body).to_owned();
+		(status, body)
+	};
+	let (status, unpaid) = paste_text("first words");
+	assert!(status == 503 && unpaid.contains("`cairn apps pay paste`"), "{unpaid}");
+	let pay = |suri: &str, budget: &str| {
+		cairn(&[&["apps", "pay", "paste", "--suri", suri, "--budget", budget][..], &node].concat())
+	};
+	let bad = failure(&pay("not a key", "1"));
+	assert!(bad.contains("not a secret URI"), "{bad}");
+	let bad = failure(&pay("//Ferdie", "lots"));
+	assert!(bad.contains("`lots` is not an amount of CRN"), "{bad}");
+	let ferdie = "5CiPPseXPECbkjWCa6MnjNokrgYjMqmKndv2rSnekmSK2DjL";
+	let paid = succeeded(pay("//Ferdie", "0.000000000001"));
+	assert_eq!(paid, format!("paste's files are paid by {ferdie}, up to 0.000000000001 CRN (0 CRN spent)"));
+	let (status, over) = paste_text("first words");
+	assert!(status == 402 && over.contains("over the budget: storing it costs"), "{over}");
+	succeeded(pay("//Ferdie", "5"));
+	let (status, body) = paste_text("first words");
+	assert_eq!(status, 201, "{body}");
+	let capability =
+		body.split_whitespace().find(|word| word.starts_with("cairn:v2:")).expect("a capability").to_owned();
+	wait_for(Duration::from_secs(120), "the paste stored", || {
+		let (status, state) = http(ports.apps, "GET", &format!("/apps/paste/status/{capability}"), "", "");
+		assert!(status == 200 && !state.contains("failed"), "{state}");
+		state.contains("\r\n\r\nstored") || state.contains("\nstored\n")
+	});
+	// Anyone reads it with its capability; what it cost counts against the budget.
+	let out = work.path().join("paste.txt");
+	succeeded(cairn(&["client", "get", &capability, "--output", out.to_str().unwrap(), "--node-url", &url]));
+	assert_eq!(std::fs::read_to_string(&out).unwrap(), "first words");
+	let spent = succeeded(pay("//Ferdie", "5"));
+	assert!(spent.starts_with("paste's files are paid by") && !spent.contains("(0 CRN spent)"), "{spent}");
+	let (status, missing) = http(ports.apps, "GET", "/apps/paste/status/cairn:v2:nothing", "", "");
+	assert!(status == 404 && missing.contains("no such file"), "{missing}");
 }

@@ -1,5 +1,7 @@
-//! Cairn files for apps (`cairn:app/files`): the node's own client reads a file by its
-//! capability, as `/files` downloads do, whole into memory, and keeps recent ones.
+//! Cairn files for apps: the node's own client reads a file by its capability
+//! (`cairn:app/files`), as `/files` downloads do, whole into memory, and keeps recent
+//! ones; and stores new files (`cairn:app/store`) as `cairn client put` does, paid by the
+//! account the operator chose for the app (the app host keeps its budget).
 //!
 //! A file a capability names never changes (the capability holds its root and key), so a
 //! kept copy is never stale: an app serving a site from one file fetches it once. Reads
@@ -14,14 +16,17 @@ use std::{
 };
 
 use bytes::Bytes;
-use cairn_apps::{FileError, FileReader};
-use cairn_client::{market, Chain};
-use cairn_erasure::ReadCapability;
+use cairn_apps::{store::BoxFuture, FileError, FileReader, FileStorer, Started, StoreError, StoreOptions};
+use cairn_client::{market, put, Chain};
+use cairn_erasure::{Params, ReadCapability};
 use cairn_net::files;
+use polkadot_sdk::sp_core::sr25519;
 use tokio::sync::{OnceCell, Semaphore};
 
 /// Files fetched at once for apps.
 const READS: usize = 2;
+/// How long the providers of an app's file have to accept its contracts, once uploaded.
+const ACCEPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(180);
 
 /// The node's client for apps' file reads.
 #[derive(Clone)]
@@ -62,7 +67,105 @@ impl FileReader for AppFiles {
 	}
 }
 
+impl FileStorer for AppFiles {
+	fn quote(&self, size: u64, options: StoreOptions) -> BoxFuture<Result<u128, StoreError>> {
+		let inner = self.0.clone();
+		Box::pin(async move {
+			let params = params(options)?;
+			let chain = Chain::connect(&inner.rpc_url).await.map_err(StoreError::Unavailable)?;
+			let quote = market::quote(&chain, size, params.k, params.n, options.windows)
+				.await
+				.map_err(StoreError::Unavailable)?;
+			quote.total.parse().map_err(|_| StoreError::Unavailable("the node quoted a bad total".into()))
+		})
+	}
+
+	fn start(
+		&self,
+		data: Bytes,
+		options: StoreOptions,
+		payer: sr25519::Pair,
+		max_price: u128,
+	) -> BoxFuture<Result<Started, StoreError>> {
+		let inner = self.0.clone();
+		Box::pin(async move { inner.start(data, options, payer, max_price).await })
+	}
+
+	fn format(&self, amount: u128) -> String {
+		market::format_crn(amount)
+	}
+}
+
+/// The erasure code an app asks for, checked.
+fn params(options: StoreOptions) -> Result<Params, StoreError> {
+	let params = Params { k: options.data_fragments, n: options.total_fragments, ..Params::default() };
+	params.check().map_err(|e| StoreError::BadOptions(e.to_string()))?;
+	if options.windows == 0 {
+		return Err(StoreError::BadOptions("a file is stored for at least one proving window".into()));
+	}
+	Ok(params)
+}
+
 impl Inner {
+	async fn net(&self) -> Result<&cairn_net::Handle, String> {
+		self.net
+			.get_or_try_init(|| cairn_net::start(cairn_net::Config::client()))
+			.await
+			.map_err(|e| format!("the node's network did not start: {e}"))
+	}
+
+	/// Starts a put of `data`; returns once the read capability is known.
+	async fn start(
+		&self,
+		data: Bytes,
+		options: StoreOptions,
+		payer: sr25519::Pair,
+		max_price: u128,
+	) -> Result<Started, StoreError> {
+		let params = params(options)?;
+		let chain = Chain::connect(&self.rpc_url).await.map_err(StoreError::Unavailable)?;
+		let net = self.net().await.map_err(StoreError::Unavailable)?.clone();
+		let staging = self.staging.clone();
+		let file = tokio::task::spawn_blocking(move || -> std::io::Result<tempfile::TempPath> {
+			use std::io::Write;
+			std::fs::create_dir_all(&staging)?;
+			let mut file = tempfile::NamedTempFile::new_in(&staging)?;
+			file.write_all(&data)?;
+			Ok(file.into_temp_path())
+		})
+		.await
+		.map_err(|e| StoreError::Unavailable(e.to_string()))?
+		.map_err(|e| StoreError::Unavailable(format!("the node cannot stage the file: {e}")))?;
+		let options = put::PutOptions {
+			params,
+			duration: options.windows,
+			max_price: Some(max_price),
+			accept_timeout: ACCEPT_TIMEOUT,
+		};
+		let (tx, rx) = tokio::sync::oneshot::channel();
+		let task = tokio::spawn(async move {
+			let stored = put::put(&net, &chain, &payer, &file, &options, Arc::new(files::Quiet), |cap| {
+				let _ = tx.send(cap.to_string());
+			})
+			.await;
+			// The staged copy goes once the put ends (the fragments were made from it).
+			drop(file);
+			stored.map(|stored| stored.escrow)
+		});
+		let ended = |joined: Result<Result<u128, String>, tokio::task::JoinError>| match joined {
+			Ok(result) => result,
+			Err(e) => Err(format!("the put stopped: {e}")),
+		};
+		match rx.await {
+			Ok(capability) => Ok(Started { capability, placed: Box::pin(async move { ended(task.await) }) }),
+			// It ended before the file was encoded: nothing was paid.
+			Err(_) => Err(StoreError::Unavailable(match ended(task.await) {
+				Err(why) => why,
+				Ok(_) => "the put ended without a capability".into(),
+			})),
+		}
+	}
+
 	async fn read(&self, text: String, max: u64) -> Result<Bytes, FileError> {
 		if let Some(bytes) = self.kept(&text) {
 			return if bytes.len() as u64 > max { Err(FileError::TooLarge(bytes.len() as u64)) } else { Ok(bytes) };
@@ -73,11 +176,7 @@ impl Inner {
 		let _read = self.reads.acquire().await.map_err(|e| FileError::Unavailable(e.to_string()))?;
 		let chain = Chain::connect(&self.rpc_url).await.map_err(FileError::Unavailable)?;
 		let providers = market::providers_of(&chain, &client, &cap).await.map_err(FileError::Unavailable)?;
-		let net = self
-			.net
-			.get_or_try_init(|| cairn_net::start(cairn_net::Config::client()))
-			.await
-			.map_err(|e| FileError::Unavailable(format!("the node's network did not start: {e}")))?;
+		let net = self.net().await.map_err(FileError::Unavailable)?;
 		// The size first, from the manifest: nothing larger than allowed is fetched.
 		let manifest =
 			files::fetch_manifest(net, &cap, &providers).await.map_err(|e| FileError::Unavailable(e.to_string()))?;
