@@ -785,18 +785,30 @@ impl Apps {
 	}
 
 	/// Removes app `name` and its data, once the requests it is answering have ended.
+	///
+	/// An app that did not load at start (its component or record damaged) is removed
+	/// too, with its data: there is no other way for the operator to get rid of it.
 	pub async fn remove(&self, name: &str) -> Result<(), Error> {
 		let _changing = self.changing.lock().await;
-		let app = self.app(name)?;
-		let wait = self.limits.deadline + self.limits.grace + Duration::from_secs(1);
-		let all = self.limits.per_app as u32;
-		let _quiet = tokio::time::timeout(wait, app.slots.clone().acquire_many_owned(all))
-			.await
-			.map_err(|_| Error::Busy(name.to_owned()))?
-			.map_err(|_| Error::Busy(name.to_owned()))?;
-		app.removed.store(true, Ordering::Release);
-		self.installed.write().unwrap_or_else(|e| e.into_inner()).remove(name);
-		let (kv, app_name, dir) = (self.kv.clone(), name.to_owned(), self.dir.join("apps").join(name));
+		let dir = self.dir.join("apps").join(name);
+		match self.app(name) {
+			Ok(app) => {
+				let wait = self.limits.deadline + self.limits.grace + Duration::from_secs(1);
+				let all = self.limits.per_app as u32;
+				let _quiet = tokio::time::timeout(wait, app.slots.clone().acquire_many_owned(all))
+					.await
+					.map_err(|_| Error::Busy(name.to_owned()))?
+					.map_err(|_| Error::Busy(name.to_owned()))?;
+				app.removed.store(true, Ordering::Release);
+				self.installed.write().unwrap_or_else(|e| e.into_inner()).remove(name);
+			},
+			// The name is checked first: it becomes a path.
+			Err(_) if check_name(name).is_ok() && dir.is_dir() => {
+				log::info!(target: LOG_TARGET, "removing app {name}, which did not load, and its data");
+			},
+			Err(e) => return Err(e),
+		}
+		let (kv, app_name) = (self.kv.clone(), name.to_owned());
 		let payers = self.payers.clone();
 		tokio::task::spawn_blocking(move || -> Result<(), Error> {
 			payers.remove(&app_name)?;

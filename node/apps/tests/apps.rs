@@ -644,4 +644,20 @@ async fn an_app_that_did_not_load_is_not_taken_over_by_another_author_with_its_d
 		.await
 		.unwrap();
 	assert_eq!(call(&apps, "guestbook", "GET", "/entries", b"").await, (200, "Ann: private\n".into()));
+
+	// Damaged again: the operator removes it, loaded or not, and its data goes with it.
+	apps.close().await;
+	std::fs::write(dir.path().join("apps/guestbook/app.json"), b"{ damaged").unwrap();
+	let apps = open(dir.path(), Limits::default());
+	assert!(apps.list().is_empty());
+	for bad in ["../kv", "", "Guestbook"] {
+		assert!(matches!(apps.remove(bad).await, Err(Error::UnknownApp(_))), "{bad}");
+	}
+	apps.remove("guestbook").await.unwrap();
+	assert!(!dir.path().join("apps/guestbook").exists());
+	assert!(matches!(apps.remove("guestbook").await, Err(Error::UnknownApp(_))));
+	apps.install_package(&package("guestbook", "guestbook", "kv", "//Bob"), &kv(), None, Default::default())
+		.await
+		.unwrap();
+	assert_eq!(call(&apps, "guestbook", "GET", "/entries", b"").await, (200, "".into()), "its data went with it");
 }
