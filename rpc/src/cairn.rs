@@ -13,6 +13,7 @@ use jsonrpsee::{
 };
 use pallet_attestation::AttestationApi;
 use pallet_endpoints::EndpointsApi;
+use pallet_forwarding::{Forwarding, ForwardingApi, ForwardingId};
 use pallet_storage::{Contract, ContractState, StorageApi};
 use polkadot_sdk::{sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend, sp_runtime::traits::Block as BlockT};
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,67 @@ pub struct ProviderView {
 	pub partitions: u32,
 	/// Where it listens; null if it has no live endpoint (then clients cannot reach it).
 	pub endpoint: Option<ResolvedEndpoint>,
+}
+
+/// A relay's offer (`pallet-forwarding`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RelayView {
+	pub account: String,
+	/// Plancks per GiB forwarded.
+	pub price_per_gib: String,
+	/// Plancks per hour of reservation.
+	pub price_per_hour: String,
+	/// Contracts it takes at once, and how many are open.
+	pub capacity: u32,
+	pub open: u32,
+	pub bond: String,
+	/// Where it listens; null if it has no live endpoint (then nobody can reach it).
+	pub endpoint: Option<ResolvedEndpoint>,
+}
+
+/// A forwarding contract.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForwardingView {
+	pub id: ForwardingId,
+	pub relay: String,
+	/// The relayed node, who pays.
+	pub client: String,
+	pub price_per_gib: String,
+	pub price_per_hour: String,
+	pub max_bytes: u64,
+	pub hours: u32,
+	/// What is still held from the client.
+	pub escrow: String,
+	/// What the relay was paid so far: its earnings from this contract.
+	pub paid: String,
+	/// The bytes of the last receipt redeemed, and the reservation hours paid.
+	pub redeemed_bytes: u64,
+	pub paid_hours: u32,
+	pub starts_at: BlockNumber,
+	/// Its end; receipts are redeemed until the dispute window after it closes.
+	pub ends_at: BlockNumber,
+}
+
+impl ForwardingView {
+	fn new(id: ForwardingId, c: Forwarding<AccountId, Balance, BlockNumber>) -> Self {
+		ForwardingView {
+			id,
+			relay: c.relay.to_string(),
+			client: c.client.to_string(),
+			price_per_gib: c.price_per_gib.to_string(),
+			price_per_hour: c.price_per_hour.to_string(),
+			max_bytes: c.max_bytes,
+			hours: c.hours,
+			escrow: c.escrow.to_string(),
+			paid: c.paid.to_string(),
+			redeemed_bytes: c.redeemed_bytes,
+			paid_hours: c.paid_hours,
+			starts_at: c.starts_at,
+			ends_at: c.ends_at,
+		}
+	}
 }
 
 /// The web apps a node lists on chain.
@@ -227,6 +289,15 @@ pub trait CairnApi<BlockHash> {
 	/// it, with their EK ids: the sweep governance makes after revoking a CA.
 	#[method(name = "cairn_nodesUnderCa")]
 	fn nodes_under_ca(&self, ca_id: u32, at: Option<BlockHash>) -> RpcResult<Vec<CertifiedNode>>;
+
+	/// Every relay's offer, cheapest per GiB first, with its endpoint.
+	#[method(name = "cairn_relays")]
+	fn relays(&self, at: Option<BlockHash>) -> RpcResult<Vec<RelayView>>;
+
+	/// The open forwarding contracts `account` relays or is relayed by: what a relay has
+	/// earned (redeemed) and what a relayed node has paid.
+	#[method(name = "cairn_forwarding")]
+	fn forwarding(&self, account: AccountId, at: Option<BlockHash>) -> RpcResult<Vec<ForwardingView>>;
 }
 
 /// Implements [`CairnApiServer`] with a client.
@@ -286,8 +357,35 @@ where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
 	C::Api: EndpointsApi<Block, AccountId, BlockNumber>
 		+ StorageApi<Block, AccountId, Balance, BlockNumber>
-		+ AttestationApi<Block, AccountId>,
+		+ AttestationApi<Block, AccountId>
+		+ ForwardingApi<Block, AccountId, Balance, BlockNumber>,
 {
+	fn relays(&self, at: Option<Block::Hash>) -> RpcResult<Vec<RelayView>> {
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		let mut relays = self.client.runtime_api().relays(at).map_err(runtime_error)?;
+		relays.sort_by_key(|(_, offer, _)| offer.price_per_gib);
+		relays
+			.into_iter()
+			.map(|(account, offer, open)| {
+				Ok(RelayView {
+					endpoint: self.endpoint(at, &account)?,
+					account: account.to_string(),
+					price_per_gib: offer.price_per_gib.to_string(),
+					price_per_hour: offer.price_per_hour.to_string(),
+					capacity: offer.capacity,
+					open,
+					bond: offer.bond.to_string(),
+				})
+			})
+			.collect()
+	}
+
+	fn forwarding(&self, account: AccountId, at: Option<Block::Hash>) -> RpcResult<Vec<ForwardingView>> {
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		let contracts = self.client.runtime_api().contracts_of(at, account).map_err(runtime_error)?;
+		Ok(contracts.into_iter().map(|(id, c)| ForwardingView::new(id, c)).collect())
+	}
+
 	fn resolve(&self, account: AccountId, at: Option<Block::Hash>) -> RpcResult<Option<ResolvedEndpoint>> {
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
 		self.endpoint(at, &account)

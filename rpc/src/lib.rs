@@ -45,6 +45,7 @@ where
 	C::Api: pallet_endpoints::EndpointsApi<Block, AccountId, cairn_primitives::BlockNumber>,
 	C::Api: pallet_storage::StorageApi<Block, AccountId, Balance, cairn_primitives::BlockNumber>,
 	C::Api: pallet_attestation::AttestationApi<Block, AccountId>,
+	C::Api: pallet_forwarding::ForwardingApi<Block, AccountId, Balance, cairn_primitives::BlockNumber>,
 	P: TransactionPool<Block = Block> + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};

@@ -182,6 +182,18 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_forwarding::ForwardingApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn relays() -> Vec<(AccountId, pallet_forwarding::RelayOffer<Balance>, u32)> {
+			crate::Forwarding::relays()
+		}
+
+		fn contracts_of(
+			who: AccountId,
+		) -> Vec<(pallet_forwarding::ForwardingId, pallet_forwarding::Forwarding<AccountId, Balance, BlockNumber>)> {
+			crate::Forwarding::contracts_of(&who)
+		}
+	}
+
 	impl pallet_invites::InvitesApi<Block, AccountId, Balance, BlockNumber> for Runtime {
 		fn voucher(key: pallet_invites::VoucherKey) -> Option<pallet_invites::Voucher<AccountId, Balance, BlockNumber>> {
 			crate::Invites::voucher(&key)

@@ -71,7 +71,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("cairn"),
 	impl_name: alloc::borrow::Cow::Borrowed("cairn"),
 	authoring_version: 1,
-	spec_version: 109,
+	spec_version: 110,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -222,6 +222,10 @@ mod runtime {
 	/// One-time vouchers that bring a newcomer in with a starter balance.
 	#[runtime::pallet_index(16)]
 	pub type Invites = pallet_invites;
+
+	/// Paid relays for nodes others cannot dial.
+	#[runtime::pallet_index(17)]
+	pub type Forwarding = pallet_forwarding;
 }
 
 use pallet_session::historical as pallet_session_historical;

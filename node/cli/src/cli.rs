@@ -49,6 +49,10 @@ pub enum Subcommand {
 	#[command(subcommand)]
 	Provider(crate::market::ProviderCmd),
 
+	/// Relay traffic for nodes others cannot dial, paid by their receipts.
+	#[command(subcommand)]
+	Relay(crate::relay::RelayCmd),
+
 	/// Invite a friend: a one-time voucher with a starter balance, as one line of text.
 	#[command(subcommand)]
 	Invite(crate::invite::InviteCmd),

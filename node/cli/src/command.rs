@@ -132,6 +132,7 @@ pub fn run() -> sc_cli::Result<()> {
 		},
 		Some(Subcommand::Tpm(cmd)) => crate::tpm::run(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::Provider(cmd)) => crate::market::run_provider(cmd).map_err(sc_cli::Error::Input),
+		Some(Subcommand::Relay(cmd)) => crate::relay::run(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::Invite(cmd)) => crate::invite::run(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::Join(cmd)) => crate::join::run(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::Apps(cmd)) => {

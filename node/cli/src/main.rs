@@ -12,6 +12,7 @@ mod join;
 mod market;
 mod profile;
 mod provider;
+mod relay;
 mod service;
 mod tpm;
 

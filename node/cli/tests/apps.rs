@@ -15,7 +15,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use common::{cairn, failure, free_port, succeeded, Process};
+use common::{cairn, failure, free_port, rpc, succeeded, Process};
 
 struct Ports {
 	rpc: u16,
@@ -59,23 +59,6 @@ fn http(port: u16, method: &str, target: &str, headers: &str, body: &str) -> (u1
 	stream.read_to_string(&mut answer).expect("an answer");
 	let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
 	(status, answer)
-}
-
-/// One JSON-RPC call over HTTP to the node's RPC port: the whole answer, once it answers.
-fn rpc(port: u16, method: &str, params: serde_json::Value) -> Option<serde_json::Value> {
-	let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-	let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-	stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-	write!(
-		stream,
-		"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: \
-		 close\r\n\r\n{body}",
-		body.len()
-	)
-	.ok()?;
-	let mut answer = String::new();
-	stream.read_to_string(&mut answer).ok()?;
-	serde_json::from_str(answer.split_once("\r\n\r\n")?.1).ok()
 }
 
 /// The best block's number, once the node answers.

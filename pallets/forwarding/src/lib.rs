@@ -9,17 +9,22 @@
 //! - **Contracts.** A relayed node opens a forwarding contract with a relay for some
 //!   hours and at most some bytes, at the offer's prices (and at most the price it names:
 //!   an offer changed under it does not cost it more). The whole price is held from it as
-//!   escrow. The client may cancel; the contract then ends at once.
-//! - **Receipts.** The relayed node signs cumulative receipts: "contract `id` of the chain
-//!   `genesis` has forwarded `bytes` bytes and served `hours` hours of reservation", with
-//!   its account's key ([`receipt_payload`]). The relay redeems the latest one, until the
-//!   contract's end plus `DisputeWindow` blocks, and is paid what it adds to the last one
-//!   redeemed. A receipt that adds nothing (replayed, lower), goes past the contract, is
-//!   for another contract or another chain, or is not the client's signature is refused
-//!   with a named error. A relay that forwards nothing gets no receipts and is paid
-//!   nothing: a relayed node signs only for traffic and reservation time it saw.
-//! - **Closing.** After the dispute window anyone may close a contract; the escrow not
-//!   paid returns to the client.
+//!   escrow.
+//! - **Reservation.** The relay holds a slot for the contract: it earns the hourly price
+//!   for every hour begun until the contract ends, paid with its next receipt or at the
+//!   close. A client whose relay does not serve it cancels; the contract ends at once and
+//!   the client pays for the hours begun, at most one it was not served. So a slot is never
+//!   held for free, and a relay that serves nothing earns at most an hour.
+//! - **Receipts.** The relayed node signs cumulative receipts: "contract `id` with relay
+//!   `relay` on the chain `genesis` has forwarded `bytes` bytes", with its account's key
+//!   ([`receipt_payload`]). The relay redeems the latest one, until the contract's end plus
+//!   `DisputeWindow` blocks, and is paid what it adds to the last one redeemed (a receipt
+//!   past the contract's bytes counts as its bytes). A receipt that adds nothing
+//!   (replayed, lower), is for another contract, relay or chain, or is not the client's
+//!   signature is refused with a named error. A relay that forwards nothing gets no
+//!   receipt for traffic: a relayed node signs only for bytes it saw.
+//! - **Closing.** After the dispute window anyone may close a contract: the relay gets
+//!   the reservation it is owed, the rest of the escrow returns to the client.
 //!
 //! Every planck of a contract is the client's held escrow until a receipt moves it to the
 //! relay or the close releases it (`try_state` checks the sums).
@@ -50,15 +55,16 @@ pub const GIB: u128 = 1 << 30;
 /// The domain of a receipt's signature.
 pub const RECEIPT_DOMAIN: &[u8] = b"cairn-forwarding-receipt-v1";
 
-/// What a relayed node signs for a receipt: the chain, the contract, and the cumulative
-/// bytes forwarded and hours of reservation served.
-pub fn receipt_payload(genesis: &[u8], id: ForwardingId, bytes: u64, hours: u32) -> alloc::vec::Vec<u8> {
-	(RECEIPT_DOMAIN, genesis, id, bytes, hours).encode()
+/// What a relayed node signs for a receipt: the chain, the relay, the contract, and the
+/// cumulative bytes forwarded.
+pub fn receipt_payload(genesis: &[u8], relay: &impl Encode, id: ForwardingId, bytes: u64) -> alloc::vec::Vec<u8> {
+	(RECEIPT_DOMAIN, genesis, relay, id, bytes).encode()
 }
 
-/// What `bytes` bytes cost at `price_per_gib`, rounded up to a planck.
-pub fn traffic_price(bytes: u64, price_per_gib: u128) -> u128 {
-	(bytes as u128).saturating_mul(price_per_gib).div_ceil(GIB)
+/// What `bytes` bytes cost at `price_per_gib`, rounded up to a planck; `None` if it does
+/// not fit.
+pub fn traffic_price(bytes: u64, price_per_gib: u128) -> Option<u128> {
+	Some((bytes as u128).checked_mul(price_per_gib)?.div_ceil(GIB))
 }
 
 /// A relay's offer.
@@ -88,9 +94,14 @@ pub struct Forwarding<AccountId, Balance, BlockNumber> {
 	pub hours: u32,
 	/// What is still held from the client for it.
 	pub escrow: Balance,
-	/// The last receipt redeemed: bytes and hours.
+	/// What the relay was paid so far.
+	pub paid: Balance,
+	/// The bytes of the last receipt redeemed.
 	pub redeemed_bytes: u64,
-	pub redeemed_hours: u32,
+	/// The hours of reservation paid so far.
+	pub paid_hours: u32,
+	/// The block it was opened at.
+	pub starts_at: BlockNumber,
 	/// The block it ends at (earlier if cancelled); receipts are redeemed until
 	/// `ends_at + DisputeWindow`.
 	pub ends_at: BlockNumber,
@@ -197,12 +208,14 @@ pub mod pallet {
 			escrow: BalanceOf<T>,
 			ends_at: BlockNumberFor<T>,
 		},
-		/// A receipt was redeemed: the relay was paid what it adds to the last one.
-		Redeemed { id: ForwardingId, bytes: u64, hours: u32, paid: BalanceOf<T> },
+		/// A receipt was redeemed: the relay was paid what it adds to the last one, and the
+		/// reservation owed so far.
+		Redeemed { id: ForwardingId, bytes: u64, paid: BalanceOf<T> },
 		/// The client ended the contract early.
 		Cancelled { id: ForwardingId },
-		/// The contract was closed; what its relay was not paid went back to the client.
-		Closed { id: ForwardingId, refunded: BalanceOf<T> },
+		/// The contract was closed: the relay got the reservation it was owed, the rest went
+		/// back to the client.
+		Closed { id: ForwardingId, paid: BalanceOf<T>, refunded: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -233,13 +246,11 @@ pub mod pallet {
 		NotClient,
 		/// Only the contract's relay may redeem its receipts.
 		NotRelay,
-		/// The receipt's signature is not the client's over this chain, contract, bytes and
-		/// hours.
+		/// The receipt's signature is not the client's over this chain, relay, contract and
+		/// bytes.
 		BadReceipt,
 		/// The receipt adds nothing to the last one redeemed (replayed or lower).
 		StaleReceipt,
-		/// The receipt counts more bytes or hours than the contract pays for.
-		ReceiptOverLimit,
 		/// The contract's dispute window is over: no receipt is redeemed any more.
 		DisputeOver,
 		/// The contract has not ended, or its dispute window is still open.
@@ -332,8 +343,10 @@ pub mod pallet {
 					max_bytes,
 					hours,
 					escrow: price,
+					paid: Zero::zero(),
 					redeemed_bytes: 0,
-					redeemed_hours: 0,
+					paid_hours: 0,
+					starts_at: frame_system::Pallet::<T>::block_number(),
 					ends_at,
 				},
 			);
@@ -341,53 +354,27 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Redeems the client's receipt for contract `id`: `bytes` forwarded and `hours`
-		/// served in all, signed by the client; the relay is paid what it adds to the last
-		/// receipt redeemed.
+		/// Redeems the client's receipt for contract `id`: `bytes` forwarded in all (at most
+		/// the contract's), signed by the client; the relay is paid what it adds to the last
+		/// receipt redeemed, and the reservation owed so far.
 		#[pallet::call_index(3)]
-		pub fn redeem(
-			origin: OriginFor<T>,
-			id: ForwardingId,
-			bytes: u64,
-			hours: u32,
-			signature: T::Signature,
-		) -> DispatchResult {
+		pub fn redeem(origin: OriginFor<T>, id: ForwardingId, bytes: u64, signature: T::Signature) -> DispatchResult {
 			let relay = ensure_signed(origin)?;
 			let mut contract = Contracts::<T>::get(id).ok_or(Error::<T>::NoContract)?;
 			ensure!(contract.relay == relay, Error::<T>::NotRelay);
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(now <= contract.ends_at.saturating_add(T::DisputeWindow::get()), Error::<T>::DisputeOver);
-			ensure!(bytes <= contract.max_bytes && hours <= contract.hours, Error::<T>::ReceiptOverLimit);
-			ensure!(
-				bytes >= contract.redeemed_bytes
-					&& hours >= contract.redeemed_hours
-					&& (bytes, hours) != (contract.redeemed_bytes, contract.redeemed_hours),
-				Error::<T>::StaleReceipt
-			);
-			let payload = receipt_payload(Self::genesis_hash().as_ref(), id, bytes, hours);
+			let counted = bytes.min(contract.max_bytes);
+			ensure!(counted > contract.redeemed_bytes, Error::<T>::StaleReceipt);
+			let payload = receipt_payload(Self::genesis_hash().as_ref(), &relay, id, bytes);
 			ensure!(signature.verify(&payload[..], &contract.client), Error::<T>::BadReceipt);
-			let owed = |bytes: u64, hours: u32| -> u128 {
-				traffic_price(bytes, contract.price_per_gib.saturated_into())
-					.saturating_add((hours as u128).saturating_mul(contract.price_per_hour.saturated_into()))
-			};
-			let due = owed(bytes, hours).saturating_sub(owed(contract.redeemed_bytes, contract.redeemed_hours));
-			let paid: BalanceOf<T> = due.saturated_into::<BalanceOf<T>>().min(contract.escrow);
-			if !paid.is_zero() {
-				T::Currency::transfer_on_hold(
-					&HoldReason::ForwardingEscrow.into(),
-					&contract.client,
-					&relay,
-					paid,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Force,
-				)?;
-			}
-			contract.escrow.saturating_reduce(paid);
-			contract.redeemed_bytes = bytes;
-			contract.redeemed_hours = hours;
+			let per_gib: u128 = contract.price_per_gib.saturated_into();
+			let traffic = |bytes| traffic_price(bytes, per_gib).ok_or(Error::<T>::Overflow);
+			let due = traffic(counted)?.saturating_sub(traffic(contract.redeemed_bytes)?);
+			contract.redeemed_bytes = counted;
+			let paid = Self::pay(&mut contract, due.saturated_into(), now)?;
 			Contracts::<T>::insert(id, contract);
-			Self::deposit_event(Event::Redeemed { id, bytes, hours, paid });
+			Self::deposit_event(Event::Redeemed { id, bytes: counted, paid });
 			Ok(())
 		}
 
@@ -406,24 +393,25 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Closes contract `id` once its dispute window is over (anyone may): what its relay
-		/// was not paid returns to the client.
+		/// Closes contract `id` once its dispute window is over (anyone may): its relay gets
+		/// the reservation it is owed, the rest returns to the client.
 		#[pallet::call_index(5)]
 		pub fn close(origin: OriginFor<T>, id: ForwardingId) -> DispatchResult {
 			ensure_signed(origin)?;
-			let contract = Contracts::<T>::get(id).ok_or(Error::<T>::NoContract)?;
+			let mut contract = Contracts::<T>::get(id).ok_or(Error::<T>::NoContract)?;
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(now > contract.ends_at.saturating_add(T::DisputeWindow::get()), Error::<T>::NotClosable);
+			let paid = Self::pay(&mut contract, Zero::zero(), now)?;
 			T::Currency::release(
 				&HoldReason::ForwardingEscrow.into(),
 				&contract.client,
 				contract.escrow,
-				Precision::BestEffort,
+				Precision::Exact,
 			)?;
 			Contracts::<T>::remove(id);
 			RelayContracts::<T>::mutate(&contract.relay, |ids| ids.retain(|other| *other != id));
 			ClientContracts::<T>::mutate(&contract.client, |ids| ids.retain(|other| *other != id));
-			Self::deposit_event(Event::Closed { id, refunded: contract.escrow });
+			Self::deposit_event(Event::Closed { id, paid, refunded: contract.escrow });
 			Ok(())
 		}
 	}
@@ -442,13 +430,73 @@ pub mod pallet {
 			frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero())
 		}
 
+		/// Hours of `contract`'s reservation begun by block `now` (all of them from its end
+		/// on).
+		pub fn hours_begun(contract: &ForwardingOf<T>, now: BlockNumberFor<T>) -> u32 {
+			let until = now.min(contract.ends_at);
+			if until <= contract.starts_at {
+				return 0;
+			}
+			let blocks: u128 = (until - contract.starts_at).saturated_into();
+			let per_hour: u128 = T::BlocksPerHour::get().saturated_into::<u128>().max(1);
+			blocks.div_ceil(per_hour).min(contract.hours as u128) as u32
+		}
+
+		/// Pays `contract`'s relay `traffic` and the reservation owed by block `now` from the
+		/// client's escrow (never more than it holds); what was paid.
+		fn pay(
+			contract: &mut ForwardingOf<T>,
+			traffic: BalanceOf<T>,
+			now: BlockNumberFor<T>,
+		) -> Result<BalanceOf<T>, DispatchError> {
+			let hours = Self::hours_begun(contract, now).max(contract.paid_hours);
+			let reservation = contract.price_per_hour.saturating_mul((hours - contract.paid_hours).into());
+			let due = traffic.saturating_add(reservation).min(contract.escrow);
+			if !due.is_zero() {
+				T::Currency::transfer_on_hold(
+					&HoldReason::ForwardingEscrow.into(),
+					&contract.client,
+					&contract.relay,
+					due,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Force,
+				)?;
+			}
+			contract.paid_hours = hours;
+			contract.escrow.saturating_reduce(due);
+			contract.paid.saturating_accrue(due);
+			Ok(due)
+		}
+
 		/// What `max_bytes` bytes and `hours` hours cost at `offer`'s prices.
 		pub fn price(offer: &RelayOffer<BalanceOf<T>>, max_bytes: u64, hours: u32) -> Option<BalanceOf<T>> {
-			let traffic = traffic_price(max_bytes, offer.price_per_gib.saturated_into());
+			let traffic = traffic_price(max_bytes, offer.price_per_gib.saturated_into())?;
 			let reservation = (hours as u128).checked_mul(offer.price_per_hour.saturated_into())?;
 			let total = traffic.checked_add(reservation)?;
 			let balance: BalanceOf<T> = total.try_into().ok()?;
 			Some(balance)
+		}
+
+		/// Every attested relay's offer and how many contracts it has open.
+		pub fn relays() -> alloc::vec::Vec<(T::AccountId, RelayOffer<BalanceOf<T>>, u32)> {
+			Offers::<T>::iter()
+				.filter(|(relay, _)| T::Registry::is_attested(relay))
+				.map(|(relay, offer)| {
+					let open = RelayContracts::<T>::decode_len(&relay).unwrap_or(0) as u32;
+					(relay, offer, open)
+				})
+				.collect()
+		}
+
+		/// The open contracts `who` relays or is relayed by (bounded by
+		/// `MaxContractsPerRelay + MaxContractsPerClient`).
+		pub fn contracts_of(who: &T::AccountId) -> alloc::vec::Vec<(ForwardingId, ForwardingOf<T>)> {
+			let mut ids: alloc::vec::Vec<ForwardingId> = RelayContracts::<T>::get(who).into_inner();
+			ids.extend(ClientContracts::<T>::get(who));
+			ids.sort_unstable();
+			ids.dedup();
+			ids.into_iter().filter_map(|id| Contracts::<T>::get(id).map(|contract| (id, contract))).collect()
 		}
 
 		/// Each account's escrow held equals its open contracts' escrow, and each relay's and
@@ -468,13 +516,40 @@ pub mod pallet {
 					"a client's forwarding escrow differs from its contracts'"
 				);
 			}
-			for (_, ids) in RelayContracts::<T>::iter() {
+			for (client, ids) in ClientContracts::<T>::iter() {
 				ensure!(
-					ids.iter().all(|id| Contracts::<T>::contains_key(id)),
-					"a relay's list names a closed contract"
+					ids.iter().all(|id| Contracts::<T>::get(id).is_some_and(|c| c.client == client)),
+					"a client's list names a closed or another's contract"
+				);
+			}
+			for (relay, ids) in RelayContracts::<T>::iter() {
+				ensure!(
+					ids.iter().all(|id| Contracts::<T>::get(id).is_some_and(|c| c.relay == relay)),
+					"a relay's list names a closed or another's contract"
+				);
+			}
+			for (relay, offer) in Offers::<T>::iter() {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::RelayBond.into(), &relay) == offer.bond,
+					"a relay's bond held differs from its offer's"
 				);
 			}
 			Ok(())
 		}
+	}
+}
+
+polkadot_sdk::sp_api::decl_runtime_apis! {
+	/// The forwarding market, for RPC (`cairn_relays`, `cairn_forwarding`) and nodes
+	/// choosing a relay.
+	pub trait ForwardingApi<AccountId, Balance, BlockNumber> where
+		AccountId: codec::Codec,
+		Balance: codec::Codec,
+		BlockNumber: codec::Codec,
+	{
+		/// Every relay's offer and how many contracts it has open.
+		fn relays() -> alloc::vec::Vec<(AccountId, RelayOffer<Balance>, u32)>;
+		/// The open contracts `who` relays or is relayed by.
+		fn contracts_of(who: AccountId) -> alloc::vec::Vec<(ForwardingId, Forwarding<AccountId, Balance, BlockNumber>)>;
 	}
 }

@@ -497,6 +497,22 @@ impl pallet_invites::Config for Runtime {
 	type WeightInfo = pallet_invites::weights::SubstrateWeight<Runtime>;
 }
 
+impl pallet_forwarding::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Registry = Attestation;
+	type Signature = crate::Signature;
+	type RelayBond = ConstU128<{ 10 * UNIT }>;
+	type BlocksPerHour = ConstU32<{ crate::HOURS }>;
+	/// A month.
+	type MaxHours = ConstU32<{ 30 * 24 }>;
+	/// An hour for the relay to redeem the last receipt after a contract ends.
+	type DisputeWindow = ConstU32<{ crate::HOURS }>;
+	type MaxContractsPerRelay = ConstU32<256>;
+	type MaxContractsPerClient = ConstU32<8>;
+	type WeightInfo = pallet_forwarding::weights::SubstrateWeight<Runtime>;
+}
+
 impl pallet_rewards::Config for Runtime {
 	type Currency = Balances;
 	type Author = BlockAuthor;

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use std::{
-	net::TcpListener,
+	io::{Read, Write},
+	net::{TcpListener, TcpStream},
 	process::{Child, Command, Output},
 	time::{Duration, Instant},
 };
@@ -53,4 +54,21 @@ pub fn failure(output: &Output) -> String {
 pub fn succeeded(output: Output) -> String {
 	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 	stdout(&output)
+}
+
+/// One JSON-RPC call over HTTP to the node's RPC port: the whole answer, once it answers.
+pub fn rpc(port: u16, method: &str, params: serde_json::Value) -> Option<serde_json::Value> {
+	let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+	let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+	stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+	write!(
+		stream,
+		"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: \
+		 close\r\n\r\n{body}",
+		body.len()
+	)
+	.ok()?;
+	let mut answer = String::new();
+	stream.read_to_string(&mut answer).ok()?;
+	serde_json::from_str(answer.split_once("\r\n\r\n")?.1).ok()
 }
