@@ -25,6 +25,7 @@ mod benchmarks {
 		[pallet_rewards, crate::Rewards]
 		[pallet_endpoints, crate::Endpoints]
 		[pallet_invites, crate::Invites]
+		[pallet_forwarding, crate::Forwarding]
 	);
 }
 

@@ -33,7 +33,7 @@ fn start(base: &Path, ports: &Ports, extra: &[&str]) -> Process {
 		.args(["--gateway-port", &ports.gateway.to_string(), "--apps-port", &ports.apps.to_string()])
 		.args(extra)
 		.stdout(Stdio::null())
-		.stderr(Stdio::null())
+		.stderr(log_to(base))
 		.spawn()
 		.expect("start cairn");
 	let node = Process(child);
@@ -43,6 +43,19 @@ fn start(base: &Path, ports: &Ports, extra: &[&str]) -> Process {
 		std::thread::sleep(Duration::from_millis(300));
 	}
 	node
+}
+
+/// Where a node of `base` logs: `$CAIRN_TEST_LOGS/<base's name>.log` when that is set (to
+/// see what a node did in a failed run), else nowhere.
+fn log_to(base: &Path) -> Stdio {
+	let Some(dir) = std::env::var_os("CAIRN_TEST_LOGS") else { return Stdio::null() };
+	let name = base.file_name().unwrap_or_default().to_string_lossy();
+	let file = std::fs::OpenOptions::new()
+		.create(true)
+		.append(true)
+		.open(Path::new(&dir).join(format!("{name}.log")))
+		.expect("the log file");
+	Stdio::from(file)
 }
 
 /// One HTTP/1.1 exchange with 127.0.0.1:`port`; the status and the whole answer.

@@ -42,8 +42,15 @@ pub const LOCAL_APPS_KEY: &[u8] = b"cairn/endpoints/apps";
 const SENT_KEY: &[u8] = b"cairn/endpoints/sent/";
 /// Off-chain storage of the block the apps' listing of an account was last sent at.
 const APPS_SENT_KEY: &[u8] = b"cairn/endpoints/apps-sent/";
-/// Blocks to wait for a sent endpoint to be included before sending it again.
-pub const RESEND_AFTER: u32 = 10;
+/// Blocks to wait for a sent endpoint or listing to be included before sending it again.
+///
+/// Short: the transaction takes the node key's nonce from the chain, and the node's
+/// provider worker signs with the same key, at the start of each proving deadline. When
+/// both go into the pool at once, the pool may accept this one and drop it later for the
+/// other (it never says so to the worker). A wait as long as a deadline would meet the next
+/// deadline's proofs again, every time; a few blocks later the way is clear. A resend of a
+/// transaction still waiting in the pool is refused by the pool (same nonce), not paid twice.
+pub const RESEND_AFTER: u32 = 3;
 
 /// The node's own endpoint, as its service plane wrote it.
 pub fn local_endpoint() -> Option<(PeerIdBytes, Addresses)> {

@@ -35,6 +35,8 @@ extern crate alloc;
 
 pub use pallet::*;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -45,6 +47,17 @@ pub use weights::WeightInfo;
 
 use codec::{Decode, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
+
+/// What the benchmarks need from the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId, Signature> {
+	/// Makes `who` an attested node.
+	fn attest(who: &AccountId);
+	/// A fresh account whose key [`Self::sign`] signs with.
+	fn signer() -> AccountId;
+	/// `who`'s signature over `payload`; `who` came from [`Self::signer`].
+	fn sign(who: &AccountId, payload: &[u8]) -> Signature;
+}
 
 /// A forwarding contract's id.
 pub type ForwardingId = u64;
@@ -161,6 +174,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxContractsPerClient: Get<u32>;
 		type WeightInfo: WeightInfo;
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId, Self::Signature>;
 	}
 
 	#[pallet::composite_enum]

@@ -64,6 +64,21 @@ impl pallet_forwarding::Config for Test {
 	type MaxContractsPerRelay = ConstU32<4>;
 	type MaxContractsPerClient = ConstU32<2>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TestRegistry;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<u64, TestSignature> for TestRegistry {
+	fn attest(who: &u64) {
+		Attested::mutate(|a| a.push(*who));
+	}
+	fn signer() -> u64 {
+		77
+	}
+	fn sign(who: &u64, payload: &[u8]) -> TestSignature {
+		TestSignature(*who, payload.to_vec())
+	}
 }
 
 pub const RELAY: u64 = 1;

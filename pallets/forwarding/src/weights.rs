@@ -8,8 +8,10 @@
 //! sr25519 verification (about 50 µs) for `redeem`, and the storage reads and writes each
 //! call makes at most. The proof sizes bound the largest values read: an offer, a
 //! contract, a relay's and a client's list of contracts (256 and 8 ids in the runtime).
-//! `redeem` and `close` count a transfer on hold each. Replace them with benchmarked
-//! figures (`scripts/bench-weights.sh pallet_forwarding`) once `benchmarking.rs` exists.
+//! `redeem` and `close` count a transfer on hold each. `benchmarking.rs` measures every
+//! call at its worst case (it runs in the mock with `--features runtime-benchmarks`);
+//! replace these with its figures from the wasm runtime
+//! (`scripts/bench-weights.sh pallet_forwarding`).
 
 use core::marker::PhantomData;
 use polkadot_sdk::frame_support::{traits::Get, weights::Weight};

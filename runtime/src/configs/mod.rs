@@ -511,6 +511,31 @@ impl pallet_forwarding::Config for Runtime {
 	type MaxContractsPerRelay = ConstU32<256>;
 	type MaxContractsPerClient = ConstU32<8>;
 	type WeightInfo = pallet_forwarding::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MarketBenchmarks;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_forwarding::BenchmarkHelper<AccountId, crate::Signature> for MarketBenchmarks {
+	fn attest(who: &AccountId) {
+		<Self as pallet_storage::BenchmarkHelper<AccountId>>::attest(who)
+	}
+
+	/// A fresh sr25519 key in the benchmark's keystore (of the challenger key's type: any
+	/// sr25519 key signs a receipt).
+	fn signer() -> AccountId {
+		use sp_runtime::RuntimeAppPublic;
+		let key = cairn_primitives::challenger_key::Public::generate_pair(None);
+		sp_core::sr25519::Public::from(key).into()
+	}
+
+	fn sign(who: &AccountId, payload: &[u8]) -> crate::Signature {
+		use sp_runtime::RuntimeAppPublic;
+		let raw = *<AccountId as AsRef<[u8; 32]>>::as_ref(who);
+		let key = cairn_primitives::challenger_key::Public::from(sp_core::sr25519::Public::from_raw(raw));
+		let signature = key.sign(&payload).expect("the benchmark's key");
+		sp_runtime::MultiSignature::Sr25519(signature.into())
+	}
 }
 
 impl pallet_rewards::Config for Runtime {
