@@ -4,7 +4,10 @@ use super::*;
 use crate::Pallet as InvitesPallet;
 use polkadot_sdk::{
 	frame_benchmarking::v2::*,
-	frame_support::traits::{fungible::Mutate, Get},
+	frame_support::traits::{
+		fungible::{Inspect, Mutate},
+		Get,
+	},
 	frame_system::{self, pallet_prelude::BlockNumberFor, RawOrigin},
 	sp_core::{crypto::KeyTypeId, sr25519},
 	sp_io,
