@@ -1,6 +1,7 @@
 //! Weights of the forwarding pallet.
 //!
-//! ESTIMATE, not generated: no FRAME benchmark has measured this pallet yet (this
+//! ESTIMATE (hand-made; no benchmark output behind it): no FRAME benchmark has measured
+//! this pallet in the wasm runtime yet (this
 //! machine has no benchmark build of the runtime: its first takes about 50 minutes). Each
 //! figure is that of a measured call of `pallet-storage`
 //! (`benches/weights/pallet_storage.txt`) doing the same kind of work (an offer with a
